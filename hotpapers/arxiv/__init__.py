@@ -1,0 +1,1 @@
+"""The arXiv adapter: identifiers, taxonomy, calendar, pure parsers and the polite client."""

@@ -1,0 +1,295 @@
+"""One typed settings tree: a TOML file with `HOTPAPERS_*` environment variables over it.
+
+Resolution of the file: `--config PATH`, else `$HOTPAPERS_CONFIG`, else `./config.toml`;
+with no file at all the defaults apply. Secrets (`SecretStr` fields) are read only from the
+environment or from the secrets file named by `$HOTPAPERS_SECRETS_FILE` (dotenv format),
+never from the TOML file, and are never printed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from hotpapers.arxiv.taxonomy import normalize_category, suggest_category
+from hotpapers.errors import ConfigError
+
+ARXIV_MIN_INTERVAL = 3.0
+DEFAULT_CONFIG_PATH = Path("config.toml")
+
+# arXiv's published 2026 holidays (no announcement on these listing dates' evenings).
+ARXIV_HOLIDAYS_2026 = [
+    date(2026, 1, 1), date(2026, 1, 19), date(2026, 6, 19), date(2026, 7, 3),
+    date(2026, 9, 7), date(2026, 11, 26), date(2026, 12, 25), date(2026, 12, 29),
+    date(2026, 12, 31),
+]  # fmt: skip
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def is_loopback_url(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///hotpapers.db"
+    echo: bool = False
+
+
+class ArxivSettings(_Section):
+    categories: list[str] = ["cs.LG", "cs.CV", "cs.CL", "cs.AI", "stat.ML"]
+    api_url: str = "https://export.arxiv.org/api/query"
+    rss_url: str = "https://rss.arxiv.org/rss"
+    oai_url: str = "https://oaipmh.arxiv.org/oai"
+    contact: str = ""
+    request_interval: float = ARXIV_MIN_INTERVAL
+    batch_size: int = Field(100, ge=1, le=2000)
+    page_size: int = Field(1000, ge=1, le=2000)
+    timeout: float = Field(60.0, gt=0)
+    max_retries: int = Field(5, ge=0, le=20)
+    run_timeout: float = Field(3600.0, gt=0)
+    backfill_source: Literal["api", "oai"] = "api"
+    holidays: list[date] = ARXIV_HOLIDAYS_2026
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, values: list[str]) -> list[str]:
+        return [require_category(value) for value in values]
+
+    @model_validator(mode="after")
+    def _polite_interval(self) -> ArxivSettings:
+        urls = (self.api_url, self.rss_url, self.oai_url)
+        if self.request_interval < ARXIV_MIN_INTERVAL and not all(map(is_loopback_url, urls)):
+            raise ValueError(
+                "request_interval must be at least 3 seconds for arXiv hosts "
+                "(arXiv allows one request every 3 s); lower values are for loopback test servers"
+            )
+        return self
+
+
+def require_category(value: str) -> str:
+    """The canonical id of `value`, or a ValueError that suggests the closest one."""
+    found = normalize_category(value)
+    if found is not None:
+        return found
+    hint = suggest_category(value)
+    did_you_mean = f"; did you mean '{hint}'?" if hint else ""
+    raise ValueError(
+        f"unknown arXiv category '{value}'{did_you_mean} "
+        "(valid ids are listed at https://arxiv.org/category_taxonomy)"
+    )
+
+
+class RankingSettings(_Section):
+    threshold: float = 50
+    top: int = Field(10, ge=1, le=1000)
+    # source.metric -> weight; the classic Hot Papers score is X retweets + likes.
+    weights: dict[str, float] = {"x.retweets": 1.0, "x.likes": 1.0}
+    decay_hours: float | None = None
+    measure_days: int = Field(7, ge=1, le=60)
+
+
+class DigestSettings(_Section):
+    posts_dir: Path = Path("posts")
+    template: Path | None = None
+    social_image: str = "/media/flying-marine.jpg"
+    category: str = "arXiv"
+    tags: list[str] = ["arXiv", "Twitter", "Machine Learning", "Computer Science"]
+    draft: bool = False
+    embed_min_engagement: int = 25
+    max_embeds: int = Field(10, ge=1, le=50)
+
+
+class XSignalSettings(_Section):
+    enabled: bool = False
+    api_url: str = "https://api.x.com"
+    oembed_url: str = "https://publish.x.com/oembed"
+    bearer_token: SecretStr | None = None
+    daily_budget_usd: float = Field(1.0, ge=0)
+    price_per_read_usd: float = Field(0.005, ge=0)
+    ignore_accounts: list[str] = []
+
+
+class BlueskySettings(_Section):
+    enabled: bool = False
+    api_url: str = "https://bsky.social/xrpc"
+    handle: str = ""
+    app_password: SecretStr | None = None
+
+
+class HackerNewsSettings(_Section):
+    enabled: bool = False
+    api_url: str = "https://hn.algolia.com/api/v1"
+
+
+class HuggingFaceSettings(_Section):
+    enabled: bool = False
+    api_url: str = "https://huggingface.co/api"
+
+
+class SignalsSettings(_Section):
+    x: XSignalSettings = XSignalSettings()
+    bluesky: BlueskySettings = BlueskySettings()
+    hn: HackerNewsSettings = HackerNewsSettings()
+    hf: HuggingFaceSettings = HuggingFaceSettings()
+
+
+class DiscordSettings(_Section):
+    token: SecretStr | None = None
+    api_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg"
+    default_post_time: str = "09:00"
+    default_timezone: str = "UTC"
+
+
+class XPublishSettings(_Section):
+    enabled: bool = False
+    api_url: str = "https://api.x.com"
+    daily_budget_usd: float = Field(1.0, ge=0)
+    dry_run: bool = True
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    access_token: SecretStr | None = None
+    access_token_secret: SecretStr | None = None
+
+
+class PublishSettings(_Section):
+    x: XPublishSettings = XPublishSettings()
+
+
+class SiteSettings(_Section):
+    out_dir: Path = Path("site")
+    base_url: str = "http://localhost:8080"
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOTPAPERS_", env_nested_delimiter="__", extra="forbid",
+        validate_default=True,
+    )  # fmt: skip
+
+    database: DatabaseSettings = DatabaseSettings()
+    arxiv: ArxivSettings = ArxivSettings()
+    ranking: RankingSettings = RankingSettings()
+    digest: DigestSettings = DigestSettings()
+    signals: SignalsSettings = SignalsSettings()
+    discord: DiscordSettings = DiscordSettings()
+    publish: PublishSettings = PublishSettings()
+    site: SiteSettings = SiteSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init kwargs; the environment and secrets file win over it.
+        return env_settings, dotenv_settings, init_settings
+
+
+def resolve_config_path(explicit: Path | None) -> tuple[Path, bool]:
+    """The config file to read and whether the user named it (a named file must exist)."""
+    if explicit is not None:
+        return explicit, True
+    from_env = os.environ.get("HOTPAPERS_CONFIG")
+    if from_env:
+        return Path(from_env), True
+    return DEFAULT_CONFIG_PATH, False
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the effective settings, or raise ConfigError with one line naming key and file."""
+    config_path, named = resolve_config_path(path)
+    data = _read_toml(config_path, required=named)
+    _reject_secrets_in_file(data, config_path)
+    secrets_file = os.environ.get("HOTPAPERS_SECRETS_FILE")
+    if secrets_file and not Path(secrets_file).is_file():
+        raise ConfigError(f"HOTPAPERS_SECRETS_FILE: cannot read secrets file {secrets_file}")
+    try:
+        return Settings(_env_file=secrets_file, **data)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_path if data else None)) from None
+
+
+def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path}: configuration file not found")
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration file ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _secret_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys |= _secret_keys(annotation, f"{prefix}{name}.")
+        elif "SecretStr" in repr(annotation):
+            keys.add(f"{prefix}{name}")
+    return keys
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for key, value in data.items():
+        keys.add(f"{prefix}{key}")
+        if isinstance(value, dict):
+            keys |= _flatten(value, f"{prefix}{key}.")
+    return keys
+
+
+def _reject_secrets_in_file(data: dict[str, Any], path: Path) -> None:
+    found = sorted(_flatten(data) & _secret_keys(Settings))
+    if found:
+        key = found[0]
+        env = "HOTPAPERS_" + key.upper().replace(".", "__")
+        raise ConfigError(
+            f"{path}: {key} is a secret and must not be in the config file; "
+            f"set the environment variable {env} or put it in HOTPAPERS_SECRETS_FILE"
+        )
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key (see config.example.toml for the valid keys)"
+    where = f"{path}: " if path else ""
+    return f"{where}{key}: {message}"
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, secrets shown as '********' (or unset)."""
+    return settings.model_dump(mode="json")

@@ -1,0 +1,141 @@
+"""All tables, in one module (SQLModel). Times are stored in UTC.
+
+Keys follow the design's invariants: a paper is keyed by its version-less arXiv id;
+versions, authors, categories and announcements are rows of their own; signal snapshots
+are append-only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Prefix searches (`name LIKE 'abc%'` written as a range) need byte order on PostgreSQL.
+SearchKey = String(200).with_variant(String(200, collation="C"), "postgresql")
+
+
+class Paper(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=40)
+    latest_version: int = 1
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    abstract: str = Field(sa_column=Column(Text, nullable=False))
+    primary_category: str = Field(max_length=40, index=True)
+    comment: str | None = Field(default=None, sa_column=Column(Text))
+    journal_ref: str | None = Field(default=None, sa_column=Column(Text))
+    doi: str | None = Field(default=None, max_length=200)
+    submitted: datetime | None = Field(default=None, index=True)
+    updated: datetime | None = None
+
+
+class PaperVersion(SQLModel, table=True):
+    __tablename__ = "paper_version"
+
+    paper_id: str = Field(primary_key=True, foreign_key="paper.id", max_length=40)
+    version: int = Field(primary_key=True)
+    created: datetime | None = None
+
+
+class Author(SQLModel, table=True):
+    # The name as arXiv prints it is the key: imports need no lookups to link authors.
+    name: str = Field(primary_key=True, max_length=300)
+    folded_name: str = Field(sa_column=Column(SearchKey, nullable=False, index=True))
+    folded_last: str = Field(sa_column=Column(SearchKey, nullable=False, index=True))
+
+
+class PaperAuthor(SQLModel, table=True):
+    __tablename__ = "paper_author"
+    __table_args__ = (Index("ix_paper_author_author", "author_name", "paper_id"),)
+
+    paper_id: str = Field(primary_key=True, foreign_key="paper.id", max_length=40)
+    position: int = Field(primary_key=True)
+    author_name: str = Field(foreign_key="author.name", max_length=300)
+
+
+class PaperCategory(SQLModel, table=True):
+    __tablename__ = "paper_category"
+    __table_args__ = (Index("ix_paper_category_latest", "category", "submitted"),)
+
+    paper_id: str = Field(primary_key=True, foreign_key="paper.id", max_length=40)
+    position: int = Field(primary_key=True)  # 0 is the primary category
+    category: str = Field(max_length=40)
+    # Copied from the paper so "latest in a category" is one index range scan.
+    submitted: datetime | None = None
+
+
+class Announcement(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("listing_date", "category", "paper_id", name="uq_announcement"),
+        Index("ix_announcement_paper", "paper_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    listing_date: date = Field(index=True)
+    category: str = Field(max_length=40)
+    paper_id: str = Field(foreign_key="paper.id", max_length=40)
+    announce_type: str = Field(max_length=20)  # new / cross / replace / replace-cross
+    version: int = 1
+
+
+class FeedState(SQLModel, table=True):
+    """Conditional-request state per feed URL (ETag / Last-Modified)."""
+
+    __tablename__ = "feed_state"
+
+    url: str = Field(primary_key=True, max_length=1000)
+    etag: str | None = Field(default=None, max_length=300)
+    last_modified: str | None = Field(default=None, max_length=100)
+    listing_date: date | None = None
+    fetched_at: datetime | None = None
+
+
+class SignalSnapshot(SQLModel, table=True):
+    """One measurement of one paper on one source; append-only."""
+
+    __tablename__ = "signal_snapshot"
+    __table_args__ = (Index("ix_snapshot_latest", "paper_id", "source", "taken_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    paper_id: str = Field(foreign_key="paper.id", max_length=40)
+    source: str = Field(max_length=40)
+    taken_at: datetime
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SocialPost(SQLModel, table=True):
+    """A post that links a paper, with its counts when last measured (for embedding)."""
+
+    __tablename__ = "social_post"
+    __table_args__ = (
+        UniqueConstraint("source", "post_id", "paper_id", name="uq_social_post"),
+        Index("ix_social_post_paper", "paper_id", "source"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=40)
+    post_id: str = Field(max_length=100)
+    paper_id: str = Field(foreign_key="paper.id", max_length=40)
+    author_id: str = Field(default="", max_length=100)
+    author_handle: str = Field(default="", max_length=100)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    url: str = Field(default="", max_length=500)
+    created_at: datetime | None = None
+    reposts: int = 0
+    likes: int = 0
+    replies: int = 0
+    quotes: int = 0
+    is_repost: bool = False  # a repost copy carries the original's counts: never summed
+    taken_at: datetime | None = None
+    oembed_html: str | None = Field(default=None, sa_column=Column(Text))
+    oembed_expires: datetime | None = None
+
+
+class Spend(SQLModel, table=True):
+    """Money spent on a paid API per UTC day (X bills reads and posts)."""
+
+    service: str = Field(primary_key=True, max_length=40)
+    day: date = Field(primary_key=True)
+    amount_usd: float = 0.0
+    units: int = 0
