@@ -1,0 +1,144 @@
+"""Kaggle `arxiv-metadata-oai-snapshot.json` (JSON Lines) records to PaperRecords.
+
+One line is one paper: `id` (version-less, new `2103.06902` or old `hep-th/9901001`),
+`authors` (one string), `authors_parsed` (`[[last, first, suffix], ...]`), `title`,
+`abstract`, `categories` (space-separated, primary first), `comments`, `journal-ref`, `doi`
+and `versions` (`[{"version": "v1", "created": "Sun, 1 Dec 2019 18:22:14 GMT"}, ...]`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from hotpapers.records import PaperRecord, VersionRecord
+
+__all__ = ["parse_snapshot_line", "parse_version_date"]
+
+_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})$")
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+# "authors" strings separate names by commas and a final " and ".
+_AUTHOR_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
+
+
+def parse_snapshot_line(line: bytes | str) -> PaperRecord:
+    """Parse one snapshot line; ValueError if it is not a usable paper record."""
+    try:
+        data = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    arxiv_id = data.get("id")
+    if not isinstance(arxiv_id, str) or not arxiv_id.strip():
+        raise ValueError("missing id")
+    arxiv_id = arxiv_id.strip()
+    if _ID_RE.match(arxiv_id) is None:
+        raise ValueError(f"bad id {arxiv_id!r}")
+    title = _text(data.get("title"))
+    if not title:
+        raise ValueError(f"{arxiv_id}: missing title")
+    categories = tuple(dict.fromkeys(_str(data.get("categories")).split()))
+    if not categories:
+        raise ValueError(f"{arxiv_id}: no categories")
+
+    versions = _versions(data.get("versions"), arxiv_id)
+    if versions:
+        latest = versions[-1]
+        version, submitted, updated = latest.version, versions[0].created, latest.created
+    else:
+        version, submitted, updated = 1, None, None
+    return PaperRecord(
+        arxiv_id=arxiv_id,
+        version=version,
+        title=title,
+        abstract=_text(data.get("abstract")),
+        authors=_authors(data.get("authors_parsed"), data.get("authors")),
+        categories=categories,
+        primary_category=categories[0],
+        comment=_text(data.get("comments")) or None,
+        journal_ref=_text(data.get("journal-ref")) or None,
+        doi=_text(data.get("doi")) or None,
+        submitted=submitted,
+        updated=updated,
+        versions=versions,
+    )
+
+
+def parse_version_date(text: str) -> datetime:
+    """'Sun, 1 Dec 2019 18:22:14 GMT' -> aware UTC datetime (fast path, RFC 2822 fallback)."""
+    parts = text.split()
+    try:
+        hour, minute, second = parts[4].split(":")
+        return datetime(
+            int(parts[3]),
+            _MONTHS[parts[2]],
+            int(parts[1]),
+            int(hour),
+            int(minute),
+            int(second),
+            tzinfo=UTC,
+        )
+    except (IndexError, KeyError, ValueError):
+        pass
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"bad version date {text!r}") from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _text(value: Any) -> str:
+    """Whitespace collapsed (same result as text.collapse_ws: both use str.isspace)."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _versions(raw: Any, arxiv_id: str) -> tuple[VersionRecord, ...]:
+    if not isinstance(raw, list):
+        return ()
+    found: dict[int, datetime | None] = {}
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        label = _str(item.get("version")).strip().lower().removeprefix("v")
+        if not label.isdigit():
+            raise ValueError(f"{arxiv_id}: bad version {item.get('version')!r}")
+        created = item.get("created")
+        found[int(label)] = parse_version_date(created) if isinstance(created, str) else None
+    return tuple(VersionRecord(number, found[number]) for number in sorted(found))
+
+
+def _authors(parsed: Any, raw: Any) -> tuple[str, ...]:
+    names: list[str] = []
+    if isinstance(parsed, list):
+        for parts in parsed:
+            if not isinstance(parts, list) or not parts:
+                continue
+            last = _str(parts[0])
+            first = _str(parts[1]) if len(parts) > 1 else ""
+            suffix = _str(parts[2]) if len(parts) > 2 else ""
+            name = " ".join(f"{first} {last} {suffix}".split())
+            if name:
+                names.append(name)
+    elif isinstance(raw, str):
+        for piece in _AUTHOR_SPLIT.split(raw):
+            name = " ".join(piece.split())
+            if name:
+                names.append(name)
+    # A name is a key of paper_author per paper only through its position, but the same
+    # author twice on one paper is a data error: keep the first occurrence.
+    return tuple(dict.fromkeys(names))

@@ -1,0 +1,306 @@
+"""The `hotpapers` command line. Every command maps errors to one sentence and an exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hotpapers.config import Settings, load_settings, masked_dump, require_category
+from hotpapers.errors import HotpapersError, InputError
+from hotpapers.logs import setup_logging
+
+log = logging.getLogger("hotpapers")
+app = typer.Typer(help="hotpapers: which new arXiv papers people are talking about.", no_args_is_help=True)
+db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
+config_app = typer.Typer(help="Configuration commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
+out = Console()
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _State:
+    config: Path | None = None
+    verbose: bool = False
+
+
+state = _State()
+
+
+@app.callback()
+def _options(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="TOML file (default: $HOTPAPERS_CONFIG, then ./config.toml).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging with tracebacks.")] = False,
+) -> None:
+    state.config, state.verbose = config, verbose
+
+
+def friendly(func: F) -> F:
+    """Turn HotpapersError into one sentence on stderr and its exit code; log the rest."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except HotpapersError as exc:
+            log.debug("command failed", exc_info=True)
+            err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; nothing half-written was kept.")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    settings = load_settings(state.config)
+    setup_logging(settings.logging.level, verbose=state.verbose)
+    return settings
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    """An engine on an up-to-date schema (migrations are idempotent and quick)."""
+    from hotpapers import migrate
+    from hotpapers.db import check_connection, make_engine
+
+    engine = make_engine(settings.database.url, echo=settings.database.echo)
+    check_connection(engine)
+    migrate.upgrade(settings.database.url)
+    return engine
+
+
+def parse_date(text: str | None, option: str = "--date") -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option}: '{text}' is not a date; use YYYY-MM-DD, e.g. 2021-03-15") from None
+
+
+def parse_categories(values: list[str] | None) -> list[str] | None:
+    """Accept `--categories cs.LG --categories cs.CV` and `--categories cs.LG,cs.CV`."""
+    if not values:
+        return None
+    found = []
+    for value in values:
+        for item in filter(None, (part.strip() for part in value.replace("+", ",").split(","))):
+            try:
+                found.append(require_category(item))
+            except ValueError as exc:
+                raise InputError(f"--categories: {exc}") from None
+    return list(dict.fromkeys(found))
+
+
+DateOpt = Annotated[str | None, typer.Option("--date", "-d", help="arXiv listing date, YYYY-MM-DD.")]
+CategoriesOpt = Annotated[
+    list[str] | None, typer.Option("--categories", help="Categories (repeat or comma-separate); default from config.")
+]
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest version."""
+    from hotpapers import migrate
+    from hotpapers.db import check_connection, describe_url, make_engine
+
+    settings = _settings()
+    engine = make_engine(settings.database.url)
+    check_connection(engine)
+    migrate.upgrade(settings.database.url)
+    out.print(f"database at {describe_url(engine)} is at revision {migrate.current_head()}")
+
+
+@app.command()
+@friendly
+def collect(date_: DateOpt = None, categories: CategoriesOpt = None) -> None:
+    """Collect one arXiv listing (default: the newest announced) into the database."""
+    from hotpapers import jobs
+
+    cats = parse_categories(categories)
+    day = parse_date(date_)
+    settings = _settings()
+    engine = _engine(settings)
+    report = asyncio.run(jobs.collect(settings, engine, day, cats))
+    out.print(report.sentence(), highlight=False)
+
+
+@app.command()
+@friendly
+def backfill(
+    from_: Annotated[str, typer.Option("--from", help="First listing date, YYYY-MM-DD.")],
+    to: Annotated[str, typer.Option("--to", help="Last listing date, YYYY-MM-DD.")],
+    categories: CategoriesOpt = None,
+) -> None:
+    """Collect every listing between two dates from the arXiv API (or OAI-PMH)."""
+    from hotpapers import jobs
+    from hotpapers.progress import Progress
+
+    start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+    cats = parse_categories(categories)
+    settings = _settings()
+    engine = _engine(settings)
+    assert start is not None and end is not None
+    with Progress("backfill", unit="days") as progress:
+
+        def on_day(report: jobs.CollectReport, index: int, total: int) -> None:
+            progress.update(index, total, report.sentence())
+
+        result = asyncio.run(jobs.backfill(settings, engine, start, end, cats, on_day=on_day))
+    out.print(f"backfilled {len(result.reports)} listings, {result.papers} papers.")
+
+
+@app.command("import-snapshot")
+@friendly
+def import_snapshot(
+    file: Annotated[Path, typer.Argument(help="arxiv-metadata-oai-snapshot.json (JSON lines; .gz ok).")],
+    batch_size: Annotated[int, typer.Option(help="Papers per transaction.")] = 5000,
+) -> None:
+    """Import the Kaggle arXiv metadata snapshot, streamed."""
+    from hotpapers.importer import import_snapshot as run_import
+    from hotpapers.progress import Progress
+
+    if not file.is_file():
+        raise InputError(f"{file}: no such file")
+    settings = _settings()
+    engine = _engine(settings)
+    total = file.stat().st_size
+    with Progress("import", unit="bytes") as progress:
+        report = run_import(
+            engine,
+            file,
+            batch_size=batch_size,
+            on_progress=lambda p: progress.update(getattr(p, "bytes_read", 0), total, f"{p.read} read"),
+        )
+    out.print(
+        f"imported {report.imported} papers from {report.read} lines; "
+        f"{report.skipped} malformed lines skipped."
+    )
+
+
+@app.command()
+@friendly
+def rank(
+    date_: DateOpt = None,
+    top: Annotated[int | None, typer.Option("--top", "-n", help="How many papers.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    categories: CategoriesOpt = None,
+) -> None:
+    """Rank one listing's papers by attention."""
+    from hotpapers import jobs
+
+    if top is not None and top < 1:
+        raise InputError("--top must be at least 1")
+    settings = _settings()
+    engine = _engine(settings)
+    now = datetime.now(UTC)
+    day = jobs.resolve_listing_date(settings, parse_date(date_), now)
+    ranked = jobs.rank(settings, engine, day, now=now, top=top, categories=parse_categories(categories))
+    if as_json:
+        print(json.dumps(ranked_json(ranked), ensure_ascii=False, indent=2))
+    else:
+        print_ranked(day, ranked)
+
+
+def ranked_json(ranked: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "rank": r.rank,
+            "arxiv_id": r.paper.arxiv_id,
+            "title": r.paper.title,
+            "score": r.score,
+            "signals": r.signals,
+        }
+        for r in ranked
+    ]
+
+
+def print_ranked(day: date, ranked: list[Any]) -> None:
+    if not ranked:
+        out.print(f"{day}: no paper reached the ranking threshold.")
+        return
+    table = Table(title=f"Hot papers {day}")
+    for column in ("#", "arXiv", "score", "title"):
+        table.add_column(column, overflow="fold")
+    for r in ranked:
+        table.add_row(str(r.rank), r.paper.arxiv_id, f"{r.score:g}", r.paper.title)
+    out.print(table)
+
+
+@app.command()
+@friendly
+def digest(
+    date_: DateOpt = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory (default: digest.posts_dir).")] = None,
+) -> None:
+    """Write the day's Markdown post (YYYY-MM-DD---Hot-Papers.md)."""
+    from hotpapers import jobs
+
+    settings = _settings()
+    engine = _engine(settings)
+    now = datetime.now(UTC)
+    day = jobs.resolve_listing_date(settings, parse_date(date_), now)
+    path = jobs.write_post(settings, engine, day, now=now, out_dir=out_dir)
+    out.print(f"wrote {path}", highlight=False)
+
+
+@config_app.command("check")
+@friendly
+def config_check() -> None:
+    """Validate the configuration and print it, secrets masked."""
+    settings = _settings()
+    out.print(render_toml(masked_dump(settings)), highlight=False, markup=False)
+    out.print("# configuration is valid", highlight=False, markup=False)
+
+
+def render_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """A small TOML writer for the effective configuration (values are JSON-compatible)."""
+    scalars = [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in data.items() if not isinstance(v, dict)]
+    lines = ([f"[{prefix}]"] if prefix and scalars else []) + scalars
+    for key, value in data.items():
+        if isinstance(value, dict):
+            block = render_toml(value, f"{prefix}.{key}" if prefix else key)
+            lines += ["", block] if block else []
+    return "\n".join(lines).strip("\n")
+
+
+@app.command()
+@friendly
+def demo(
+    workdir: Annotated[Path, typer.Option(help="Where the demo database and post go.")] = Path("hotpapers-demo"),
+) -> None:
+    """Run the whole pipeline against built-in local fake services (no network, no credentials)."""
+    from hotpapers.demo import run_demo
+
+    setup_logging("WARNING", verbose=state.verbose)
+    result = asyncio.run(run_demo(workdir, console=out))
+    print_ranked(result.listing_date, result.ranked)
+    out.print(f"post written to {result.post_path}", highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception:  # the last resort: one sentence, the detail in the log
+        logging.getLogger("hotpapers").error("unexpected error", exc_info=True)
+        err.print("error: an unexpected error occurred; run again with --verbose for details.")
+        sys.exit(1)

@@ -1,0 +1,253 @@
+"""The use-cases: collect, backfill, import, rank, write the post. The CLI, the scheduler and
+the tests all call these, the same way."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from hotpapers.arxiv import calendar, sources
+from hotpapers.arxiv.client import ArxivClient
+from hotpapers.config import Settings
+from hotpapers.db import transaction
+from hotpapers.errors import InputError
+from hotpapers.models import Announcement, FeedState
+from hotpapers.ranking import RankedPaper, rank_papers
+from hotpapers.render.markdown import render_post
+from hotpapers.store import record_announcements, upsert_papers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class CollectReport:
+    listing_date: date
+    status: str  # collected / unchanged / no-announcement
+    source: str = ""
+    papers: int = 0
+    inserted: int = 0
+    updated: int = 0
+    announcements: int = 0
+    skipped: int = 0
+    requests: int = 0
+
+    def sentence(self) -> str:
+        if self.status == "no-announcement":
+            return f"{self.listing_date}: arXiv made no announcement for this date; nothing changed."
+        if self.status == "unchanged":
+            return f"{self.listing_date}: the feed has not changed since the last collection."
+        skipped = f", {self.skipped} malformed entries skipped" if self.skipped else ""
+        return (
+            f"{self.listing_date}: {self.papers} papers from the {self.source} "
+            f"({self.inserted} new, {self.updated} updated, {self.announcements} new listings"
+            f"{skipped}; {self.requests} requests to arXiv)."
+        )
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(UTC)
+
+
+def resolve_listing_date(settings: Settings, listing_date: date | None, now: datetime) -> date:
+    """The requested listing date, or the newest one announced; a future date is an error."""
+    current = calendar.current_listing_date(now, settings.arxiv.holidays)
+    if listing_date is None:
+        return current
+    if listing_date > current:
+        when = calendar.announced_at(listing_date).astimezone(calendar.ET)
+        raise InputError(
+            f"the listing of {listing_date} is not announced yet "
+            f"(arXiv announces it on {when:%A %Y-%m-%d at %H:%M} New York time)"
+        )
+    return listing_date
+
+
+async def collect(
+    settings: Settings,
+    engine: Engine,
+    listing_date: date | None = None,
+    categories: Sequence[str] | None = None,
+    *,
+    now: datetime | None = None,
+) -> CollectReport:
+    """Collect one listing into the database (the feed for today, the archive for the past)."""
+    now = _now(now)
+    day = resolve_listing_date(settings, listing_date, now)
+    cats = list(categories or settings.arxiv.categories)
+    if not calendar.is_listing_date(day, settings.arxiv.holidays):
+        return CollectReport(day, "no-announcement")
+    async with ArxivClient(settings.arxiv) as client:
+        current = calendar.current_listing_date(now, settings.arxiv.holidays)
+        return await _collect_with(client, settings, engine, day, cats, use_feed=day == current)
+
+
+async def _collect_with(
+    client: ArxivClient,
+    settings: Settings,
+    engine: Engine,
+    day: date,
+    cats: list[str],
+    *,
+    use_feed: bool,
+) -> CollectReport:
+    before = client.requests_made
+    listing = await _feed_listing(client, settings, engine, day, cats) if use_feed else None
+    if listing is None:
+        listing = await _archive_listing(client, settings, day, cats)
+    report = CollectReport(day, "unchanged" if listing.not_modified else "collected", listing.source)
+    if not listing.not_modified:
+        _write_listing(engine, listing, cats, settings.arxiv.rss_url, report)
+    report.requests = client.requests_made - before
+    log.info("collect %s", report.sentence())
+    return report
+
+
+def feed_url(rss_url: str, categories: Sequence[str]) -> str:
+    return f"{rss_url.rstrip('/')}/{'+'.join(categories)}"
+
+
+async def _feed_listing(
+    client: ArxivClient, settings: Settings, engine: Engine, day: date, cats: list[str]
+) -> sources.Listing | None:
+    """Today's listing from the feed, or None when the feed does not (yet) show `day`."""
+    etag, modified = _feed_validators(engine, feed_url(settings.arxiv.rss_url, cats), day)
+    feed = await sources.read_feed(client, cats, etag, modified)
+    if feed.not_modified:
+        return sources.Listing(day, [], "feed", not_modified=True)
+    if feed.listing_date != day or feed.page is None:
+        log.info("the feed shows %s, not %s; using the archive instead", feed.listing_date, day)
+        return None
+    records = await sources.enrich(client, feed.page.entries, settings.arxiv.batch_size)
+    return sources.Listing(day, records, "feed", feed.page.skipped, feed.etag, feed.last_modified)
+
+
+def _feed_validators(engine: Engine, url: str, day: date) -> tuple[str | None, str | None]:
+    """The stored ETag, but only while that listing is really in the database."""
+    with Session(engine) as session:
+        state = session.get(FeedState, url)
+        if state is None or state.listing_date != day or not _has_listing(session, day):
+            return None, None
+        return state.etag, state.last_modified
+
+
+def _has_listing(session: Session, day: date) -> bool:
+    query = select(func.count()).select_from(Announcement).where(Announcement.listing_date == day)  # type: ignore[arg-type]
+    return bool(session.execute(query).scalar_one())
+
+
+async def _archive_listing(
+    client: ArxivClient, settings: Settings, day: date, cats: list[str]
+) -> sources.Listing:
+    arxiv = settings.arxiv
+    if arxiv.backfill_source == "oai":
+        return await sources.listing_from_oai(client, day, cats, arxiv.holidays)
+    return await sources.listing_from_api(
+        client, day, cats, arxiv.holidays, arxiv.page_size, arxiv.max_retries
+    )
+
+
+def _write_listing(
+    engine: Engine, listing: sources.Listing, cats: list[str], rss_url: str, report: CollectReport
+) -> None:
+    """Everything of one listing in one transaction: all of it lands, or none of it."""
+    with transaction(engine) as session:
+        stats = upsert_papers(session, listing.records)
+        report.announcements = record_announcements(session, listing.listing_date, listing.records, cats)
+        if listing.source == "feed":
+            _save_feed_state(session, feed_url(rss_url, cats), listing)
+    report.papers = len(listing.records)
+    report.inserted, report.updated = stats.inserted, stats.updated
+    report.skipped = listing.skipped
+
+
+def _save_feed_state(session: Session, url: str, listing: sources.Listing) -> None:
+    state = session.get(FeedState, url) or FeedState(url=url)
+    state.etag, state.last_modified = listing.etag, listing.last_modified
+    state.listing_date, state.fetched_at = listing.listing_date, datetime.now(UTC)
+    session.add(state)
+
+
+@dataclass(slots=True)
+class BackfillReport:
+    reports: list[CollectReport] = field(default_factory=list)
+
+    @property
+    def papers(self) -> int:
+        return sum(r.papers for r in self.reports)
+
+
+async def backfill(
+    settings: Settings,
+    engine: Engine,
+    start: date,
+    end: date,
+    categories: Sequence[str] | None = None,
+    *,
+    now: datetime | None = None,
+    on_day: Callable[[CollectReport, int, int], None] | None = None,
+) -> BackfillReport:
+    """Collect every listing in [start, end] from the archive, one transaction per day."""
+    if end < start:
+        raise InputError(f"--from {start} is after --to {end}")
+    end = min(end, calendar.current_listing_date(_now(now), settings.arxiv.holidays))
+    days = list(calendar.listing_dates(start, end, settings.arxiv.holidays))
+    cats = list(categories or settings.arxiv.categories)
+    result = BackfillReport()
+    async with ArxivClient(settings.arxiv) as client:
+        for index, day in enumerate(days, 1):
+            report = await _collect_with(client, settings, engine, day, cats, use_feed=False)
+            result.reports.append(report)
+            if on_day:
+                on_day(report, index, len(days))
+    return result
+
+
+def rank(
+    settings: Settings,
+    engine: Engine,
+    listing_date: date,
+    *,
+    now: datetime | None = None,
+    top: int | None = None,
+    categories: Sequence[str] | None = None,
+) -> list[RankedPaper]:
+    """The ranked papers of one listing, from what has been measured up to `now`."""
+    from hotpapers.candidates import load_candidates
+
+    now = _now(now)
+    with Session(engine) as session:
+        candidates = load_candidates(session, listing_date, categories, now)
+    ranking = settings.ranking
+    return rank_papers(
+        candidates,
+        weights=ranking.weights,
+        threshold=ranking.threshold,
+        top=top or ranking.top,
+        now=now,
+        decay_hours=ranking.decay_hours,
+    )
+
+
+def write_post(
+    settings: Settings,
+    engine: Engine,
+    listing_date: date,
+    *,
+    now: datetime | None = None,
+    out_dir: Path | None = None,
+) -> Path:
+    """Render the day's Markdown post and write it atomically; returns its path."""
+    from hotpapers.publish.files import write_post as write_file
+
+    now = _now(now)
+    ranked = rank(settings, engine, listing_date, now=now)
+    text = render_post(
+        listing_date, ranked, settings.digest, generated_at=now, template_path=settings.digest.template
+    )
+    return write_file(out_dir or settings.digest.posts_dir, listing_date, text)

@@ -1,0 +1,271 @@
+"""Score and order candidate papers by social attention. Pure functions: no clock, no I/O.
+
+The classic Hot Papers score (the default weights) is, over the original X posts that link a
+paper, the sum of their retweets plus the sum of their likes. Rules that keep it honest:
+
+* a repost (retweet copy) carries the original's counts, so it never adds anything;
+* a quote post is a post of its own and counts;
+* one author counts once per paper: only that author's most engaging post is kept.
+
+Other sources (Hacker News, Hugging Face, Bluesky, ...) arrive as latest snapshots
+(`source -> metric -> value`) and are weighted through the same `source.metric` keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from hotpapers.errors import ConfigError
+
+X = "x"
+
+
+@dataclass(frozen=True)
+class PaperView:
+    arxiv_id: str
+    title: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]  # primary first
+    abstract: str
+    primary_category: str
+    announced: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PostSignal:
+    source: str
+    post_id: str
+    author_id: str
+    author_handle: str
+    text: str
+    url: str
+    reposts: int
+    likes: int
+    replies: int = 0
+    quotes: int = 0
+    is_repost: bool = False
+    created_at: datetime | None = None
+    taken_at: datetime | None = None
+    embed_html: str | None = None
+
+    @property
+    def engagement(self) -> int:
+        return self.reposts + self.likes
+
+
+@dataclass(frozen=True)
+class Candidate:
+    paper: PaperView
+    posts: tuple[PostSignal, ...] = ()
+    # source -> metric -> value, the latest snapshot per source (sources other than X).
+    snapshots: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RankedPaper:
+    rank: int
+    paper: PaperView
+    score: float
+    signals: dict[str, dict[str, float]]  # e.g. {"x": {"retweets": 729, "likes": 186, ...}}
+    posts: tuple[PostSignal, ...]  # originals that counted, most engaging first
+    counts_taken_at: datetime | None  # latest taken_at of the X posts
+
+
+def _engagement_key(post: PostSignal) -> tuple[int, int, str]:
+    return (-post.engagement, -post.likes, post.post_id)
+
+
+def _author_key(post: PostSignal) -> str:
+    if post.author_id:
+        return f"id:{post.author_id}"
+    if post.author_handle:
+        return f"handle:{post.author_handle.lstrip('@').casefold()}"
+    return f"post:{post.post_id}"
+
+
+def counted_posts(posts: Iterable[PostSignal]) -> tuple[PostSignal, ...]:
+    """The X originals that count for a paper, one per author, most engaging first."""
+    best: dict[str, PostSignal] = {}
+    for post in posts:
+        if post.source != X or post.is_repost:
+            continue
+        key = _author_key(post)
+        kept = best.get(key)
+        if kept is None or _engagement_key(post) < _engagement_key(kept):
+            best[key] = post
+    return tuple(sorted(best.values(), key=_engagement_key))
+
+
+def x_metrics(posts: Iterable[PostSignal]) -> dict[str, float]:
+    """Summed counts of the original X posts (reposts never add; one post per author)."""
+    originals = counted_posts(posts)
+    return {
+        "retweets": float(sum(post.reposts for post in originals)),
+        "likes": float(sum(post.likes for post in originals)),
+        "replies": float(sum(post.replies for post in originals)),
+        "quotes": float(sum(post.quotes for post in originals)),
+        "posts": float(len(originals)),
+    }
+
+
+def _split_weight_key(key: str) -> tuple[str, str]:
+    source, dot, metric = key.partition(".")
+    if not dot or not source or not metric:
+        raise ConfigError(
+            f"ranking.weights: key '{key}' must name a source and a metric, like 'x.likes'"
+        )
+    return source, metric
+
+
+def decay_factor(hours_since_announcement: float | None, decay_hours: float | None) -> float:
+    """Half-life decay: the score halves every `decay_hours` after announcement (1.0 if off)."""
+    if hours_since_announcement is None or not decay_hours or decay_hours <= 0:
+        return 1.0
+    return float(0.5 ** (max(hours_since_announcement, 0.0) / decay_hours))
+
+
+def score(
+    signals: Mapping[str, Mapping[str, float]],
+    weights: Mapping[str, float],
+    *,
+    hours_since_announcement: float | None = None,
+    decay_hours: float | None = None,
+) -> float:
+    """Sum of weight × signals[source][metric] over the `source.metric` weight keys, decayed."""
+    total = 0.0
+    for key, weight in weights.items():
+        source, metric = _split_weight_key(key)
+        total += weight * float(signals.get(source, {}).get(metric, 0.0))
+    return total * decay_factor(hours_since_announcement, decay_hours)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Naive datetimes are UTC by the project's convention."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def hours_between(start: datetime | None, end: datetime) -> float | None:
+    if start is None:
+        return None
+    return (_as_utc(end) - _as_utc(start)).total_seconds() / 3600.0
+
+
+def candidate_signals(candidate: Candidate) -> dict[str, dict[str, float]]:
+    """Per-source metrics for a candidate: X from its posts (first), then the snapshots."""
+    signals: dict[str, dict[str, float]] = {}
+    x_snapshot = candidate.snapshots.get(X)
+    if candidate.posts or x_snapshot is None:
+        signals[X] = x_metrics(candidate.posts)
+    else:
+        signals[X] = {name: float(value) for name, value in x_snapshot.items()}
+    for source, metrics in candidate.snapshots.items():
+        if source != X:
+            signals[source] = {name: float(value) for name, value in metrics.items()}
+    return signals
+
+
+def _latest_taken_at(posts: Iterable[PostSignal]) -> datetime | None:
+    times = [_as_utc(post.taken_at) for post in posts if post.source == X and post.taken_at]
+    return max(times) if times else None
+
+
+def rank_papers(
+    candidates: Iterable[Candidate],
+    *,
+    weights: Mapping[str, float],
+    threshold: float,
+    top: int,
+    now: datetime,
+    decay_hours: float | None = None,
+) -> list[RankedPaper]:
+    """Papers scoring at least `threshold`, best first, ranked 1..N and cut to `top`.
+
+    Ties break on X likes (more first), then on the arXiv id (ascending), so the order is
+    the same on every run.
+    """
+    scored: list[tuple[float, float, str, Candidate, dict[str, dict[str, float]]]] = []
+    for candidate in candidates:
+        signals = candidate_signals(candidate)
+        value = score(
+            signals,
+            weights,
+            hours_since_announcement=hours_between(candidate.paper.announced, now),
+            decay_hours=decay_hours,
+        )
+        if value < threshold:
+            continue
+        likes = signals.get(X, {}).get("likes", 0.0)
+        scored.append((value, likes, candidate.paper.arxiv_id, candidate, signals))
+    scored.sort(key=lambda item: (-item[0], -item[1], item[2]))
+    ranked: list[RankedPaper] = []
+    for position, (value, _likes, _id, candidate, signals) in enumerate(scored[: max(top, 0)]):
+        ranked.append(
+            RankedPaper(
+                rank=position + 1,
+                paper=candidate.paper,
+                score=value,
+                signals=signals,
+                posts=counted_posts(candidate.posts),
+                counts_taken_at=_latest_taken_at(candidate.posts),
+            )
+        )
+    return ranked
+
+
+def format_number(value: float) -> str:
+    """729.0 -> '729'; 12.5 -> '12.5'."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.4g}" if abs(value) < 1e15 else str(value)
+
+
+def explain(
+    item: RankedPaper | Candidate,
+    weights: Mapping[str, float],
+    *,
+    now: datetime | None = None,
+    decay_hours: float | None = None,
+) -> list[str]:
+    """Human-readable lines showing how the score is made, one per weighted term.
+
+    With `now` and `decay_hours` (and a known announcement time) the decay factor is shown.
+    """
+    signals = item.signals if isinstance(item, RankedPaper) else candidate_signals(item)
+    paper = item.paper
+    lines = [f"{paper.arxiv_id}: {paper.title}"]
+    raw = 0.0
+    for key, weight in weights.items():
+        source, metric = _split_weight_key(key)
+        value = float(signals.get(source, {}).get(metric, 0.0))
+        term = weight * value
+        raw += term
+        lines.append(
+            f"  {key}: {format_number(value)} × {format_number(weight)} = {format_number(term)}"
+        )
+    hours = hours_between(paper.announced, now) if now is not None else None
+    factor = decay_factor(hours, decay_hours)
+    if hours is not None and decay_hours:
+        lines.append(
+            f"  decay: {hours:.1f} h since announcement, half-life {format_number(decay_hours)} h"
+            f" -> × {factor:.4f}"
+        )
+    total = raw * factor
+    lines.append(f"  score = {format_number(round(total, 4))}")
+    if isinstance(item, RankedPaper) and abs(item.score - total) > 1e-6 * max(1.0, abs(total)):
+        lines.append(f"  score as ranked = {format_number(round(item.score, 4))} (with decay)")
+    x_posts = counted_posts(item.posts)
+    skipped = [post for post in item.posts if post.source == X and post not in x_posts]
+    if x_posts or skipped:
+        lines.append(
+            f"  x posts counted: {len(x_posts)} (one per author, reposts excluded;"
+            f" {len(skipped)} left out)"
+        )
+    for source, metrics in signals.items():
+        unused = [m for m in metrics if f"{source}.{m}" not in weights and m != "posts"]
+        if unused and source != X:
+            lines.append(f"  {source}: {', '.join(unused)} not weighted")
+    return lines
