@@ -13,7 +13,7 @@ Other sources (Hacker News, Hugging Face, Bluesky, ...) arrive as latest snapsho
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -59,8 +59,8 @@ class PostSignal:
 class Candidate:
     paper: PaperView
     posts: tuple[PostSignal, ...] = ()
-    # source -> metric -> value, the latest snapshot per source (sources other than X).
-    snapshots: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # source -> metric -> value, the latest snapshot per source; non-numbers are ignored.
+    snapshots: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,15 @@ def hours_between(start: datetime | None, end: datetime) -> float | None:
     return (_as_utc(end) - _as_utc(start)).total_seconds() / 3600.0
 
 
+def _numeric(metrics: Mapping[str, object]) -> dict[str, float]:
+    """The numeric metrics of a snapshot (stored JSON may carry other fields too)."""
+    return {
+        name: float(value)
+        for name, value in metrics.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+
+
 def candidate_signals(candidate: Candidate) -> dict[str, dict[str, float]]:
     """Per-source metrics for a candidate: X from its posts (first), then the snapshots."""
     signals: dict[str, dict[str, float]] = {}
@@ -161,10 +170,10 @@ def candidate_signals(candidate: Candidate) -> dict[str, dict[str, float]]:
     if candidate.posts or x_snapshot is None:
         signals[X] = x_metrics(candidate.posts)
     else:
-        signals[X] = {name: float(value) for name, value in x_snapshot.items()}
+        signals[X] = _numeric(x_snapshot)
     for source, metrics in candidate.snapshots.items():
         if source != X:
-            signals[source] = {name: float(value) for name, value in metrics.items()}
+            signals[source] = _numeric(metrics)
     return signals
 
 

@@ -13,14 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
 from hotpapers.arxiv.ids import abs_url, pdf_url
 from hotpapers.config import DigestSettings
 from hotpapers.errors import ConfigError
-from hotpapers.ranking import X, PaperView, PostSignal, RankedPaper, format_number
+from hotpapers.ranking import PaperView, PostSignal, RankedPaper, X, format_number
 
 DEFAULT_TEMPLATE = "post.md.j2"
 _PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -1,0 +1,1 @@
+"""Social signal sources: one module per platform, all behind the `SignalSource` Protocol."""

@@ -1,0 +1,132 @@
+"""The command line as a user meets it: help, messages, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hotpapers.cli import app
+
+COMMANDS = [
+    ["db", "upgrade"], ["collect"], ["backfill"], ["import-snapshot"], ["rank"], ["digest"],
+    ["config", "check"], ["demo"],
+]  # fmt: skip
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    for key in list(os.environ):
+        if key.startswith("HOTPAPERS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    return CliRunner()
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
+    """`--help` works on every command and describes it."""
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage" in result.output
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    """`python -m hotpapers --help` lists the commands."""
+    result = subprocess.run([sys.executable, "-m", "hotpapers", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "collect" in result.stdout and "import-snapshot" in result.stdout
+
+
+def test_config_check_masks_secrets(runner: CliRunner) -> None:
+    """The effective configuration is printed; a token from the environment is not."""
+    result = runner.invoke(app, ["config", "check"], env={"HOTPAPERS_DISCORD__TOKEN": "tok-123-secret"})
+    assert result.exit_code == 0
+    assert "tok-123-secret" not in result.output
+    assert "**********" in result.output
+    assert "[arxiv]" in result.output and "request_interval = 3.0" in result.output
+
+
+def test_config_check_bad_category_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    """A bad value is one line naming the key, the file and the closest valid category."""
+    config = tmp_path / "bad.toml"
+    config.write_text('[arxiv]\ncategories = ["cs.CVV"]\n')
+    result = runner.invoke(app, ["--config", str(config), "config", "check"])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "arxiv.categories" in lines[0] and "bad.toml" in lines[0] and "cs.CV" in lines[0]
+
+
+def test_invalid_date_exits_2(runner: CliRunner) -> None:
+    """A date that is not YYYY-MM-DD is refused before anything runs."""
+    result = runner.invoke(app, ["collect", "--date", "2021-13-40"])
+    assert result.exit_code == 2
+    assert "not a date" in result.output
+
+
+def test_unknown_category_argument_exits_2(runner: CliRunner) -> None:
+    """--categories with a typo suggests the closest category."""
+    result = runner.invoke(app, ["collect", "--categories", "cs.LG,cs.CVV"])
+    assert result.exit_code == 2
+    assert "did you mean 'cs.CV'" in result.output
+
+
+def test_unreachable_database_is_one_sentence(runner: CliRunner) -> None:
+    """A database that does not answer gives one sentence and exit 1, no traceback."""
+    result = runner.invoke(
+        app, ["rank", "--date", "2021-03-15"],
+        env={"HOTPAPERS_DATABASE__URL": "postgresql://nobody@127.0.0.1:1/none"},
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "cannot reach the database" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_snapshot_file_exits_2(runner: CliRunner) -> None:
+    """Importing a file that does not exist says so."""
+    result = runner.invoke(app, ["import-snapshot", "nope.json"])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
+    """`hotpapers demo` works offline with no credentials and writes the post."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(tmp_path / "demo")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    post = tmp_path / "demo" / "posts" / "2026-11-23---Hot-Papers.md"
+    assert post.is_file()
+    text = post.read_text()
+    assert text.startswith("---\ntitle: Hot Papers 2026-11-23\n")
+    assert "# 1. " in text and "- retweets: " in text
+    assert "Hot papers 2026-11-23" in result.stdout and str(post) in result.stdout.replace("\n", "")
+
+
+def test_rank_json_after_demo(tmp_path: Path) -> None:
+    """`rank --json` prints rank, id, title, score and the per-source breakdown."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
+    workdir = tmp_path / "demo"
+    subprocess.run(
+        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(workdir)],
+        capture_output=True, text=True, env=env, timeout=300, check=True,
+    )  # fmt: skip
+    env["HOTPAPERS_DATABASE__URL"] = f"sqlite:///{workdir / 'demo.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "rank", "--date", "2026-11-23", "--json", "--top", "3"],
+        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    ranked = json.loads(result.stdout)
+    assert [r["rank"] for r in ranked] == [1, 2, 3]
+    assert set(ranked[0]) == {"rank", "arxiv_id", "title", "score", "signals"}
+    assert ranked[0]["score"] >= ranked[1]["score"] >= ranked[2]["score"]
+    assert ranked[0]["signals"]["x"]["retweets"] + ranked[0]["signals"]["x"]["likes"] == ranked[0]["score"]
