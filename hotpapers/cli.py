@@ -202,15 +202,24 @@ def rank(
     top: Annotated[int | None, typer.Option("--top", "-n", help="How many papers.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     categories: CategoriesOpt = None,
+    explain: Annotated[str | None, typer.Option("--explain", help="Show how one paper's score was made.")] = None,
 ) -> None:
     """Rank one listing's papers by attention."""
     from hotpapers import jobs
+    from hotpapers.arxiv.ids import canonical_id
 
     if top is not None and top < 1:
         raise InputError("--top must be at least 1")
     settings = _settings()
     engine = _engine(settings)
     now = datetime.now(UTC)
+    if explain is not None:
+        arxiv_id = canonical_id(explain)
+        if arxiv_id is None:
+            raise InputError(f"--explain: '{explain}' is not an arXiv id or URL")
+        for line in jobs.explain_paper(settings, engine, arxiv_id, now=now):
+            out.print(line, highlight=False, markup=False)
+        return
     day = jobs.resolve_listing_date(settings, parse_date(date_), now)
     ranked = jobs.rank(settings, engine, day, now=now, top=top, categories=parse_categories(categories))
     if as_json:
@@ -242,6 +251,21 @@ def print_ranked(day: date, ranked: list[Any]) -> None:
     for r in ranked:
         table.add_row(str(r.rank), r.paper.arxiv_id, f"{r.score:g}", r.paper.title)
     out.print(table)
+
+
+@app.command()
+@friendly
+def signals() -> None:
+    """Measure social attention (X, Bluesky, Hacker News, Hugging Face) for recent papers."""
+    from hotpapers import jobs
+
+    settings = _settings()
+    engine = _engine(settings)
+    reports = asyncio.run(jobs.measure_signals(settings, engine))
+    if not reports:
+        out.print("no signal source is enabled; switch one on under [signals.*] in the config.")
+    for report in reports:
+        out.print(report.sentence(), highlight=False, markup=False)
 
 
 @app.command()

@@ -145,6 +145,10 @@ class HuggingFaceSettings(_Section):
 
 
 class SignalsSettings(_Section):
+    # A paper is never measured on one source more often than this.
+    min_interval_minutes: int = Field(60, ge=1)
+    # Bound on one source's whole run, so one slow platform cannot hold up the others.
+    source_timeout: float = Field(1800.0, gt=0)
     x: XSignalSettings = XSignalSettings()
     bluesky: BlueskySettings = BlueskySettings()
     hn: HackerNewsSettings = HackerNewsSettings()

@@ -251,3 +251,32 @@ def write_post(
         listing_date, ranked, settings.digest, generated_at=now, template_path=settings.digest.template
     )
     return write_file(out_dir or settings.digest.posts_dir, listing_date, text)
+
+
+async def measure_signals(settings: Settings, engine: Engine, *, now: datetime | None = None) -> list:
+    """Measure every enabled social source for the papers in their measuring window."""
+    import aiohttp
+
+    from hotpapers.signals.measure import measure
+    from hotpapers.signals.registry import enabled_sources
+
+    async with aiohttp.ClientSession() as session:
+        sources = enabled_sources(settings, session)
+        return await measure(settings, engine, sources, now=_now(now))
+
+
+def explain_paper(settings: Settings, engine: Engine, arxiv_id: str, *, now: datetime | None = None) -> list[str]:
+    """How one paper's score was made, term by term, on its first listing date."""
+    from hotpapers.candidates import load_candidates
+    from hotpapers.ranking import explain
+
+    now = _now(now)
+    with Session(engine) as session:
+        query = select(func.min(Announcement.listing_date)).where(Announcement.paper_id == arxiv_id)  # type: ignore[arg-type]
+        day = session.execute(query).scalar_one()
+        if day is None:
+            raise InputError(f"{arxiv_id} has not been collected; run `hotpapers collect` first")
+        found = [c for c in load_candidates(session, day, None, now) if c.paper.arxiv_id == arxiv_id]
+    ranking = settings.ranking
+    header = f"{arxiv_id} (listed {day}): {found[0].paper.title}"
+    return [header, *explain(found[0], ranking.weights, now=now, decay_hours=ranking.decay_hours)]
