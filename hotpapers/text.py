@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
-
-_WS = re.compile(r"\s+")
 
 
 def collapse_ws(text: str) -> str:
     """Runs of whitespace (arXiv wraps titles and abstracts) become one space; ends trimmed."""
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def fold(text: str) -> str:

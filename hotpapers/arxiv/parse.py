@@ -23,12 +23,12 @@ from hotpapers.arxiv._xml import (
     parse_xml,
     rfc2822_datetime,
     split_authors,
+    squash,
     to_int,
 )
 from hotpapers.arxiv.ids import split_id
 from hotpapers.errors import ArxivAPIError, FeedParseError
-from hotpapers.records import FeedPage, PaperRecord, VersionRecord
-from hotpapers.text import collapse_ws
+from hotpapers.records import ANNOUNCE_TYPES, FeedPage, PaperRecord, VersionRecord
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +40,20 @@ _OAI = "{http://www.openarchives.org/OAI/2.0/}"
 _RAW = "{http://arxiv.org/OAI/arXivRaw/}"
 
 _A_FEED, _A_ENTRY, _A_ID, _A_TITLE = (f"{_ATOM}{t}" for t in ("feed", "entry", "id", "title"))
-_A_SUMMARY, _A_AUTHOR, _A_NAME = (f"{_ATOM}{t}" for t in ("summary", "author", "name"))
+_A_SUMMARY, _A_NAME = f"{_ATOM}summary", f"{_ATOM}name"
 _A_CATEGORY, _A_PUBLISHED = f"{_ATOM}category", f"{_ATOM}published"
 _A_UPDATED = f"{_ATOM}updated"
 _X_PRIMARY, _X_COMMENT = f"{_ARXIV}primary_category", f"{_ARXIV}comment"
 _X_JOURNAL, _X_DOI = f"{_ARXIV}journal_ref", f"{_ARXIV}doi"
 
+_ATOM_FIELDS: tuple[str, ...] = (_A_ID, _A_TITLE, _A_SUMMARY, _A_NAME, _A_CATEGORY, _A_PUBLISHED)
+_ATOM_FIELDS += (_A_UPDATED, _X_PRIMARY, _X_COMMENT, _X_JOURNAL, _X_DOI)
+"""The elements `_atom_entry` reads; lxml skips the rest (links, author wrappers) in C."""
 _ERROR_ID = re.compile(r"^https?://arxiv\.org/api/errors")
 _ABS_PREFIXES = ("http://arxiv.org/abs/", "https://arxiv.org/abs/")
 
-_ANNOUNCE = {"new": "new", "cross": "cross", "replace": "replace", "replace-cross": "replace-cross"}
-_ANNOUNCE["absonly"] = "replace"
+_ANNOUNCE = {t: t for t in ANNOUNCE_TYPES} | {"absonly": "replace"}
+"""RSS announce types to ours; 'absonly' (abstract-only change) counts as a replacement."""
 _RSS_DESCRIPTION = re.compile(
     r"^\s*arXiv:(?P<id>\S+?)\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s?(?P<abs>.*))?",
     re.DOTALL,
@@ -70,7 +73,7 @@ def _text(element: Any, tag: str) -> str | None:
 
 def _clean(text: str | None) -> str | None:
     """Whitespace-collapsed text, None when blank."""
-    return collapse_ws(text) or None if text else None
+    return squash(text) or None if text else None
 
 
 def _split_versioned(raw: str | None) -> tuple[str, int | None]:
@@ -109,57 +112,58 @@ def parse_atom(data: bytes) -> FeedPage:
 
 
 def _atom_entry(entry: Any) -> PaperRecord:
-    """One Atom `<entry>` as a PaperRecord, in a single pass over its children."""
-    raw_id = title = summary = primary = comment = journal = doi = None
-    published = updated = None
+    """One Atom `<entry>` as a PaperRecord, in one flat pass (author names included)."""
+    texts: dict[str, str | None] = {}
     authors: list[str] = []
     categories: list[str] = []
-    for child in entry:
-        tag = child.tag
-        if tag == _A_AUTHOR:
-            name = child.findtext(_A_NAME)
-            if name:
-                authors.append(collapse_ws(name))
+    primary: str | None = None
+    for element in entry.iter(_ATOM_FIELDS):
+        tag = element.tag
+        if tag == _A_NAME:
+            if element.text:
+                authors.append(" ".join(element.text.split()))
         elif tag == _A_CATEGORY:
-            categories.append(child.get("term") or "")
-        elif tag == _A_ID:
-            raw_id = child.text
-        elif tag == _A_TITLE:
-            title = child.text
-        elif tag == _A_SUMMARY:
-            summary = child.text
-        elif tag == _A_PUBLISHED:
-            published = child.text
-        elif tag == _A_UPDATED:
-            updated = child.text
+            term = element.get("term")
+            # The API mixes ACM and MSC class codes (I.2.6, 68T05) into <category>.
+            if term and not any(ch.isdigit() for ch in term):
+                categories.append(term)
         elif tag == _X_PRIMARY:
-            primary = child.get("term")
-        elif tag == _X_COMMENT:
-            comment = child.text
-        elif tag == _X_JOURNAL:
-            journal = child.text
-        elif tag == _X_DOI:
-            doi = child.text
+            primary = (element.get("term") or "").strip() or None
+        else:
+            texts[tag] = element.text
+    raw_id = texts.get(_A_ID)
     arxiv_id, version = _split_versioned(raw_id)
     if version is None:
         raise _Malformed(f"id {raw_id!r} has no version")
-    clean_title = _clean(title)
+    return _atom_record(arxiv_id, version, texts, authors, categories, primary)
+
+
+def _atom_record(
+    arxiv_id: str,
+    version: int,
+    texts: dict[str, str | None],
+    authors: list[str],
+    categories: list[str],
+    primary: str | None,
+) -> PaperRecord:
+    """Build the record from what `_atom_entry` collected; an entry without a title is malformed."""
+    summary = texts.get(_A_SUMMARY)
+    clean_title = _clean(texts.get(_A_TITLE))
     if clean_title is None:
         raise _Malformed(f"{arxiv_id} has no title")
-    primary = primary.strip() if primary else None
     return PaperRecord(
         arxiv_id=arxiv_id,
         version=version,
         title=clean_title,
-        abstract=collapse_ws(summary) if summary else "",
+        abstract=squash(summary) if summary else "",
         authors=tuple(authors),
-        categories=dedupe([primary, *categories] if primary else categories),
-        primary_category=primary or None,
-        comment=_clean(comment),
-        journal_ref=_clean(journal),
-        doi=_clean(doi),
-        submitted=iso_datetime(published),
-        updated=iso_datetime(updated),
+        categories=tuple(dict.fromkeys([primary, *categories] if primary else categories)),
+        primary_category=primary,
+        comment=_clean(texts.get(_X_COMMENT)),
+        journal_ref=_clean(texts.get(_X_JOURNAL)),
+        doi=_clean(texts.get(_X_DOI)),
+        submitted=iso_datetime(texts.get(_A_PUBLISHED)),
+        updated=iso_datetime(texts.get(_A_UPDATED)),
     )
 
 
@@ -202,7 +206,7 @@ def _rss_item(item: Any) -> PaperRecord:
         arxiv_id=arxiv_id,
         version=version,
         title=title,
-        abstract=collapse_ws(abstract or ""),
+        abstract=squash(abstract or ""),
         authors=split_authors(item.findtext(f"{_DC}creator")),
         categories=dedupe([(c.text or "").strip() for c in item.iterchildren("category")]),
         primary_category=None,
@@ -213,27 +217,20 @@ def _rss_item(item: Any) -> PaperRecord:
 
 
 def _rss_id(item: Any, match: re.Match[str] | None) -> tuple[str, int]:
-    """(id, version): id from <link> (else guid), version from <description> (else guid)."""
-    candidates = [item.findtext("link"), item.findtext("guid")]
-    if match:
-        candidates.insert(1, match.group("id"))
-    arxiv_id: str | None = None
-    version: int | None = None
-    for raw in candidates:
-        if not raw:
-            continue
-        try:
-            found_id, found_version = _split_versioned(raw)
-        except _Malformed:
-            continue
-        arxiv_id = arxiv_id or found_id
-        if found_id == arxiv_id and version is None:
-            version = found_version
-    if arxiv_id is None:
-        raise _Malformed(f"no arXiv id in link {candidates[0]!r}")
+    """(id, version): the id from <link>, the version from <description>, else from <guid>."""
+    sources = (item.findtext("link"), match and match.group("id"), item.findtext("guid"))
+    found = [parts for parts in map(_try_split, sources) if parts]
+    if not found:
+        raise _Malformed(f"no arXiv id in link {sources[0]!r} or guid {sources[2]!r}")
+    arxiv_id = found[0][0]
+    version = next((v for i, v in found if i == arxiv_id and v is not None), None)
     if version is None:
         raise _Malformed(f"{arxiv_id} has no version in its description or guid")
     return arxiv_id, version
+
+
+def _try_split(raw: str | None) -> tuple[str, int | None] | None:
+    return split_id(raw) if raw else None
 
 
 # --- OAI-PMH (arXivRaw) -----------------------------------------------------------------------
@@ -263,7 +260,7 @@ def parse_oai(data: bytes) -> FeedPage:
 def _oai_errors(root: Any) -> bool:
     """True for noRecordsMatch (an empty result); ArxivAPIError for any other OAI error."""
     errors = [
-        (e.get("code") or "unknown", collapse_ws(e.text or ""))
+        (e.get("code") or "unknown", squash(e.text or ""))
         for e in root.iterchildren(f"{_OAI}error")
     ]
     if not errors:
@@ -301,7 +298,7 @@ def _oai_record(record: Any) -> PaperRecord:
         arxiv_id=arxiv_id,
         version=versions[-1].version,
         title=title,
-        abstract=collapse_ws(raw.findtext(f"{_RAW}abstract") or ""),
+        abstract=squash(raw.findtext(f"{_RAW}abstract") or ""),
         authors=split_authors(raw.findtext(f"{_RAW}authors")),
         categories=categories,
         primary_category=categories[0] if categories else None,
