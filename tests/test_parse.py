@@ -451,3 +451,25 @@ def test_squash_fast_path_knows_every_ascii_whitespace():
     """The clean-ASCII shortcut checks every ASCII char that str.split treats as whitespace."""
     ascii_ws = {chr(c) for c in range(128) if chr(c).isspace()}
     assert ascii_ws == {" "} | {m for m in _xml._ASCII_WS_MARKS if len(m) == 1}
+
+
+def test_acm_and_msc_codes_are_not_categories() -> None:
+    """The API mixes ACM/MSC class codes into <category>; only arXiv categories are kept."""
+    body = b"""<?xml version='1.0' encoding='UTF-8'?>
+<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">
+  <opensearch:totalResults>1</opensearch:totalResults>
+  <entry>
+    <id>http://arxiv.org/abs/2103.06902v1</id>
+    <title>T</title>
+    <summary>S</summary>
+    <published>2021-03-11T18:59:56Z</published>
+    <updated>2021-03-11T18:59:56Z</updated>
+    <author><name>A</name></author>
+    <category term="cs.LG" scheme="http://arxiv.org/schemas/atom"/>
+    <category term="I.2.6" scheme="http://arxiv.org/schemas/atom"/>
+    <category term="68T05" scheme="http://arxiv.org/schemas/atom"/>
+    <category term="stat.ML" scheme="http://arxiv.org/schemas/atom"/>
+    <arxiv:primary_category term="cs.LG"/>
+  </entry>
+</feed>"""
+    assert parse_atom(body).entries[0].categories == ("cs.LG", "stat.ML")
