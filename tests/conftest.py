@@ -53,6 +53,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     url: str = request.getfixturevalue("pg_url")
     engine = make_engine(url)
     SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
     return url
 

@@ -1,0 +1,1 @@
+"""Local fake services (127.0.0.1 only) for tests, `hotpapers demo` and benchmarks."""
