@@ -37,3 +37,9 @@ def test_find_ids_in_post_text() -> None:
     """Links in free text are found once each, whatever their form."""
     text = "see https://arxiv.org/abs/2103.06902v1 and arxiv.org/pdf/2103.06902.pdf or arxiv.org/abs/hep-th/9901001"
     assert find_ids(text) == ["2103.06902", "hep-th/9901001"]
+
+
+def test_lookalike_hosts_are_not_arxiv() -> None:
+    """notarxiv.org is not arXiv; export.arxiv.org is."""
+    assert find_ids("https://notarxiv.org/abs/2103.06902") == []
+    assert find_ids("http://export.arxiv.org/abs/2103.06902") == ["2103.06902"]

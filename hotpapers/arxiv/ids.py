@@ -8,7 +8,7 @@ _NEW = r"\d{4}\.\d{4,5}"
 _OLD = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
 _ID_RE = re.compile(rf"^(?P<id>{_NEW}|{_OLD})(?:v(?P<version>\d+))?$")
 _URL_RE = re.compile(
-    rf"arxiv\.org/(?:abs|pdf|html|format)/(?P<id>{_NEW}|{_OLD})(?:v(?P<version>\d+))?",
+    rf"(?<![\w-])arxiv\.org/(?:abs|pdf|html|format)/(?P<id>{_NEW}|{_OLD})(?:v(?P<version>\d+))?",
     re.IGNORECASE,
 )
 _PREFIX_RE = re.compile(r"^(?:arxiv:|oai:arxiv\.org:)", re.IGNORECASE)

@@ -1,0 +1,254 @@
+"""Small shared plumbing for the JSON-over-HTTP social sources (Hacker News, Hugging Face).
+
+* `JsonClient.get` - one aiohttp GET that returns parsed JSON, with a per-request timeout,
+  bounded retries with exponential back-off on 429 / 5xx / timeouts / connection errors
+  (honouring `Retry-After`), and a `FetchError` whose message is one readable clause for
+  HTML-instead-of-JSON, malformed JSON and HTTP errors.
+* `RateLimiter` - spaces request starts to at most `rate` per second.
+* `need_*` - type checks for decoded JSON that raise `FetchError` naming the field.
+* `arxiv_link_id` - the paper a URL really links (arxiv.org host, abs/pdf/html/format path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from hotpapers.arxiv.ids import canonical_id
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_SNIPPET = 80
+
+
+class FetchError(Exception):
+    """A request that gave no usable JSON; `str()` is a short clause fit for a sentence."""
+
+
+class RateLimiter:
+    """At most `rate` request starts per second (the first one goes at once)."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        async with self._lock:
+            now = time.monotonic()
+            delay = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds or HTTP-date); None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+class JsonClient:
+    """GETs JSON with retries; use as `async with JsonClient(...) as http:`.
+
+    A session passed in is used and left open; otherwise one is created and closed on exit.
+    `requests` counts every HTTP attempt (retries included).
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        backoff: float = 1.0,
+        max_wait: float = 120.0,
+        rate: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self._session = session
+        self._own_session = session is None
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.limiter = RateLimiter(rate)
+        self.headers = dict(headers or {})
+        self.requests = 0
+
+    async def __aenter__(self) -> JsonClient:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def get(self, url: str, params: Mapping[str, str | int] | None = None) -> Any:
+        """The decoded JSON body of `GET url?params`, or FetchError after bounded retries."""
+        if self._session is None:
+            raise RuntimeError("JsonClient used outside 'async with'")
+        attempt = 0
+        while True:
+            await self.limiter.wait()
+            self.requests += 1
+            retry_in: float | None
+            try:
+                status, headers, body = await self._fetch(url, params)
+            except TimeoutError:
+                problem = f"no answer within {self.timeout:g} s"
+                retry_in = None
+            except aiohttp.ClientError as exc:
+                problem = f"connection failed ({exc.__class__.__name__}: {exc})"
+                retry_in = None
+            else:
+                if status < 400:
+                    return _decode(status, headers, body)
+                problem = _http_problem(status, headers, body)
+                if status not in RETRY_STATUSES:
+                    raise FetchError(problem)
+                retry_in = retry_after_seconds(headers.get("Retry-After"))
+            if attempt >= self.max_retries:
+                tries = "attempt" if attempt == 0 else "attempts"
+                raise FetchError(f"{problem} after {attempt + 1} {tries}")
+            if retry_in is None:
+                retry_in = self.backoff * 2**attempt
+            if retry_in > self.max_wait:
+                raise FetchError(f"{problem}; asked to wait {retry_in:.0f} s, more than allowed")
+            attempt += 1
+            await asyncio.sleep(retry_in)
+
+    async def _fetch(
+        self, url: str, params: Mapping[str, str | int] | None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        assert self._session is not None
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        query = {k: str(v) for k, v in (params or {}).items()}
+        async with self._session.get(
+            url, params=query, headers=self.headers, timeout=timeout
+        ) as response:
+            body = await response.read()
+            return response.status, response.headers, body
+
+
+def _looks_like_html(headers: Mapping[str, str], body: bytes) -> bool:
+    content_type = headers.get("Content-Type", "").lower()
+    start = body.lstrip()[:15].lower()
+    return "html" in content_type or start.startswith((b"<!doctype", b"<html"))
+
+
+def _snippet(body: bytes) -> str:
+    text = " ".join(body.decode("utf-8", "replace").split())
+    return text[:_SNIPPET] + ("…" if len(text) > _SNIPPET else "")
+
+
+def _http_problem(status: int, headers: Mapping[str, str], body: bytes) -> str:
+    if _looks_like_html(headers, body):
+        return f"HTTP {status} with an HTML error page"
+    detail = _snippet(body)
+    return f"HTTP {status}" + (f" ({detail})" if detail else "")
+
+
+def _decode(status: int, headers: Mapping[str, str], body: bytes) -> Any:
+    if _looks_like_html(headers, body):
+        return _raise(f"an HTML page instead of JSON (HTTP {status}: {_snippet(body)!r})")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError) as exc:
+        return _raise(f"malformed JSON (HTTP {status}, {exc}; body starts {_snippet(body)!r})")
+
+
+def _raise(message: str) -> Any:
+    raise FetchError(message)
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def need_dict(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FetchError(f"{what} is {_type_name(value)}, expected an object")
+    return value
+
+
+def need_list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise FetchError(f"{what} is {_type_name(value)}, expected a list")
+    return value
+
+
+def need_int(obj: Mapping[str, Any], key: str, what: str, default: int | None = None) -> int:
+    """`obj[key]` as an int; a missing or null value gives `default` if one is given."""
+    value = obj.get(key)
+    if value is None and default is not None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        shown = "missing" if key not in obj else f"{_type_name(value)} {value!r}"
+        raise FetchError(f"{what}.{key} is {shown}, expected an integer")
+    return int(value)
+
+
+def need_str(obj: Mapping[str, Any], key: str, what: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        shown = "missing" if key not in obj else f"{_type_name(value)} {value!r}"
+        raise FetchError(f"{what}.{key} is {shown}, expected a string")
+    return value
+
+
+def arxiv_link_id(url: str) -> str | None:
+    """The canonical id of the paper `url` links on arxiv.org (abs, pdf, html; any version).
+
+    Unlike `canonical_id` on free text this checks the host, so `https://notarxiv.org/abs/…`
+    or a web-archive copy are not links to the paper.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not (
+        host == "arxiv.org" or host.endswith(".arxiv.org")
+    ):
+        return None
+    path = parts.path
+    if path.endswith(".pdf"):
+        path = path[: -len(".pdf")]
+    segments = [s for s in path.split("/") if s]
+    if len(segments) < 2 or segments[0].lower() not in ("abs", "pdf", "html", "format"):
+        return None
+    found = canonical_id(segments[1])
+    if found is None and len(segments) > 2:  # old-style ids have a slash: hep-th/9901001
+        found = canonical_id(f"{segments[1]}/{segments[2]}")
+    return found

@@ -1,0 +1,194 @@
+"""Hacker News source: the real aiohttp client against the local fake Algolia API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from hotpapers.config import HackerNewsSettings
+from hotpapers.fakes.social import FakeHN, generate_hn_stories, hn_story
+from hotpapers.signals._http import arxiv_link_id, retry_after_seconds
+from hotpapers.signals.base import PaperRef, SignalSource
+from hotpapers.signals.hn import HNSource
+
+A, B, C = "2611.01234", "2611.05678", "2611.09999"
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+PAPERS = [PaperRef(i, f"Paper {i}", datetime(2026, 11, 20, 1, tzinfo=UTC)) for i in (A, B, C)]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeHN]:
+    server = FakeHN(
+        [
+            hn_story(101, f"https://arxiv.org/abs/{A}", points=10, num_comments=5, author="ann"),
+            hn_story(102, f"https://arxiv.org/pdf/{A}v2", points=3, num_comments=1),
+            hn_story(103, f"http://www.arxiv.org/html/{A}v1", points=2, num_comments=0),
+            # decoys Algolia's token match returns for A, none of which links A:
+            hn_story(201, f"https://github.com/someone/{A}", points=50, num_comments=9),
+            hn_story(202, f"https://arxiv.org/abs/{A}7", points=40, num_comments=9),
+            hn_story(203, f"https://notarxiv.org/abs/{A}", points=30, num_comments=9),
+            hn_story(204, None, title=f"Ask HN: thoughts on {A}?", points=20),
+            hn_story(301, f"https://arxiv.org/abs/{B}", points=7, num_comments=2),
+        ]
+    )
+    await server.start()
+    yield server
+    await server.close()
+
+
+def source(fake: FakeHN, **kwargs: object) -> HNSource:
+    options: dict[str, object] = {"rate": 1000.0, "backoff": 0.01, "timeout": 5.0}
+    options.update(kwargs)
+    return HNSource(HackerNewsSettings(enabled=True, api_url=fake.base_url), **options)  # type: ignore[arg-type]
+
+
+async def test_sums_points_and_comments_over_stories_that_link_the_paper(fake: FakeHN) -> None:
+    hn: SignalSource = source(fake)  # satisfies the Protocol (checked by mypy)
+    assert hn.problem() is None
+
+    result = await hn.measure(PAPERS, NOW)
+
+    assert result.errors == []
+    assert result.requests == 3
+    by_id = {m.paper_id: m for m in result.measurements}
+    assert by_id[A].metrics == {"points": 15.0, "comments": 6.0, "stories": 3.0}
+    assert by_id[B].metrics == {"points": 7.0, "comments": 2.0, "stories": 1.0}
+    assert by_id[C].metrics == {"points": 0.0, "comments": 0.0, "stories": 0.0}
+    assert all(m.source == "hn" and m.taken_at == NOW for m in result.measurements)
+    posts = {p.post_id: p for p in by_id[A].posts}
+    assert set(posts) == {"101", "102", "103"}
+    assert posts["101"].url == "https://news.ycombinator.com/item?id=101"
+    assert (posts["101"].likes, posts["101"].replies, posts["101"].author_handle) == (10, 5, "ann")
+    assert posts["101"].paper_id == A and posts["101"].created_at is not None
+    first = fake.requests[0].query
+    assert first["query"] == A
+    assert first["restrictSearchableAttributes"] == "url"
+    assert first["tags"] == "story"
+    assert first["hitsPerPage"] == "50"
+
+
+async def test_pages_through_all_results(fake: FakeHN) -> None:
+    fake.hits = [
+        hn_story(1000 + n, f"https://arxiv.org/abs/{A}v{n % 3 + 1}", points=2, num_comments=1)
+        for n in range(120)
+    ]
+    result = await source(fake).measure(PAPERS[:1], NOW)
+
+    assert result.errors == []
+    assert result.measurements[0].metrics == {"points": 240.0, "comments": 120.0, "stories": 120.0}
+    assert [r.query["page"] for r in fake.requests] == ["0", "1", "2"]
+
+
+async def test_generated_stories_are_counted_only_when_they_link_the_paper(fake: FakeHN) -> None:
+    ids = [f"2611.{n:05d}" for n in range(1, 9)]
+    fake.hits = generate_hn_stories(ids, seed=7)
+    result = await source(fake).measure([PaperRef(i, "t") for i in ids], NOW)
+
+    assert result.errors == []
+    for m in result.measurements:
+        expected = [h for h in fake.hits if h["url"] and arxiv_link_id(h["url"]) == m.paper_id]
+        assert m.metrics["stories"] == len(expected)
+        assert m.metrics["points"] == sum(h["points"] for h in expected)
+        assert m.metrics["comments"] == sum(h["num_comments"] for h in expected)
+
+
+FAULTS = [
+    ("500", {"times": None}, "HTTP 500"),
+    ("html", {}, "HTML page instead of JSON"),
+    ("html", {"status": 503, "times": None}, "HTML error page"),
+    ("malformed", {}, "malformed JSON"),
+    ("missing_fields", {}, "objectID is missing"),
+    ("wrong_types", {}, "expected an integer"),
+    ("slow", {"times": None, "delay": 1.0}, "no answer within"),
+    ("401", {}, "HTTP 401"),
+]
+
+
+@pytest.mark.parametrize(("kind", "options", "reason"), FAULTS)
+async def test_a_fault_is_one_error_and_the_other_papers_are_measured(
+    fake: FakeHN, kind: str, options: dict[str, object], reason: str
+) -> None:
+    fake.fail(kind, match=f"query={A}", **options)  # type: ignore[arg-type]
+
+    result = await source(fake, timeout=0.3, max_retries=1).measure(PAPERS, NOW)
+
+    assert len(result.errors) == 1
+    error = result.errors[0]
+    assert error.startswith(f"Hacker News lookup for {A} failed: ")
+    assert reason in error
+    assert {m.paper_id for m in result.measurements} == {B, C}
+    assert result.measurements[0].metrics["points"] == 7.0
+
+
+async def test_429_waits_for_retry_after_then_succeeds(fake: FakeHN) -> None:
+    fake.fail("429", match=f"query={A}", retry_after=0.3)
+
+    result = await source(fake).measure(PAPERS[:1], NOW)
+
+    assert result.errors == []
+    assert result.measurements[0].metrics["points"] == 15.0
+    first, second = fake.requests
+    assert first.fault == "429" and second.fault is None
+    assert second.at - first.at >= 0.3  # the client waited as told, not its own 0.01 s back-off
+    assert result.requests == 2
+
+
+async def test_429_asking_for_too_long_a_wait_is_an_error_not_a_stall(fake: FakeHN) -> None:
+    fake.fail("429", match=f"query={A}", retry_after=3600)
+
+    result = await source(fake).measure(PAPERS, NOW)
+
+    assert len(result.errors) == 1
+    assert "HTTP 429" in result.errors[0] and "3600 s" in result.errors[0]
+    assert {m.paper_id for m in result.measurements} == {B, C}
+
+
+async def test_a_given_session_is_used_and_left_open(fake: FakeHN) -> None:
+    async with aiohttp.ClientSession() as session:
+        hn = HNSource(HackerNewsSettings(api_url=fake.base_url), session, rate=1000.0)
+        result = await hn.measure(PAPERS[:1], NOW)
+        assert not session.closed
+    assert result.measurements[0].metrics["stories"] == 3.0
+
+
+async def test_unreachable_server_is_an_error(fake: FakeHN) -> None:
+    url = fake.base_url
+    await fake.close()
+    hn = HNSource(HackerNewsSettings(api_url=url), rate=1000.0, backoff=0.01, max_retries=1)
+
+    result = await hn.measure(PAPERS[:2], NOW)
+
+    assert len(result.errors) == 2 and result.measurements == []
+    assert "connection failed" in result.errors[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://arxiv.org/abs/2611.01234", "2611.01234"),
+        ("https://arxiv.org/abs/2611.01234v3", "2611.01234"),
+        ("http://www.arxiv.org/pdf/2611.01234v2.pdf", "2611.01234"),
+        ("https://arxiv.org/html/2611.01234v1/#S3", "2611.01234"),
+        ("https://export.arxiv.org/abs/hep-th/9901001v2", "hep-th/9901001"),
+        ("https://arxiv.org/abs/2611.012345", None),
+        ("https://notarxiv.org/abs/2611.01234", None),
+        ("https://web.archive.org/web/2026/https://arxiv.org/abs/2611.01234", None),
+        ("https://github.com/x/2611.01234", None),
+        ("https://arxiv.org/list/cs.LG/new", None),
+        ("not a url", None),
+    ],
+)
+def test_arxiv_link_id(url: str, expected: str | None) -> None:
+    assert arxiv_link_id(url) == expected
+
+
+def test_retry_after_header_forms() -> None:
+    now = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("Mon, 23 Nov 2026 12:00:30 GMT", now) == 30.0
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("-5") == 0.0
