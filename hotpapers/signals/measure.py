@@ -71,10 +71,20 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def due(session: Session, source: str, papers: Sequence[PaperRef], now: datetime, min_interval: timedelta) -> list[PaperRef]:
+def due(
+    session: Session,
+    source: str,
+    papers: Sequence[PaperRef],
+    now: datetime,
+    min_interval: timedelta,
+) -> list[PaperRef]:
     """The papers not measured on `source` within `min_interval` of `now`."""
     last = last_measured(session, source, [p.arxiv_id for p in papers])
-    return [p for p in papers if p.arxiv_id not in last or now - _aware(last[p.arxiv_id]) >= min_interval]
+    return [
+        p
+        for p in papers
+        if p.arxiv_id not in last or now - _aware(last[p.arxiv_id]) >= min_interval
+    ]
 
 
 async def measure(
@@ -109,7 +119,9 @@ async def _run_source(
     if not papers:
         return report
     try:
-        result = await asyncio.wait_for(source.measure(papers, now, budget), settings.signals.source_timeout)
+        result = await asyncio.wait_for(
+            source.measure(papers, now, budget), settings.signals.source_timeout
+        )
     except Exception as exc:  # a source's failure is its own; the others go on
         log.error("signals %s failed", source.name, exc_info=True)
         report.errors.append(f"{source.name} failed: {exc.__class__.__name__}: {exc}")
@@ -124,7 +136,9 @@ def _budget(session: Session, settings: Settings, source: str, now: datetime) ->
     if source != "x":
         return None
     x = settings.signals.x
-    return Budget(remaining_usd=max(0.0, x.daily_budget_usd - spent_today(session, "x", now.date())))
+    return Budget(
+        remaining_usd=max(0.0, x.daily_budget_usd - spent_today(session, "x", now.date()))
+    )
 
 
 def _store(engine: Engine, result: SourceResult, now: datetime, report: SourceReport) -> None:
@@ -132,7 +146,9 @@ def _store(engine: Engine, result: SourceResult, now: datetime, report: SourceRe
     with transaction(engine) as session:
         report.measured = save_measurements(session, result.measurements)
         if result.budget is not None:
-            add_spend(session, result.source, now.date(), result.budget.spent_usd, result.budget.units)
+            add_spend(
+                session, result.source, now.date(), result.budget.spent_usd, result.budget.units
+            )
     report.posts = sum(len(m.posts) for m in result.measurements)
     report.requests, report.errors, report.stopped = result.requests, result.errors, result.stopped
     report.spent_usd = result.budget.spent_usd if result.budget else 0.0

@@ -12,7 +12,16 @@ from sqlmodel import Session
 from hotpapers.models import SignalSnapshot, SocialPost, Spend
 from hotpapers.signals.base import Measurement, PostRecord
 
-_POST_COUNTS = ("reposts", "likes", "replies", "quotes", "is_repost", "taken_at", "text", "author_handle")
+_POST_COUNTS = (
+    "reposts",
+    "likes",
+    "replies",
+    "quotes",
+    "is_repost",
+    "taken_at",
+    "text",
+    "author_handle",
+)
 
 
 def save_measurements(session: Session, measurements: Iterable[Measurement]) -> int:
@@ -38,7 +47,9 @@ def _upsert_posts(session: Session, posts: Iterable[PostRecord], taken_at: datet
     if not rows:
         return
     table = SocialPost.__table__  # type: ignore[attr-defined]
-    builder = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    builder = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
     statement = builder(table)
     statement = statement.on_conflict_do_update(
         index_elements=["source", "post_id", "paper_id"],
