@@ -260,9 +260,18 @@ async def measure_signals(settings: Settings, engine: Engine, *, now: datetime |
     from hotpapers.signals.measure import measure
     from hotpapers.signals.registry import enabled_sources
 
+    from hotpapers.signals.embeds import refresh_embeds
+    from hotpapers.signals.measure import papers_in_window
+
+    now = _now(now)
     async with aiohttp.ClientSession() as session:
         sources = enabled_sources(settings, session)
-        return await measure(settings, engine, sources, now=_now(now))
+        reports = await measure(settings, engine, sources, now=now)
+        if any(r.source == "x" and r.measured for r in reports):
+            with Session(engine) as db:
+                ids = [p.arxiv_id for p in papers_in_window(db, now, settings.ranking.measure_days)]
+            await refresh_embeds(settings.signals.x, engine, session, ids, now, settings.digest.max_embeds)
+        return reports
 
 
 def explain_paper(settings: Settings, engine: Engine, arxiv_id: str, *, now: datetime | None = None) -> list[str]:

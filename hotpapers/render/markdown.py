@@ -93,11 +93,16 @@ def signal_breakdown(signals: dict[str, dict[str, float]]) -> str:
     """`hn: 230 points, 55 comments · hf: 41 upvotes` for the sources other than X ('' if none)."""
     parts = []
     for source, metrics in signals.items():
-        if source == X or not metrics:
+        # Zero counts say nothing; the "posts"/"stories" tallies repeat what the sums show.
+        shown = {k: v for k, v in metrics.items() if v and k not in _TALLIES}
+        if source == X or not shown:
             continue
-        counts = ", ".join(f"{format_number(value)} {name}" for name, value in metrics.items())
+        counts = ", ".join(f"{format_number(value)} {name.replace('_', ' ')}" for name, value in shown.items())
         parts.append(f"{source}: {counts}")
     return " · ".join(parts)
+
+
+_TALLIES = frozenset({"posts", "stories"})
 
 
 @dataclass(frozen=True)
