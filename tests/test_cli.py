@@ -108,7 +108,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     text = post.read_text()
     assert text.startswith("---\ntitle: Hot Papers 2026-11-23\n")
     assert "# 1. " in text and "- retweets: " in text
-    assert '<blockquote class="twitter-tweet">' in text  # embeds came from the fake oEmbed
+    assert '<blockquote class="twitter-tweet"' in text  # embeds came from the fake oEmbed
     assert "bluesky: " in text and "hf: " in text  # the other sources' breakdown line
     for source in ("x:", "hn:", "hf:", "bluesky:"):
         assert f"signals: {source}" in result.stdout
