@@ -134,3 +134,32 @@ def test_rank_json_after_demo(tmp_path: Path) -> None:
     assert set(ranked[0]) == {"rank", "arxiv_id", "title", "score", "signals"}
     assert ranked[0]["score"] >= ranked[1]["score"] >= ranked[2]["score"]
     assert ranked[0]["signals"]["x"]["retweets"] + ranked[0]["signals"]["x"]["likes"] == ranked[0]["score"]
+
+
+def test_rank_explain_shows_each_term(tmp_path: Path) -> None:
+    """`rank --explain ID` shows how the paper's score was made, and refuses a non-id."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
+    workdir = tmp_path / "demo"
+    subprocess.run(
+        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(workdir)],
+        capture_output=True, text=True, env=env, timeout=300, check=True,
+    )  # fmt: skip
+    env["HOTPAPERS_DATABASE__URL"] = f"sqlite:///{workdir / 'demo.db'}"
+    ranked = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "rank", "--date", "2026-11-23", "--json", "--top", "1"],
+        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path, check=True,
+    )  # fmt: skip
+    top = json.loads(ranked.stdout)[0]
+    result = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "rank", "--explain", f"https://arxiv.org/abs/{top['arxiv_id']}v1"],
+        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert top["arxiv_id"] in result.stdout
+    assert "x.retweets" in result.stdout and "x.likes" in result.stdout
+    assert f"score = {top['score']:g}" in result.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "rank", "--explain", "not-a-paper"],
+        capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "not an arXiv id" in bad.stderr
