@@ -20,11 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from hotpapers import jobs, migrate  # noqa: E402
-from hotpapers.arxiv import calendar  # noqa: E402
-from hotpapers.config import ArxivSettings, DatabaseSettings, Settings  # noqa: E402
-from hotpapers.db import make_engine  # noqa: E402
-from hotpapers.fakes.arxiv import FakeArxiv, generate_papers  # noqa: E402
+import itertools
+
+from hotpapers import jobs, migrate
+from hotpapers.arxiv import calendar
+from hotpapers.config import ArxivSettings, DatabaseSettings, Settings
+from hotpapers.db import make_engine
+from hotpapers.fakes.arxiv import FakeArxiv, generate_papers
 
 DAY = date(2026, 11, 23)
 CATEGORIES = [
@@ -49,17 +51,25 @@ async def main(papers: int, interval: float, batch_size: int) -> None:
         )  # fmt: skip
         engine = make_engine(url)
         started = time.monotonic()
-        report = await jobs.collect(settings, engine, now=calendar.announced_at(DAY) + timedelta(hours=5))
+        report = await jobs.collect(
+            settings, engine, now=calendar.announced_at(DAY) + timedelta(hours=5)
+        )
         elapsed = time.monotonic() - started
         engine.dispose()
     await fake.close()
     starts = [r.time for r in fake.requests]
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     feed = sum(1 for r in fake.requests if r.path.startswith("/rss"))
     api = sum(1 for r in fake.requests if r.path.startswith("/api"))
     expected = 1 + math.ceil(report.papers / batch_size)
-    print(f"machine: {platform.machine()}, {platform.python_version()}, interval {interval}s, batch {batch_size}")
-    print("| papers | feed requests | API requests | total | expected 1+ceil(ids/batch) | min gap s | wall s |")
+    print(
+        f"machine: {platform.machine()}, {platform.python_version()}, "
+        f"interval {interval}s, batch {batch_size}"
+    )
+    print(
+        "| papers | feed requests | API requests | total "
+        "| expected 1+ceil(ids/batch) | min gap s | wall s |"
+    )
     print("|---|---|---|---|---|---|---|")
     print(
         f"| {report.papers} | {feed} | {api} | {len(fake.requests)} | {expected} "

@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from hotpapers.arxiv.calendar import announced_at
 from hotpapers.models import (
@@ -47,7 +47,7 @@ def _paper_views(session: Session, ids: list[str], announced: datetime) -> dict[
     rows = session.execute(
         select(PaperAuthor.paper_id, PaperAuthor.author_name)
         .where(PaperAuthor.paper_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(PaperAuthor.paper_id, PaperAuthor.position)
+        .order_by(col(PaperAuthor.paper_id), col(PaperAuthor.position))
     )
     for paper_id, name in rows:
         authors[paper_id].append(name)
@@ -55,7 +55,7 @@ def _paper_views(session: Session, ids: list[str], announced: datetime) -> dict[
     rows = session.execute(
         select(PaperCategory.paper_id, PaperCategory.category)
         .where(PaperCategory.paper_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(PaperCategory.paper_id, PaperCategory.position)
+        .order_by(col(PaperCategory.paper_id), col(PaperCategory.position))
     )
     for paper_id, category in rows:
         categories[paper_id].append(category)
@@ -122,5 +122,7 @@ def _latest_snapshots(
     )
     found: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
     for snapshot in session.execute(query).scalars():
-        found[snapshot.paper_id][snapshot.source] = {k: float(v) for k, v in snapshot.metrics.items()}
+        found[snapshot.paper_id][snapshot.source] = {
+            k: float(v) for k, v in snapshot.metrics.items()
+        }
     return found

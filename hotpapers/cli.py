@@ -22,7 +22,9 @@ from hotpapers.errors import HotpapersError, InputError
 from hotpapers.logs import setup_logging
 
 log = logging.getLogger("hotpapers")
-app = typer.Typer(help="hotpapers: which new arXiv papers people are talking about.", no_args_is_help=True)
+app = typer.Typer(
+    help="hotpapers: which new arXiv papers people are talking about.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -44,9 +46,14 @@ state = _State()
 @app.callback()
 def _options(
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="TOML file (default: $HOTPAPERS_CONFIG, then ./config.toml).")
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="TOML file (default: $HOTPAPERS_CONFIG, then ./config.toml)."
+        ),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging with tracebacks.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Debug logging with tracebacks.")
+    ] = False,
 ) -> None:
     state.config, state.verbose = config, verbose
 
@@ -92,7 +99,9 @@ def parse_date(text: str | None, option: str = "--date") -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InputError(f"{option}: '{text}' is not a date; use YYYY-MM-DD, e.g. 2021-03-15") from None
+        raise InputError(
+            f"{option}: '{text}' is not a date; use YYYY-MM-DD, e.g. 2021-03-15"
+        ) from None
 
 
 def parse_categories(values: list[str] | None) -> list[str] | None:
@@ -109,9 +118,14 @@ def parse_categories(values: list[str] | None) -> list[str] | None:
     return list(dict.fromkeys(found))
 
 
-DateOpt = Annotated[str | None, typer.Option("--date", "-d", help="arXiv listing date, YYYY-MM-DD.")]
+DateOpt = Annotated[
+    str | None, typer.Option("--date", "-d", help="arXiv listing date, YYYY-MM-DD.")
+]
 CategoriesOpt = Annotated[
-    list[str] | None, typer.Option("--categories", help="Categories (repeat or comma-separate); default from config.")
+    list[str] | None,
+    typer.Option(
+        "--categories", help="Categories (repeat or comma-separate); default from config."
+    ),
 ]
 
 
@@ -171,7 +185,9 @@ def backfill(
 @app.command("import-snapshot")
 @friendly
 def import_snapshot(
-    file: Annotated[Path, typer.Argument(help="arxiv-metadata-oai-snapshot.json (JSON lines; .gz ok).")],
+    file: Annotated[
+        Path, typer.Argument(help="arxiv-metadata-oai-snapshot.json (JSON lines; .gz ok).")
+    ],
     batch_size: Annotated[int, typer.Option(help="Papers per transaction.")] = 5000,
 ) -> None:
     """Import the Kaggle arXiv metadata snapshot, streamed."""
@@ -188,7 +204,9 @@ def import_snapshot(
             engine,
             file,
             batch_size=batch_size,
-            on_progress=lambda p: progress.update(getattr(p, "bytes_read", 0), total, f"{p.read} read"),
+            on_progress=lambda p: progress.update(
+                getattr(p, "bytes_read", 0), total, f"{p.read} read"
+            ),
         )
     out.print(
         f"imported {report.imported} papers from {report.read} lines; "
@@ -203,7 +221,9 @@ def rank(
     top: Annotated[int | None, typer.Option("--top", "-n", help="How many papers.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     categories: CategoriesOpt = None,
-    explain: Annotated[str | None, typer.Option("--explain", help="Show how one paper's score was made.")] = None,
+    explain: Annotated[
+        str | None, typer.Option("--explain", help="Show how one paper's score was made.")
+    ] = None,
 ) -> None:
     """Rank one listing's papers by attention."""
     from hotpapers import jobs
@@ -222,7 +242,9 @@ def rank(
             out.print(line, highlight=False, markup=False)
         return
     day = jobs.resolve_listing_date(settings, parse_date(date_), now)
-    ranked = jobs.rank(settings, engine, day, now=now, top=top, categories=parse_categories(categories))
+    ranked = jobs.rank(
+        settings, engine, day, now=now, top=top, categories=parse_categories(categories)
+    )
     if as_json:
         print(json.dumps(ranked_json(ranked), ensure_ascii=False, indent=2))
     else:
@@ -273,7 +295,9 @@ def signals() -> None:
 @friendly
 def digest(
     date_: DateOpt = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Directory (default: digest.posts_dir).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Directory (default: digest.posts_dir).")
+    ] = None,
 ) -> None:
     """Write the day's Markdown post (YYYY-MM-DD---Hot-Papers.md)."""
     from hotpapers import jobs
@@ -297,7 +321,11 @@ def config_check() -> None:
 
 def render_toml(data: dict[str, Any], prefix: str = "") -> str:
     """A small TOML writer for the effective configuration (values are JSON-compatible)."""
-    scalars = [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in data.items() if not isinstance(v, dict)]
+    scalars = [
+        f"{k} = {json.dumps(v, ensure_ascii=False)}"
+        for k, v in data.items()
+        if not isinstance(v, dict)
+    ]
     lines = ([f"[{prefix}]"] if prefix and scalars else []) + scalars
     for key, value in data.items():
         if isinstance(value, dict):
@@ -309,7 +337,9 @@ def render_toml(data: dict[str, Any], prefix: str = "") -> str:
 @app.command()
 @friendly
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo database and post go.")] = Path("hotpapers-demo"),
+    workdir: Annotated[Path, typer.Option(help="Where the demo database and post go.")] = Path(
+        "hotpapers-demo"
+    ),
 ) -> None:
     """Run the whole pipeline against built-in local fake services (no network, no credentials)."""
     from hotpapers.demo import run_demo
@@ -320,7 +350,20 @@ def demo(
     out.print(f"post written to {result.post_path}", highlight=False)
 
 
+def mount_plugins(parent: typer.Typer) -> None:
+    """Adapters (e.g. the Discord bot) add their commands through the `hotpapers.commands`
+    entry points, so the core never imports them."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="hotpapers.commands"):
+        try:
+            entry.load()(parent)
+        except ImportError:
+            log.debug("command plugin %s is not available", entry.name, exc_info=True)
+
+
 def main() -> None:
+    mount_plugins(app)
     try:
         app()
     except SystemExit:

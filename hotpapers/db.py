@@ -66,7 +66,9 @@ def check_connection(engine: Engine) -> None:
     except OperationalError as exc:
         log.debug("database connection failed", exc_info=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseError(f"cannot reach the database at {describe_url(engine)}: {reason}") from exc
+        raise DatabaseError(
+            f"cannot reach the database at {describe_url(engine)}: {reason}"
+        ) from exc
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -88,13 +88,22 @@ def demo_settings(workdir: Path, fakes: Fakes) -> Settings:
             contact="demo@localhost",
         ),
         signals=SignalsSettings(
-            x=XSignalSettings(enabled=True, api_url=fakes.x.api_url, oembed_url=fakes.x.oembed_url,
-                              bearer_token=SecretStr(DEMO_TOKEN), daily_budget_usd=5.0),
+            x=XSignalSettings(
+                enabled=True,
+                api_url=fakes.x.api_url,
+                oembed_url=fakes.x.oembed_url,
+                bearer_token=SecretStr(DEMO_TOKEN),
+                daily_budget_usd=5.0,
+            ),
             hn=HackerNewsSettings(enabled=True, api_url=fakes.hn.base_url),
             hf=HuggingFaceSettings(enabled=True, api_url=fakes.hf.base_url),
-            bluesky=BlueskySettings(enabled=True, api_url=fakes.bluesky.base_url, handle=DEMO_HANDLE,
-                                    app_password=SecretStr(DEMO_PASSWORD)),
-        ),  # fmt: skip
+            bluesky=BlueskySettings(
+                enabled=True,
+                api_url=fakes.bluesky.base_url,
+                handle=DEMO_HANDLE,
+                app_password=SecretStr(DEMO_PASSWORD),
+            ),
+        ),
         ranking=RankingSettings(),
         digest=DigestSettings(posts_dir=workdir / "posts"),
     )
@@ -107,7 +116,8 @@ async def start_fakes(stack: AsyncExitStack, now: datetime) -> Fakes:
     since = calendar.announced_at(DEMO_LISTING)
     fakes = Fakes(
         arxiv=FakeArxiv(papers, feed_date=DEMO_LISTING),
-        x=FakeX(generate_posts(ids, seed=2021, now=now, since=since, linked_fraction=0.4, unrelated=200),
+        x=FakeX(generate_posts(ids, seed=2021, now=now, since=since, linked_fraction=0.4,
+                              unrelated=200),
                 bearer_token=DEMO_TOKEN, now=now),
         hn=FakeHN(generate_hn_stories(ids, seed=2021)),
         hf=FakeHF(),
@@ -142,11 +152,16 @@ async def run_demo(workdir: Path, *, console: Console | None = None) -> DemoResu
         settings = demo_settings(workdir, fakes)
         migrate.upgrade(settings.database.url)
         engine = make_engine(settings.database.url)
-        console.print(f"fake services listening on 127.0.0.1 (arXiv at {fakes.arxiv.base_url})", highlight=False)
+        console.print(
+            f"fake services listening on 127.0.0.1 (arXiv at {fakes.arxiv.base_url})",
+            highlight=False,
+        )
         report = await jobs.collect(settings, engine, now=now)
         console.print(f"collect: {report.sentence()}", highlight=False)
         async with aiohttp.ClientSession() as http:
-            for source_report in await measure(settings, engine, demo_sources(settings, http), now=now):
+            for source_report in await measure(
+                settings, engine, demo_sources(settings, http), now=now
+            ):
                 console.print(f"signals: {source_report.sentence()}", highlight=False)
             ids = [p.record.arxiv_id for p in fakes.arxiv.papers]
             embeds = await refresh_embeds(settings.signals.x, engine, http, ids, now)

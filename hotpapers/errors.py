@@ -1,14 +1,14 @@
 """One exception hierarchy for the core; the CLI maps each to one plain sentence.
 
-    HotpapersError
-    ├── ConfigError            bad configuration value or unreadable file (exit 2)
-    ├── InputError             bad command-line argument (exit 2)
-    ├── DatabaseError          the database cannot be reached or written
-    └── ArxivError             anything that went wrong talking to arXiv
-        ├── ArxivHTTPError     a non-retryable HTTP status, or retries exhausted
-        ├── ArxivAPIError      the API answered with its error document (HTTP 400)
-        ├── FeedParseError     a body that is not the XML we expect
-        └── RunTimeExceeded    the per-run time bound was reached
+HotpapersError
+├── ConfigError            bad configuration value or unreadable file (exit 2)
+├── InputError             bad command-line argument (exit 2)
+├── DatabaseError          the database cannot be reached or written
+└── ArxivError             anything that went wrong talking to arXiv
+    ├── ArxivHTTPError     a non-retryable HTTP status, or retries exhausted
+    ├── ArxivAPIError      the API answered with its error document (HTTP 400)
+    ├── FeedParseError     a body that is not the XML we expect
+    └── RunTimeExceeded    the per-run time bound was reached
 """
 
 from __future__ import annotations

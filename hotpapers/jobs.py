@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
 
 from hotpapers.arxiv import calendar, sources
 from hotpapers.arxiv.client import ArxivClient
@@ -39,7 +39,9 @@ class CollectReport:
 
     def sentence(self) -> str:
         if self.status == "no-announcement":
-            return f"{self.listing_date}: arXiv made no announcement for this date; nothing changed."
+            return (
+                f"{self.listing_date}: arXiv made no announcement for this date; nothing changed."
+            )
         if self.status == "unchanged":
             return f"{self.listing_date}: the feed has not changed since the last collection."
         skipped = f", {self.skipped} malformed entries skipped" if self.skipped else ""
@@ -100,7 +102,9 @@ async def _collect_with(
     listing = await _feed_listing(client, settings, engine, day, cats) if use_feed else None
     if listing is None:
         listing = await _archive_listing(client, settings, day, cats)
-    report = CollectReport(day, "unchanged" if listing.not_modified else "collected", listing.source)
+    report = CollectReport(
+        day, "unchanged" if listing.not_modified else "collected", listing.source
+    )
     if not listing.not_modified:
         _write_listing(engine, listing, cats, settings.arxiv.rss_url, report)
     report.requests = client.requests_made - before
@@ -158,7 +162,9 @@ def _write_listing(
     """Everything of one listing in one transaction: all of it lands, or none of it."""
     with transaction(engine) as session:
         stats = upsert_papers(session, listing.records)
-        report.announcements = record_announcements(session, listing.listing_date, listing.records, cats)
+        report.announcements = record_announcements(
+            session, listing.listing_date, listing.records, cats
+        )
         if listing.source == "feed":
             _save_feed_state(session, feed_url(rss_url, cats), listing)
     report.papers = len(listing.records)
@@ -248,20 +254,24 @@ def write_post(
     now = _now(now)
     ranked = rank(settings, engine, listing_date, now=now)
     text = render_post(
-        listing_date, ranked, settings.digest, generated_at=now, template_path=settings.digest.template
+        listing_date,
+        ranked,
+        settings.digest,
+        generated_at=now,
+        template_path=settings.digest.template,
     )
     return write_file(out_dir or settings.digest.posts_dir, listing_date, text)
 
 
-async def measure_signals(settings: Settings, engine: Engine, *, now: datetime | None = None) -> list:
+async def measure_signals(
+    settings: Settings, engine: Engine, *, now: datetime | None = None
+) -> list:
     """Measure every enabled social source for the papers in their measuring window."""
     import aiohttp
 
-    from hotpapers.signals.measure import measure
-    from hotpapers.signals.registry import enabled_sources
-
     from hotpapers.signals.embeds import refresh_embeds
-    from hotpapers.signals.measure import papers_in_window
+    from hotpapers.signals.measure import measure, papers_in_window
+    from hotpapers.signals.registry import enabled_sources
 
     now = _now(now)
     async with aiohttp.ClientSession() as session:
@@ -270,11 +280,15 @@ async def measure_signals(settings: Settings, engine: Engine, *, now: datetime |
         if any(r.source == "x" and r.measured for r in reports):
             with Session(engine) as db:
                 ids = [p.arxiv_id for p in papers_in_window(db, now, settings.ranking.measure_days)]
-            await refresh_embeds(settings.signals.x, engine, session, ids, now, settings.digest.max_embeds)
+            await refresh_embeds(
+                settings.signals.x, engine, session, ids, now, settings.digest.max_embeds
+            )
         return reports
 
 
-def explain_paper(settings: Settings, engine: Engine, arxiv_id: str, *, now: datetime | None = None) -> list[str]:
+def explain_paper(
+    settings: Settings, engine: Engine, arxiv_id: str, *, now: datetime | None = None
+) -> list[str]:
     """How one paper's score was made, term by term, on its first listing date."""
     from hotpapers.candidates import load_candidates
     from hotpapers.ranking import explain
@@ -285,7 +299,9 @@ def explain_paper(settings: Settings, engine: Engine, arxiv_id: str, *, now: dat
         day = session.execute(query).scalar_one()
         if day is None:
             raise InputError(f"{arxiv_id} has not been collected; run `hotpapers collect` first")
-        found = [c for c in load_candidates(session, day, None, now) if c.paper.arxiv_id == arxiv_id]
+        found = [
+            c for c in load_candidates(session, day, None, now) if c.paper.arxiv_id == arxiv_id
+        ]
     ranking = settings.ranking
     header = f"{arxiv_id} (listed {day}): {found[0].paper.title}"
     return [header, *explain(found[0], ranking.weights, now=now, decay_hours=ranking.decay_hours)]

@@ -11,7 +11,7 @@ class _Console(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
         self.verbose = verbose
 
-    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]  # noqa: N802
+    def formatException(self, ei) -> str:  # type: ignore[no-untyped-def]
         return super().formatException(ei) if self.verbose else ""
 
     def format(self, record: logging.LogRecord) -> str:

@@ -6,7 +6,7 @@ import logging
 import sys
 from types import TracebackType
 
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 
 log = logging.getLogger("hotpapers.progress")
@@ -16,7 +16,7 @@ class Progress:
     def __init__(self, label: str, *, unit: str) -> None:
         self.label, self.unit = label, unit
         self._bar: RichProgress | None = None
-        self._task = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> Progress:
         if sys.stderr.isatty():
@@ -35,7 +35,10 @@ class Progress:
             log.info("%s: %d/%d %s %s", self.label, done, total, self.unit, message)
 
     def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if self._bar is not None:
             self._bar.__exit__(kind, value, tb)

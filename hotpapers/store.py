@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 from hotpapers.models import (
     Announcement,
@@ -55,12 +55,8 @@ def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> WriteStat
     by_id = {record.arxiv_id: record for record in records}
     if not by_id:
         return stats
-    existing = {
-        paper.id: paper
-        for paper in session.exec(select(Paper).where(Paper.id.in_(by_id)))  # type: ignore[attr-defined]
-        .scalars()
-        .all()
-    }
+    query = select(Paper).where(col(Paper.id).in_(by_id))
+    existing = {paper.id: paper for paper in session.exec(query).all()}
     for arxiv_id, record in by_id.items():
         paper = existing.get(arxiv_id)
         if paper is None:
@@ -125,7 +121,9 @@ def _write_versions(session: Session, records: Iterable[PaperRecord]) -> None:
         ]
         if record.version not in known:
             created = record.updated if record.version > 1 else record.submitted
-            rows.append({"paper_id": record.arxiv_id, "version": record.version, "created": created})
+            rows.append(
+                {"paper_id": record.arxiv_id, "version": record.version, "created": created}
+            )
     insert_ignore(session, PaperVersion, rows)
 
 
@@ -133,7 +131,9 @@ def _write_authors_and_categories(
     session: Session, records: Iterable[PaperRecord], existing: dict[str, Paper]
 ) -> None:
     """(Re)write the ordered author and category lists of papers whose newest record this is."""
-    current = [r for r in records if r.arxiv_id not in existing or _is_current(existing[r.arxiv_id], r)]
+    current = [
+        r for r in records if r.arxiv_id not in existing or _is_current(existing[r.arxiv_id], r)
+    ]
     if not current:
         return
     ids = [r.arxiv_id for r in current]
@@ -208,7 +208,11 @@ def _announce_type(feed_type: str, is_primary: bool) -> str:
 def _count_announcements(session: Session, listing_date: date) -> int:
     from sqlalchemy import func
 
-    query = select(func.count()).select_from(Announcement).where(
-        Announcement.listing_date == listing_date  # type: ignore[arg-type]
+    query = (
+        select(func.count())
+        .select_from(Announcement)
+        .where(
+            Announcement.listing_date == listing_date  # type: ignore[arg-type]
+        )
     )
     return int(session.execute(query).scalar_one())

@@ -24,7 +24,10 @@ def test_monday_window_is_thursday_to_friday_cutoff() -> None:
 def test_tuesday_window_spans_the_weekend_and_dst_change() -> None:
     """2021-03-16 holds Fri 14:00 EST to Mon 14:00 EDT."""
     start, end = calendar.submission_window(date(2021, 3, 16))
-    assert (start, end) == (datetime(2021, 3, 12, 19, 0, tzinfo=UTC), datetime(2021, 3, 15, 18, 0, tzinfo=UTC))
+    assert (start, end) == (
+        datetime(2021, 3, 12, 19, 0, tzinfo=UTC),
+        datetime(2021, 3, 15, 18, 0, tzinfo=UTC),
+    )
 
 
 def test_no_listings_on_weekends() -> None:
@@ -56,7 +59,9 @@ def test_current_listing_flips_at_eight_pm_new_york() -> None:
 
 def test_current_listing_over_the_weekend_is_friday() -> None:
     """Saturday afternoon the newest listing is Friday's."""
-    assert calendar.current_listing_date(datetime(2021, 3, 13, 18, 0, tzinfo=UTC)) == date(2021, 3, 12)
+    assert calendar.current_listing_date(datetime(2021, 3, 13, 18, 0, tzinfo=UTC)) == date(
+        2021, 3, 12
+    )
 
 
 def test_listing_dates_in_range() -> None:

@@ -36,16 +36,27 @@ def test_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
     assert "Usage" in result.output
 
 
+def test_bot_commands_are_mounted_by_entry_point() -> None:
+    """`hotpapers bot --help` lists run, sync and invite, though the core never imports bot."""
+    result = subprocess.run([sys.executable, "-m", "hotpapers", "bot", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert all(word in result.stdout for word in ("run", "sync", "invite"))
+
+
 def test_python_dash_m_runs_the_cli() -> None:
     """`python -m hotpapers --help` lists the commands."""
-    result = subprocess.run([sys.executable, "-m", "hotpapers", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0
     assert "collect" in result.stdout and "import-snapshot" in result.stdout
 
 
 def test_config_check_masks_secrets(runner: CliRunner) -> None:
     """The effective configuration is printed; a token from the environment is not."""
-    result = runner.invoke(app, ["config", "check"], env={"HOTPAPERS_DISCORD__TOKEN": "tok-123-secret"})
+    result = runner.invoke(
+        app, ["config", "check"], env={"HOTPAPERS_DISCORD__TOKEN": "tok-123-secret"}
+    )
     assert result.exit_code == 0
     assert "tok-123-secret" not in result.output
     assert "**********" in result.output
@@ -133,7 +144,10 @@ def test_rank_json_after_demo(tmp_path: Path) -> None:
     assert [r["rank"] for r in ranked] == [1, 2, 3]
     assert set(ranked[0]) == {"rank", "arxiv_id", "title", "score", "signals"}
     assert ranked[0]["score"] >= ranked[1]["score"] >= ranked[2]["score"]
-    assert ranked[0]["signals"]["x"]["retweets"] + ranked[0]["signals"]["x"]["likes"] == ranked[0]["score"]
+    assert (
+        ranked[0]["signals"]["x"]["retweets"] + ranked[0]["signals"]["x"]["likes"]
+        == ranked[0]["score"]
+    )
 
 
 def test_rank_explain_shows_each_term(tmp_path: Path) -> None:

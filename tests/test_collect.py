@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
@@ -70,7 +71,9 @@ def announcements(engine: Engine, day: date) -> set[tuple[str, str, str]]:
         return {tuple(row) for row in rows}  # type: ignore[misc]
 
 
-async def test_collect_today_from_feed(fake: FakeArxiv, engine: Engine, papers: list[FakePaper]) -> None:
+async def test_collect_today_from_feed(
+    fake: FakeArxiv, engine: Engine, papers: list[FakePaper]
+) -> None:
     """Today's listing comes from the feed, completed by the API: every paper, primary first."""
     report = await jobs.collect(make_settings(fake, engine), engine, now=NOW)
     listed = [p for p in papers if set(p.record.categories) & set(CATS)]
@@ -91,7 +94,9 @@ async def test_collect_today_from_feed(fake: FakeArxiv, engine: Engine, papers: 
             assert first == record.primary_category
 
 
-async def test_announce_types_per_category(fake: FakeArxiv, engine: Engine, papers: list[FakePaper]) -> None:
+async def test_announce_types_per_category(
+    fake: FakeArxiv, engine: Engine, papers: list[FakePaper]
+) -> None:
     """A paper is 'new' in its primary category and 'cross' in the others it is listed in."""
     await jobs.collect(make_settings(fake, engine), engine, now=NOW)
     rows = announcements(engine, DAY)
@@ -100,7 +105,12 @@ async def test_announce_types_per_category(fake: FakeArxiv, engine: Engine, pape
         for category in set(record.categories) & set(CATS):
             replaced = (record.announce_type or "").startswith("replace")
             primary = category == record.primary_category
-            expected = {(False, True): "new", (False, False): "cross", (True, True): "replace", (True, False): "replace-cross"}[(replaced, primary)]
+            expected = {
+                (False, True): "new",
+                (False, False): "cross",
+                (True, True): "replace",
+                (True, False): "replace-cross",
+            }[(replaced, primary)]
             assert (record.arxiv_id, category, expected) in rows
 
 
@@ -114,13 +124,15 @@ async def test_collecting_twice_changes_nothing(fake: FakeArxiv, engine: Engine)
     assert table_counts(engine) == before
 
 
-async def test_requests_are_one_feed_plus_batches(fake: FakeArxiv, engine: Engine, papers: list[FakePaper]) -> None:
+async def test_requests_are_one_feed_plus_batches(
+    fake: FakeArxiv, engine: Engine, papers: list[FakePaper]
+) -> None:
     """One feed request and ceil(ids / batch) API requests, each at least the interval apart."""
     report = await jobs.collect(make_settings(fake, engine), engine, now=NOW)
     ids = report.papers
     assert report.requests == 1 + -(-ids // 7)
     starts = [r.time for r in fake.requests]
-    assert all(b - a >= 0.01 for a, b in zip(starts, starts[1:], strict=False))
+    assert all(b - a >= 0.01 for a, b in itertools.pairwise(starts))
 
 
 async def test_replacement_updates_paper_and_appends_version(
@@ -144,7 +156,9 @@ async def test_replacement_updates_paper_and_appends_version(
             select(PaperVersion.version).where(PaperVersion.paper_id == target.record.arxiv_id)
         ).scalars()
         assert sorted(versions) == [1, 2]
-    assert (target.record.arxiv_id, target.record.primary_category, "replace") in announcements(engine, next_day)
+    assert (target.record.arxiv_id, target.record.primary_category, "replace") in announcements(
+        engine, next_day
+    )
 
 
 @pytest.mark.parametrize("backfill_source", ["api", "oai"])

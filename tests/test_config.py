@@ -62,7 +62,9 @@ def test_environment_wins_over_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert load_settings(path).database.url == "sqlite:///b.db"
 
 
-def test_hotpapers_config_variable_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hotpapers_config_variable_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """$HOTPAPERS_CONFIG is used when --config is not given."""
     other = tmp_path / "other.toml"
     other.write_text("[ranking]\ntop = 3\n")
@@ -123,7 +125,9 @@ def test_secret_in_toml_is_refused(tmp_path: Path) -> None:
         load_settings(path)
 
 
-def test_secret_from_secrets_file_is_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secret_from_secrets_file_is_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A secrets file supplies tokens, and the dump never shows them."""
     secrets = tmp_path / "secrets.env"
     secrets.write_text("HOTPAPERS_DISCORD__TOKEN=super-secret-value\n")

@@ -20,7 +20,9 @@ NOW = datetime(2021, 3, 16, 9, 0, tzinfo=UTC)
 
 
 def seed(engine: Engine, fake: FakeX) -> tuple[str, str]:
-    known = fake.add_post("ak92501", urls=["https://arxiv.org/abs/2103.06902"], likes=186, retweets=729)
+    known = fake.add_post(
+        "ak92501", urls=["https://arxiv.org/abs/2103.06902"], likes=186, retweets=729
+    )
     record = PaperRecord("2103.06902", 1, "HumanGAN", "A", ("K. Sarkar",), ("cs.CV",), "cs.CV",
                          submitted=NOW - timedelta(days=4))  # fmt: skip
     rows = [

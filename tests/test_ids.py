@@ -27,7 +27,9 @@ def test_split_id(text: str, expected: tuple[str, int | None]) -> None:
     assert split_id(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "abc", "2103.069", "12345.67890", "https://example.com/abs/2103.06902"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "2103.069", "12345.67890", "https://example.com/abs/2103.06902"]
+)
 def test_not_an_id(text: str) -> None:
     """Text that is not an arXiv reference is refused."""
     assert canonical_id(text) is None
@@ -35,7 +37,10 @@ def test_not_an_id(text: str) -> None:
 
 def test_find_ids_in_post_text() -> None:
     """Links in free text are found once each, whatever their form."""
-    text = "see https://arxiv.org/abs/2103.06902v1 and arxiv.org/pdf/2103.06902.pdf or arxiv.org/abs/hep-th/9901001"
+    text = (
+        "see https://arxiv.org/abs/2103.06902v1 and arxiv.org/pdf/2103.06902.pdf"
+        " or arxiv.org/abs/hep-th/9901001"
+    )
     assert find_ids(text) == ["2103.06902", "hep-th/9901001"]
 
 

@@ -35,24 +35,34 @@ class CountingSource:
     def problem(self) -> str | None:
         return self._problem
 
-    async def measure(self, papers: Sequence[PaperRef], now: datetime, budget: Budget | None = None) -> SourceResult:
+    async def measure(
+        self, papers: Sequence[PaperRef], now: datetime, budget: Budget | None = None
+    ) -> SourceResult:
         self.calls += 1
         result = SourceResult(self.name, requests=len(papers))
         for paper in papers:
-            post = PostRecord(self.name, f"{paper.arxiv_id}-1", paper.arxiv_id, "alice", likes=10 * self.calls)
-            result.measurements.append(Measurement(paper.arxiv_id, self.name, now, {"points": 10.0 * self.calls}, [post]))
+            post = PostRecord(
+                self.name, f"{paper.arxiv_id}-1", paper.arxiv_id, "alice", likes=10 * self.calls
+            )
+            result.measurements.append(
+                Measurement(paper.arxiv_id, self.name, now, {"points": 10.0 * self.calls}, [post])
+            )
         return result
 
 
 class BrokenSource(CountingSource):
-    async def measure(self, papers: Sequence[PaperRef], now: datetime, budget: Budget | None = None) -> SourceResult:
+    async def measure(
+        self, papers: Sequence[PaperRef], now: datetime, budget: Budget | None = None
+    ) -> SourceResult:
         raise ConnectionResetError("the platform hung up")
 
 
 class PaidSource(CountingSource):
     """Charges $0.005 per paper, stopping when the budget is spent (like X)."""
 
-    async def measure(self, papers: Sequence[PaperRef], now: datetime, budget: Budget | None = None) -> SourceResult:
+    async def measure(
+        self, papers: Sequence[PaperRef], now: datetime, budget: Budget | None = None
+    ) -> SourceResult:
         assert budget is not None
         result = SourceResult(self.name, budget=budget)
         for paper in papers:
@@ -66,8 +76,16 @@ class PaidSource(CountingSource):
 
 def seed(engine: Engine, count: int = 3) -> list[str]:
     records = [
-        PaperRecord(f"2103.0{i:04d}", 1, f"Paper {i}", "Abstract", ("A. Author",), ("cs.LG",), "cs.LG",
-                    submitted=datetime(2021, 3, 12, tzinfo=UTC))  # fmt: skip
+        PaperRecord(
+            f"2103.0{i:04d}",
+            1,
+            f"Paper {i}",
+            "Abstract",
+            ("A. Author",),
+            ("cs.LG",),
+            "cs.LG",
+            submitted=datetime(2021, 3, 12, tzinfo=UTC),
+        )
         for i in range(count)
     ]
     with transaction(engine) as session:
@@ -78,14 +96,18 @@ def seed(engine: Engine, count: int = 3) -> list[str]:
 
 def snapshots(engine: Engine, source: str) -> int:
     with Session(engine) as session:
-        query = select(func.count()).select_from(SignalSnapshot).where(SignalSnapshot.source == source)
+        query = (
+            select(func.count()).select_from(SignalSnapshot).where(SignalSnapshot.source == source)
+        )
         return int(session.execute(query).scalar_one())
 
 
 async def test_a_failing_source_does_not_stop_the_others(engine: Engine) -> None:
     """One platform raising still lets the other's measurements land."""
     seed(engine)
-    reports = await measure(Settings(), engine, [BrokenSource("bluesky"), CountingSource("hn")], now=NOW)
+    reports = await measure(
+        Settings(), engine, [BrokenSource("bluesky"), CountingSource("hn")], now=NOW
+    )
     by_name = {r.source: r for r in reports}
     assert by_name["bluesky"].errors and "hung up" in by_name["bluesky"].errors[0]
     assert by_name["hn"].measured == 3 and snapshots(engine, "hn") == 3

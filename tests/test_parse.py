@@ -456,7 +456,8 @@ def test_squash_fast_path_knows_every_ascii_whitespace():
 def test_acm_and_msc_codes_are_not_categories() -> None:
     """The API mixes ACM/MSC class codes into <category>; only arXiv categories are kept."""
     body = b"""<?xml version='1.0' encoding='UTF-8'?>
-<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">
+<feed xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/"
+      xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns="http://www.w3.org/2005/Atom">
   <opensearch:totalResults>1</opensearch:totalResults>
   <entry>
     <id>http://arxiv.org/abs/2103.06902v1</id>

@@ -72,7 +72,9 @@ def _cutoff(listing_date: date) -> datetime:
     return datetime.combine(day, CUTOFF_AT, tzinfo=ET).astimezone(UTC)
 
 
-def submission_window(listing_date: date, holidays: Collection[date] = ()) -> tuple[datetime, datetime]:
+def submission_window(
+    listing_date: date, holidays: Collection[date] = ()
+) -> tuple[datetime, datetime]:
     """[start, end) in UTC of the submissions that `listing_date` announces as new."""
     previous = previous_listing_date(listing_date, holidays)
     return _cutoff(previous), _cutoff(listing_date)

@@ -15,7 +15,7 @@ _PREFIX_RE = re.compile(r"^(?:arxiv:|oai:arxiv\.org:)", re.IGNORECASE)
 
 
 def split_id(text: str) -> tuple[str, int | None] | None:
-    """Return (canonical id, version or None) for an id, `arXiv:` id or arXiv URL; None if not one."""
+    """(canonical id, version or None) for an id, `arXiv:` id or arXiv URL; None if not one."""
     text = _PREFIX_RE.sub("", text.strip())
     match = _ID_RE.match(text) or _URL_RE.search(text)
     if match is None:

@@ -58,7 +58,9 @@ async def read_feed(
     return FeedResult(shown, page, response.etag, response.last_modified, not_modified=False)
 
 
-async def enrich(client: ArxivClient, records: Sequence[PaperRecord], batch_size: int) -> list[PaperRecord]:
+async def enrich(
+    client: ArxivClient, records: Sequence[PaperRecord], batch_size: int
+) -> list[PaperRecord]:
     """Fill what the feed lacks (primary category, comment, journal ref, dates) from the API."""
     by_id: dict[str, PaperRecord] = {}
     ids = [record.arxiv_id for record in records]
@@ -76,7 +78,9 @@ def _merge(feed: PaperRecord, api: PaperRecord | None) -> PaperRecord:
         log.warning("arXiv API has no record for %s; keeping the feed's fields", feed.arxiv_id)
         primary = feed.categories[0] if feed.categories else None
         return dataclasses.replace(feed, primary_category=primary)
-    return dataclasses.replace(api, announce_type=feed.announce_type, version=max(feed.version, api.version))
+    return dataclasses.replace(
+        api, announce_type=feed.announce_type, version=max(feed.version, api.version)
+    )
 
 
 def batches_needed(count: int, batch_size: int) -> int:
@@ -125,7 +129,12 @@ async def _api_page(
         total = page.total_results or 0
         if page.entries or page.skipped or offset >= total:
             return page
-        log.warning("arXiv API returned an empty page at start=%d of %d (attempt %d)", offset, total, attempt + 1)
+        log.warning(
+            "arXiv API returned an empty page at start=%d of %d (attempt %d)",
+            offset,
+            total,
+            attempt + 1,
+        )
     raise ArxivError(f"arXiv API kept returning empty pages at result {offset} of the query")
 
 

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from hotpapers' settings (or the caller), never alembic.ini."""
+"""Alembic environment: the URL comes from hotpapers' settings or the caller, not alembic.ini."""
 
 from __future__ import annotations
 

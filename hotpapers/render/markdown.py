@@ -97,7 +97,9 @@ def signal_breakdown(signals: dict[str, dict[str, float]]) -> str:
         shown = {k: v for k, v in metrics.items() if v and k not in _TALLIES}
         if source == X or not shown:
             continue
-        counts = ", ".join(f"{format_number(value)} {name.replace('_', ' ')}" for name, value in shown.items())
+        counts = ", ".join(
+            f"{format_number(value)} {name.replace('_', ' ')}" for name, value in shown.items()
+        )
         parts.append(f"{source}: {counts}")
     return " · ".join(parts)
 

@@ -6,8 +6,8 @@ import logging
 from datetime import datetime
 
 import aiohttp
-from sqlalchemy import Engine, or_, select
-from sqlmodel import Session
+from sqlalchemy import Engine, or_
+from sqlmodel import Session, col, select
 
 from hotpapers.config import XSignalSettings
 from hotpapers.db import transaction
@@ -17,7 +17,9 @@ from hotpapers.signals.oembed import fetch_oembed, oembed_expiry
 log = logging.getLogger(__name__)
 
 
-def posts_needing_embeds(session: Session, paper_ids: list[str], now: datetime, per_paper: int) -> list[SocialPost]:
+def posts_needing_embeds(
+    session: Session, paper_ids: list[str], now: datetime, per_paper: int
+) -> list[SocialPost]:
     """The most engaging original X posts per paper whose embed is missing or expired."""
     query = (
         select(SocialPost)
@@ -25,9 +27,11 @@ def posts_needing_embeds(session: Session, paper_ids: list[str], now: datetime, 
             SocialPost.source == "x",  # type: ignore[arg-type]
             SocialPost.is_repost == False,  # type: ignore[arg-type]  # noqa: E712
             SocialPost.paper_id.in_(paper_ids),  # type: ignore[attr-defined]
-            or_(SocialPost.oembed_html.is_(None), SocialPost.oembed_expires < now),  # type: ignore[union-attr,operator]
+            or_(col(SocialPost.oembed_html).is_(None), col(SocialPost.oembed_expires) < now),
         )
-        .order_by(SocialPost.paper_id, (SocialPost.reposts + SocialPost.likes).desc())
+        .order_by(
+            col(SocialPost.paper_id), (col(SocialPost.reposts) + col(SocialPost.likes)).desc()
+        )
     )
     chosen: list[SocialPost] = []
     counts: dict[str, int] = {}

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from hotpapers.arxiv.calendar import announced_at
 from hotpapers.config import Settings
@@ -56,7 +56,7 @@ def papers_in_window(session: Session, now: datetime, measure_days: int) -> list
     """Papers announced within the last `measure_days` days (late risers still surface)."""
     since = (now - timedelta(days=measure_days)).date()
     query = (
-        select(Paper.id, Paper.title, Announcement.listing_date)
+        select(col(Paper.id), col(Paper.title), col(Announcement.listing_date))
         .join(Announcement, Announcement.paper_id == Paper.id)  # type: ignore[arg-type]
         .where(Announcement.listing_date >= since)  # type: ignore[arg-type]
     )

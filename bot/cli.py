@@ -1,0 +1,63 @@
+"""`hotpapers bot ...`: run the Discord bot, publish its slash commands, print its invite link."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="The Discord bot.", no_args_is_help=True)
+
+
+@app.command()
+def run() -> None:
+    """Connect to Discord and answer slash commands until interrupted."""
+    from bot.runner import require_token, run_bot
+    from hotpapers.cli import _engine, _settings, friendly
+
+    @friendly
+    def _run() -> None:
+        settings = _settings()
+        require_token(settings)  # before touching the database
+        asyncio.run(run_bot(settings, _engine(settings)))
+
+    _run()
+
+
+@app.command()
+def sync(
+    guild: Annotated[
+        int | None,
+        typer.Option("--guild", help="Publish to this server only (instant); default: globally."),
+    ] = None,
+) -> None:
+    """Publish the slash commands to Discord."""
+    from bot.runner import sync_commands
+    from hotpapers.cli import _settings, friendly, out
+
+    @friendly
+    def _sync() -> None:
+        names = asyncio.run(sync_commands(_settings(), guild))
+        where = f"server {guild}" if guild else "all servers (may take up to an hour to show)"
+        out.print(f"published {len(names)} commands to {where}: {', '.join(sorted(names))}")
+
+    _sync()
+
+
+@app.command()
+def invite(
+    application_id: Annotated[
+        int, typer.Argument(help="The application id from the Discord developer portal.")
+    ],
+) -> None:
+    """Print the link that adds the bot to a server, with exactly the permissions it needs."""
+    from bot.runner import invite_url
+
+    typer.echo(invite_url(application_id))
+
+
+def mount(parent: typer.Typer) -> None:
+    """Add these commands to `parent` as `parent bot ...` (the `hotpapers.commands` entry point)."""
+    parent.add_typer(app, name="bot")
+

@@ -1,0 +1,66 @@
+"""/help: what each command does, with examples."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.render import Field, build_embed
+
+if TYPE_CHECKING:
+    from bot.client import HotpapersBot
+
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    (
+        "/hot [category] [date] [limit]",
+        "The papers people talk about most for one arXiv listing day, ranked by social "
+        "attention; turn pages with Previous/Next.",
+        "/hot · /hot category:cs.LG · /hot date:2026-11-23 limit:20",
+    ),
+    (
+        "/paper <id or link>",
+        "One paper: title, authors, abstract, abs/pdf links, categories and its score.",
+        "/paper id:2401.12345 · /paper id:https://arxiv.org/abs/2401.12345v2",
+    ),
+    (
+        "/author <name>",
+        "The newest papers by an author; suggestions appear as you type (accents optional).",
+        "/author name:Krahenbuhl",
+    ),
+    (
+        "/category <category>",
+        "The latest papers in an arXiv category; type an id or a name.",
+        "/category category:cs.CV · /category category:robotics",
+    ),
+    (
+        "/search <words>",
+        "Papers whose title or abstract contains all the words (newest first).",
+        "/search words:diffusion transformer",
+    ),
+    ("/help", "This message.", "/help"),
+)
+
+
+def help_embed() -> discord.Embed:
+    fields = [Field(name, f"{what}\nExample: `{example}`") for name, what, example in COMMANDS]
+    return build_embed(
+        title="hotpapers: which new arXiv papers people are talking about",
+        description="Scores count the attention papers get on social media (by default X "
+        "retweets + likes of posts linking the paper).",
+        fields=fields,
+        footer="Only you can see this message.",
+    )
+
+
+class HelpCog(commands.Cog):
+    def __init__(self, bot: HotpapersBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(
+        name="help", description="What each hotpapers command does, with examples."
+    )
+    async def help(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(embed=help_embed(), ephemeral=True)

@@ -1,0 +1,289 @@
+"""/hot, /paper, /author, /category and /search."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from sqlmodel import Session
+
+from bot.cogs._input import (
+    BadInput,
+    clean,
+    echo,
+    parse_arxiv_id,
+    parse_category,
+    parse_date,
+    require_text,
+)
+from bot.render import CHOICES_LIMIT, choice_name, clip_content
+from bot.views import Paginator, list_embed, paper_embed, ranked_pages
+from hotpapers import jobs, lookup, queries
+from hotpapers.arxiv.taxonomy import CATEGORIES
+from hotpapers.errors import HotpapersError
+
+if TYPE_CHECKING:
+    from bot.client import HotpapersBot
+
+LIST_SIZE = 10
+T = TypeVar("T")
+
+
+async def refuse(interaction: discord.Interaction, sentence: str) -> None:
+    """Answer with one ephemeral sentence, also after a (public) "thinking..." deferral."""
+    sentence = clip_content(sentence)
+    response = interaction.response
+    if not response.is_done():
+        await response.send_message(sentence, ephemeral=True)
+        return
+    if response.type == discord.InteractionResponseType.deferred_channel_message:
+        # The placeholder is public; replace it with a private sentence.
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.delete_original_response()
+    await interaction.followup.send(sentence, ephemeral=True)
+
+
+async def answer(interaction: discord.Interaction, embed: discord.Embed) -> None:
+    """Show `embed` publicly, as the reply or in place of the "thinking..." placeholder."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(embed=embed)
+    else:
+        await interaction.response.send_message(embed=embed)
+
+
+def category_choices(
+    typed: str, among: Sequence[str] | None = None
+) -> list[app_commands.Choice[str]]:
+    """Up to 25 categories (of `among`, default all) whose id or name matches what is typed;
+    id-prefix matches first."""
+    key = clean(typed).casefold()
+    ranked: list[tuple[int, str]] = []
+    for category_id in among if among is not None else CATEGORIES:
+        name = CATEGORIES.get(category_id, category_id)
+        ident, label = category_id.casefold(), name.casefold()
+        if not key or ident.startswith(key):
+            ranked.append((0, category_id))
+        elif key in ident or label.startswith(key):
+            ranked.append((1, category_id))
+        elif key in label:
+            ranked.append((2, category_id))
+    ranked.sort()
+    return [
+        app_commands.Choice(name=choice_name(f"{cid} · {CATEGORIES.get(cid, cid)}"), value=cid)
+        for _, cid in ranked[:CHOICES_LIMIT]
+    ]
+
+
+class PapersCog(commands.Cog):
+    def __init__(self, bot: HotpapersBot) -> None:
+        self.bot = bot
+
+    async def read(
+        self, interaction: discord.Interaction, query: Callable[..., T], *args: object
+    ) -> T:
+        """Run a `hotpapers.queries` function off the event loop, in a short session.
+
+        Discord wants an answer within 3 seconds: when the query takes longer than
+        `bot.thinking_after`, the answer is deferred (the user sees "thinking...").
+        """
+
+        def run() -> T:
+            with Session(self.bot.engine) as session:
+                return query(session, *args)
+
+        task = asyncio.ensure_future(asyncio.to_thread(run))
+        done, _ = await asyncio.wait({task}, timeout=self.bot.thinking_after)
+        if not done and not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)
+        return await task
+
+    # -- /hot ------------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="hot", description="The papers people talk about most, for one listing day."
+    )
+    @app_commands.describe(
+        category="An arXiv category such as cs.LG (default: all configured ones)",
+        date="The listing date, YYYY-MM-DD (default: the newest listing)",
+        limit="How many papers (1-50, default 10)",
+    )
+    async def hot(
+        self,
+        interaction: discord.Interaction,
+        category: str | None = None,
+        date: str | None = None,
+        limit: app_commands.Range[int, 1, 50] = 10,
+    ) -> None:
+        settings = self.bot.settings
+        try:
+            chosen = parse_category(category)
+            day = jobs.resolve_listing_date(settings, parse_date(date), self.bot.clock())
+        except (BadInput, HotpapersError) as exc:
+            await refuse(interaction, str(exc))
+            return
+        collected = settings.arxiv.categories
+        if chosen is not None and chosen not in collected:
+            await refuse(
+                interaction,
+                f"This bot ranks only the categories it collects ({', '.join(collected)}); "
+                f"`{chosen}` is not one of them. Try `/category {chosen}` for its latest papers.",
+            )
+            return
+        top = max(1, min(int(limit), 50))
+        await interaction.response.defer(thinking=True)
+        ranked = await asyncio.to_thread(
+            jobs.rank,
+            settings,
+            self.bot.engine,
+            day,
+            now=self.bot.clock(),
+            top=top,
+            categories=[chosen] if chosen else None,
+        )
+        scope = chosen or "all collected categories"
+        if not ranked:
+            await interaction.edit_original_response(
+                content=f"No paper of the {day:%Y-%m-%d} listing ({scope}) has enough attention "
+                "to rank yet; try an earlier date with `/hot date:YYYY-MM-DD`."
+            )
+            return
+        pages = ranked_pages(ranked, day, scope)
+        if len(pages) == 1:
+            await interaction.edit_original_response(embed=pages[0])
+            return
+        view = Paginator(
+            pages,
+            owner_id=interaction.user.id,
+            origin=interaction,
+            timeout=self.bot.paginator_timeout,
+        )
+        await interaction.edit_original_response(embed=pages[0], view=view)
+
+    @hot.autocomplete("category")
+    async def _hot_category(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return category_choices(current, self.bot.settings.arxiv.categories)
+
+    # -- /paper ----------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="paper", description="One paper: title, authors, abstract, links and score."
+    )
+    @app_commands.describe(
+        id="An arXiv id or link, such as 2401.12345 or https://arxiv.org/abs/2401.12345"
+    )
+    async def paper(self, interaction: discord.Interaction, id: str) -> None:
+        try:
+            arxiv_id = parse_arxiv_id(id)
+        except BadInput as exc:
+            await refuse(interaction, str(exc))
+            return
+        found = await self.read(interaction, queries.get_paper, arxiv_id)
+        if found is None:
+            await refuse(
+                interaction,
+                f"arXiv:{arxiv_id} is not in the database yet (only collected listings are); "
+                f"it may still be on https://arxiv.org/abs/{arxiv_id}",
+            )
+            return
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)  # ranking a listing takes a moment
+        score = await asyncio.to_thread(
+            lookup.paper_score,
+            self.bot.settings,
+            self.bot.engine,
+            found.arxiv_id,
+            now=self.bot.clock(),
+        )
+        await answer(interaction, paper_embed(found, score))
+
+    # -- /author ---------------------------------------------------------------------------
+
+    @app_commands.command(name="author", description="The newest papers by an author.")
+    @app_commands.describe(name="The author's name; pick a suggestion as you type")
+    async def author(self, interaction: discord.Interaction, name: str) -> None:
+        try:
+            typed = require_text(name, "an author's name", "/author Yann LeCun")
+        except BadInput as exc:
+            await refuse(interaction, str(exc))
+            return
+        papers = await self.read(interaction, queries.papers_by_author, typed, LIST_SIZE)
+        if not papers:
+            await refuse(
+                interaction,
+                f"No author named “{echo(typed)}” in the database; pick one of the suggestions "
+                "while typing the name.",
+            )
+            return
+        names = await self.read(interaction, queries.author_names, typed, 2)
+        who = names[0] if len(names) == 1 else f"authors named “{typed}…”"
+        title = f"Newest papers by {echo(who)}"
+        await answer(interaction, list_embed(title, papers))
+
+    @author.autocomplete("name")
+    async def _author_name(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        typed = clean(current)[:100]
+        names = await asyncio.to_thread(self._author_names, typed)
+        return [
+            app_commands.Choice(name=choice_name(found), value=found[:100])
+            for found in names
+            if found.strip()
+        ]
+
+    def _author_names(self, typed: str) -> list[str]:
+        with Session(self.bot.engine) as session:
+            return queries.author_names(session, typed, CHOICES_LIMIT)
+
+    # -- /category -------------------------------------------------------------------------
+
+    @app_commands.command(name="category", description="The latest papers in an arXiv category.")
+    @app_commands.describe(category="An arXiv category id or name, such as cs.LG")
+    async def category(self, interaction: discord.Interaction, category: str) -> None:
+        try:
+            chosen = parse_category(require_text(category, "a category", "/category cs.LG"))
+        except BadInput as exc:
+            await refuse(interaction, str(exc))
+            return
+        assert chosen is not None
+        papers = await self.read(interaction, queries.latest_in_category, chosen, LIST_SIZE)
+        if not papers:
+            await refuse(interaction, f"No papers in `{chosen}` are in the database yet.")
+            return
+        title = f"Latest in {chosen} · {CATEGORIES.get(chosen, chosen)}"
+        await answer(interaction, list_embed(title, papers))
+
+    @category.autocomplete("category")
+    async def _category_name(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return category_choices(current)
+
+    # -- /search ---------------------------------------------------------------------------
+
+    @app_commands.command(
+        name="search", description="Papers whose title or abstract contains all the words."
+    )
+    @app_commands.describe(words="Words that must all appear in the title or abstract")
+    async def search(self, interaction: discord.Interaction, words: str) -> None:
+        try:
+            text = require_text(words, "some words to look for", "/search diffusion transformer")
+        except BadInput as exc:
+            await refuse(interaction, str(exc))
+            return
+        papers = await self.read(interaction, queries.search_papers, text, LIST_SIZE)
+        if not papers:
+            await refuse(
+                interaction,
+                f"No stored paper has all of “{echo(text)}” in its title or abstract.",
+            )
+            return
+        title = f"Papers mentioning “{echo(text)}”"
+        await answer(interaction, list_embed(title, papers))

@@ -1,0 +1,95 @@
+"""Running the bot, syncing its slash commands, and its invite link."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+import discord
+from sqlalchemy import Engine
+
+from bot.client import HotpapersBot
+from hotpapers.config import Settings
+from hotpapers.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+MISSING_TOKEN = (
+    "discord.token is not set; put it in the environment as HOTPAPERS_DISCORD__TOKEN "
+    "or in the secrets file named by HOTPAPERS_SECRETS_FILE"
+)
+
+
+def required_permissions() -> discord.Permissions:
+    """Exactly what the bot needs in a channel, nothing more."""
+    return discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        create_public_threads=True,
+        embed_links=True,
+        read_message_history=True,
+        add_reactions=True,
+    )
+
+
+def invite_url(application_id: int | str) -> str:
+    """The OAuth2 link that adds the bot (with slash commands) to a server."""
+    return discord.utils.oauth_url(
+        application_id,
+        permissions=required_permissions(),
+        scopes=("bot", "applications.commands"),
+    )
+
+
+def require_token(settings: Settings) -> str:
+    """The bot token, or a ConfigError that says where to put it."""
+    token = settings.discord.token
+    if token is None or not token.get_secret_value().strip():
+        raise ConfigError(MISSING_TOKEN)
+    return token.get_secret_value().strip()
+
+
+async def run_bot(settings: Settings, engine: Engine) -> None:
+    """Log in and serve slash commands until stopped; closes the session and the engine."""
+    token = require_token(settings)
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            HotpapersBot(settings, engine, session) as bot,
+        ):
+            try:
+                await bot.start(token)
+            except discord.LoginFailure as exc:
+                raise ConfigError(f"Discord refused the token: {exc}") from None
+    finally:
+        engine.dispose()
+
+
+async def sync_commands(settings: Settings, guild_id: int | None = None) -> list[str]:
+    """Publish the slash commands, globally or to one guild (instant; for testing); their names.
+
+    Only the REST API is used: no gateway connection, no database connection.
+    """
+    from hotpapers.db import make_engine
+
+    token = require_token(settings)
+    engine = make_engine(settings.database.url)
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            HotpapersBot(settings, engine, session) as bot,
+        ):
+            try:
+                await bot.login(token)
+            except discord.LoginFailure as exc:
+                raise ConfigError(f"Discord refused the token: {exc}") from None
+            if guild_id is None:
+                synced = await bot.tree.sync()
+            else:
+                guild = discord.Object(id=guild_id)
+                bot.tree.copy_global_to(guild=guild)
+                synced = await bot.tree.sync(guild=guild)
+            return [command.name for command in synced]
+    finally:
+        engine.dispose()

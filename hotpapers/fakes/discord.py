@@ -1,0 +1,901 @@
+"""A fake Discord (REST API v10 + gateway websocket) on 127.0.0.1, for driving the real
+discord.py client in tests without the internet.
+
+It keeps what the bot sent (messages, edits, interaction callbacks, follow-ups, command
+definitions), enforces Discord's message and embed limits (400 with Discord's error JSON),
+sends rate-limit headers, and can answer 429, 403 or 404 on demand.
+
+    fake = FakeDiscord()
+    await fake.start()
+    ...point the client at fake.api_url / fake.gateway_url, log in...
+    await fake.wait_ready()
+    result = await fake.send_interaction("paper", {"id": "2401.00001"})
+    result.embeds[0]["title"]
+    await fake.close()
+
+This module is core code: it must not import discord (it speaks only the wire protocol).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+API_PREFIX = "/api/v10"
+EPHEMERAL = 1 << 6
+
+# Interaction and callback types (Discord's numbers).
+APPLICATION_COMMAND = 2
+MESSAGE_COMPONENT = 3
+AUTOCOMPLETE = 4
+CHANNEL_MESSAGE = 4
+DEFERRED_CHANNEL_MESSAGE = 5
+DEFERRED_UPDATE_MESSAGE = 6
+UPDATE_MESSAGE = 7
+AUTOCOMPLETE_RESULT = 8
+
+LIMITS = {
+    "content": 2000,
+    "embeds": 10,
+    "title": 256,
+    "description": 4096,
+    "fields": 25,
+    "field.name": 256,
+    "field.value": 1024,
+    "footer.text": 2048,
+    "author.name": 256,
+    "embed_total": 6000,
+    "choices": 25,
+    "choice.name": 100,
+    "custom_id": 100,
+    "label": 80,
+}
+
+
+class FakeDiscordError(Exception):
+    """Raised to a test when the fake cannot do what the test asked (e.g. no answer in time)."""
+
+
+def _option_type(value: object) -> int:
+    """Discord's option type for a Python value: boolean 5, integer 4, number 10, string 3."""
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, int):
+        return 4
+    if isinstance(value, float):
+        return 10
+    return 3
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _user(user_id: int, name: str, *, bot: bool = False) -> dict[str, Any]:
+    return {
+        "id": str(user_id),
+        "username": name,
+        "discriminator": "0",
+        "global_name": name,
+        "avatar": None,
+        "bot": bot,
+    }
+
+
+def limit_errors(payload: dict[str, Any]) -> dict[str, Any]:
+    """Discord's `errors` tree for every limit `payload` (a message body) breaks; {} if none."""
+    errors: dict[str, Any] = {}
+
+    def too_long(limit: int, got: int) -> dict[str, Any]:
+        return {
+            "_errors": [
+                {
+                    "code": "BASE_TYPE_MAX_LENGTH",
+                    "message": f"Must be {limit} or fewer in length. (got {got})",
+                }
+            ]
+        }
+
+    content = payload.get("content")
+    if isinstance(content, str) and len(content) > LIMITS["content"]:
+        errors["content"] = too_long(LIMITS["content"], len(content))
+    embeds = payload.get("embeds") or []
+    if len(embeds) > LIMITS["embeds"]:
+        errors["embeds"] = too_long(LIMITS["embeds"], len(embeds))
+    total = 0
+    for index, embed in enumerate(embeds):
+        found: dict[str, Any] = {}
+        for key in ("title", "description"):
+            text = embed.get(key) or ""
+            total += len(text)
+            if len(text) > LIMITS[key]:
+                found[key] = too_long(LIMITS[key], len(text))
+        for key, sub in (("footer", "text"), ("author", "name")):
+            text = (embed.get(key) or {}).get(sub) or ""
+            total += len(text)
+            if len(text) > LIMITS[f"{key}.{sub}"]:
+                found[key] = {sub: too_long(LIMITS[f"{key}.{sub}"], len(text))}
+        fields = embed.get("fields") or []
+        if len(fields) > LIMITS["fields"]:
+            found["fields"] = too_long(LIMITS["fields"], len(fields))
+        for number, item in enumerate(fields):
+            name, value = item.get("name") or "", item.get("value") or ""
+            total += len(name) + len(value)
+            bad: dict[str, Any] = {}
+            if not name.strip() or len(name) > LIMITS["field.name"]:
+                bad["name"] = too_long(LIMITS["field.name"], len(name))
+            if not value.strip() or len(value) > LIMITS["field.value"]:
+                bad["value"] = too_long(LIMITS["field.value"], len(value))
+            if bad:
+                found.setdefault("fields", {})[str(number)] = bad
+        if found:
+            errors.setdefault("embeds", {})[str(index)] = found
+    if total > LIMITS["embed_total"]:
+        errors.setdefault("embeds", {})["_errors"] = [
+            {
+                "code": "MAX_EMBED_SIZE_EXCEEDED",
+                "message": f"Embed size exceeds maximum size of 6000 (got {total})",
+            }
+        ]
+    for row_index, row in enumerate(payload.get("components") or []):
+        for index, component in enumerate(row.get("components") or []):
+            custom_id = component.get("custom_id") or ""
+            label = component.get("label") or ""
+            if len(custom_id) > LIMITS["custom_id"] or len(label) > LIMITS["label"]:
+                errors.setdefault("components", {})[f"{row_index}.{index}"] = too_long(
+                    LIMITS["custom_id"], len(custom_id)
+                )
+    choices = payload.get("choices")
+    if choices is not None:
+        if len(choices) > LIMITS["choices"]:
+            errors["choices"] = too_long(LIMITS["choices"], len(choices))
+        for index, choice in enumerate(choices):
+            name = str(choice.get("name", ""))
+            if not 1 <= len(name) <= LIMITS["choice.name"]:
+                errors.setdefault("choices", {})[str(index)] = too_long(
+                    LIMITS["choice.name"], len(name)
+                )
+    return errors
+
+
+_COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
+
+
+def command_errors(commands: list[dict[str, Any]]) -> dict[str, Any]:
+    """Discord's errors for a bulk overwrite of slash commands breaking the documented limits."""
+    errors: dict[str, Any] = {}
+
+    def bad(where: str, message: str) -> None:
+        errors[where] = {"_errors": [{"code": "INVALID", "message": message}]}
+
+    if len(commands) > 100:
+        bad("_root", "at most 100 commands")
+    for index, command in enumerate(commands):
+        name = str(command.get("name", ""))
+        if not _COMMAND_NAME.match(name) or name != name.lower():
+            bad(f"{index}.name", f"invalid command name {name!r}")
+        if command.get("type", 1) == 1 and not 1 <= len(command.get("description", "")) <= 100:
+            bad(f"{index}.description", "description must be 1-100 characters")
+        options = command.get("options") or []
+        if len(options) > 25:
+            bad(f"{index}.options", "at most 25 options")
+        size = len(name) + len(command.get("description", ""))
+        for number, option in enumerate(options):
+            where = f"{index}.options.{number}"
+            option_name = str(option.get("name", ""))
+            if not _COMMAND_NAME.match(option_name) or option_name != option_name.lower():
+                bad(f"{where}.name", f"invalid option name {option_name!r}")
+            if not 1 <= len(option.get("description", "")) <= 100:
+                bad(f"{where}.description", "description must be 1-100 characters")
+            choices = option.get("choices") or []
+            if len(choices) > 25:
+                bad(f"{where}.choices", "at most 25 choices")
+            if choices and option.get("autocomplete"):
+                bad(f"{where}.autocomplete", "autocomplete cannot be combined with choices")
+            size += len(option_name) + len(option.get("description", ""))
+            size += sum(len(str(c.get("name", ""))) + len(str(c.get("value", ""))) for c in choices)
+        if size > 8000:
+            bad(f"{index}", "a command's names, descriptions and choices exceed 8000 characters")
+    return errors
+
+
+@dataclass
+class InteractionResult:
+    """What the bot answered one interaction: the callback, then edits and follow-ups."""
+
+    interaction_id: int
+    token: str
+    user_id: int
+    channel_id: int = 0
+    clicked_message_id: int | None = None
+    interaction_type: int = APPLICATION_COMMAND
+    callback_type: int | None = None
+    callback_data: dict[str, Any] = field(default_factory=dict)
+    original: dict[str, Any] | None = None  # the message the callback created or updated
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    followups: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # bodies refused with 400
+    deleted: list[dict[str, Any]] = field(default_factory=list)  # messages the bot deleted
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def deferred(self) -> bool:
+        return self.callback_type in (DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE)
+
+    @property
+    def settled(self) -> bool:
+        """Answered with something a user can see (a deferral alone is not an answer)."""
+        if self.callback_type is None:
+            return False
+        return not self.deferred or bool(self.edits or self.followups)
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """The last message the user sees for this interaction (follow-up, else original)."""
+        if self.followups:
+            return self.followups[-1]
+        return self.original or {}
+
+    @property
+    def content(self) -> str:
+        return str(self.message.get("content") or "")
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        return list(self.message.get("embeds") or [])
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(int(self.message.get("flags") or 0) & EPHEMERAL)
+
+    @property
+    def choices(self) -> list[dict[str, Any]]:
+        return list(self.callback_data.get("choices") or [])
+
+
+class FakeDiscord:
+    """Discord's REST API and gateway, in memory, on 127.0.0.1."""
+
+    def __init__(
+        self,
+        *,
+        application_id: int = 1000,
+        guild_id: int = 2000,
+        channels: dict[int, str] | None = None,
+        heartbeat_interval_ms: int = 45_000,
+    ) -> None:
+        self.application_id = application_id
+        self.bot_user = _user(application_id, "hotpapers", bot=True)
+        self.guild_id = guild_id
+        self.channels = channels or {3000: "papers", 3001: "general"}
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.messages: dict[int, dict[str, Any]] = {}  # every message the bot created, by id
+        self.channel_messages: list[dict[str, Any]] = []  # sent with POST /channels/.../messages
+        self.threads: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str, Any]] = []  # (method, path, json body)
+        self.rejected: list[dict[str, Any]] = []  # bodies refused for breaking limits
+        self.global_commands: list[dict[str, Any]] = []
+        self.guild_commands: dict[int, list[dict[str, Any]]] = {}
+        self.interactions: dict[int, InteractionResult] = {}
+        self.identify: dict[str, Any] | None = None
+        self.resumed = 0
+        self.heartbeats = 0
+        self.forbidden_channels: set[int] = set()
+        self.missing_channels: set[int] = set()
+        self._rate_limits: list[tuple[str, float, bool]] = []  # (path part, retry_after, global)
+        self._ids = itertools.count(10_000)
+        self._seq = 0
+        self._session_id = "fake-session"
+        self._sockets: list[web.WebSocketResponse] = []
+        self._ready = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/gateway/", self._gateway)
+        app.router.add_route("*", API_PREFIX + "/{path:.*}", self._rest)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = int(self._runner.addresses[0][1])
+
+    async def close(self) -> None:
+        for socket in list(self._sockets):
+            with contextlib.suppress(Exception):
+                await socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self._port}/gateway"
+
+    async def wait_ready(self, timeout: float = 5.0) -> None:
+        """Wait until a client identified (or resumed) and got READY and the guild."""
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
+    # -- test controls ---------------------------------------------------------------------
+
+    def rate_limit_next(
+        self, path_part: str, retry_after: float = 0.05, *, is_global: bool = False
+    ) -> None:
+        """Answer the next request whose path contains `path_part` with a 429."""
+        self._rate_limits.append((path_part, retry_after, is_global))
+
+    async def request_reconnect(self) -> None:
+        """Ask the client to reconnect (gateway op 7); it resumes the session."""
+        self._ready.clear()
+        for socket in list(self._sockets):
+            await socket.send_str(json.dumps({"op": 7, "d": None}))
+
+    async def drop_connection(self) -> None:
+        """Close the gateway socket the way a network blip does (code 4000: resumable)."""
+        self._ready.clear()
+        for socket in list(self._sockets):
+            await socket.close(code=4000, message=b"fake reconnect")
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a gateway DISPATCH to the connected client."""
+        if not self._sockets:
+            raise FakeDiscordError("no client is connected to the fake gateway")
+        self._seq += 1
+        frame = {"op": 0, "t": event, "s": self._seq, "d": data}
+        await self._sockets[-1].send_str(json.dumps(frame))
+
+    async def send_interaction(
+        self,
+        command: str | None = None,
+        options: dict[str, Any] | None = None,
+        *,
+        user_id: int = 7,
+        username: str = "alice",
+        channel_id: int | None = None,
+        focused: str | None = None,
+        custom_id: str | None = None,
+        message_id: int | None = None,
+        in_guild: bool = True,
+        timeout: float = 5.0,
+    ) -> InteractionResult:
+        """Deliver one interaction and return what the bot answered.
+
+        * a slash command: `send_interaction("paper", {"id": "2401.00001"})`;
+        * autocomplete: the same with `focused="name"` (the option being typed);
+        * a button click: `send_interaction(custom_id="...", message_id=..., user_id=...)`.
+
+        Waits until the bot answered with something visible (a deferral alone is not enough).
+        """
+        interaction_id = next(self._ids)
+        token = f"token-{interaction_id}"
+        channel_id = channel_id or next(iter(self.channels))
+        user = _user(user_id, username)
+        payload: dict[str, Any] = {
+            "id": str(interaction_id),
+            "application_id": str(self.application_id),
+            "token": token,
+            "version": 1,
+            "channel_id": str(channel_id),
+            "locale": "en-US",
+            "app_permissions": "0",
+            "entitlements": [],
+            "attachment_size_limit": 10_485_760,
+            "authorizing_integration_owners": {},
+            "context": 0 if in_guild else 1,
+        }
+        if in_guild:
+            payload["guild_id"] = str(self.guild_id)
+            payload["guild_locale"] = "en-US"
+            payload["channel"] = self._channel(channel_id)
+            payload["member"] = {
+                "user": user,
+                "roles": [],
+                "joined_at": "2020-01-01T00:00:00+00:00",
+                "deaf": False,
+                "mute": False,
+                "permissions": "0",
+                "flags": 0,
+            }
+        else:
+            payload["user"] = user
+        if custom_id is not None:
+            message = self.messages.get(message_id or 0)
+            if message is None:
+                raise FakeDiscordError(f"no message {message_id} to click a button on")
+            payload["type"] = MESSAGE_COMPONENT
+            payload["data"] = {"custom_id": custom_id, "component_type": 2}
+            payload["message"] = message
+        else:
+            if command is None:
+                raise FakeDiscordError("send_interaction needs a command or a custom_id")
+            wire_options = []
+            for name, value in (options or {}).items():
+                kind = _option_type(value)
+                option: dict[str, Any] = {"name": name, "type": kind, "value": value}
+                if name == focused:
+                    option["focused"] = True
+                wire_options.append(option)
+            payload["type"] = AUTOCOMPLETE if focused else APPLICATION_COMMAND
+            payload["data"] = {
+                "id": str(next(self._ids)),
+                "name": command,
+                "type": 1,
+                "options": wire_options,
+            }
+        result = InteractionResult(interaction_id, token, user_id, channel_id, message_id)
+        result.interaction_type = int(payload["type"])
+        self.interactions[interaction_id] = result
+        await self.dispatch("INTERACTION_CREATE", payload)
+        deadline = time.monotonic() + timeout
+        while not result.settled:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FakeDiscordError(
+                    f"the bot did not answer interaction {interaction_id} within {timeout} s "
+                    f"(callback type {result.callback_type}, {len(result.rejected)} rejected)"
+                )
+            result.changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(result.changed.wait(), remaining)
+        return result
+
+    # -- gateway ---------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        try:
+            hello = {"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}
+            await socket.send_str(json.dumps(hello))
+            async for frame in socket:
+                if frame.type != WSMsgType.TEXT:
+                    continue
+                message = json.loads(frame.data)
+                await self._on_gateway_frame(socket, message)
+        finally:
+            self._sockets.remove(socket)
+        return socket
+
+    async def _on_gateway_frame(
+        self, socket: web.WebSocketResponse, message: dict[str, Any]
+    ) -> None:
+        op = message.get("op")
+        if op == 1:  # HEARTBEAT
+            self.heartbeats += 1
+            await socket.send_str(json.dumps({"op": 11}))
+        elif op == 2:  # IDENTIFY
+            self.identify = message.get("d") or {}
+            self._seq = 0
+            await self.dispatch("READY", self._ready_payload())
+            await self.dispatch("GUILD_CREATE", self._guild())
+            self._ready.set()
+        elif op == 6:  # RESUME
+            self.resumed += 1
+            await self.dispatch("RESUMED", {})
+            self._ready.set()
+
+    def _ready_payload(self) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": self.bot_user,
+            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "session_id": self._session_id,
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.application_id), "flags": 0},
+        }
+
+    def _channel(self, channel_id: int) -> dict[str, Any]:
+        return {
+            "id": str(channel_id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": self.channels.get(channel_id, "channel"),
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+        }
+
+    def _guild(self) -> dict[str, Any]:
+        return {
+            "id": str(self.guild_id),
+            "name": "Fake Guild",
+            "icon": None,
+            "owner_id": "7",
+            "unavailable": False,
+            "member_count": 2,
+            "large": False,
+            "features": [],
+            "roles": [
+                {
+                    "id": str(self.guild_id),
+                    "name": "@everyone",
+                    "permissions": "0",
+                    "position": 0,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": False,
+                }
+            ],
+            "emojis": [],
+            "stickers": [],
+            "members": [],
+            "voice_states": [],
+            "presences": [],
+            "threads": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "channels": [self._channel(channel_id) for channel_id in self.channels],
+            "joined_at": "2020-01-01T00:00:00+00:00",
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+        }
+
+    # -- REST ------------------------------------------------------------------------------
+
+    def _json(self, data: Any, status: int = 200, path: str = "") -> web.Response:
+        # discord.py compares the Content-Type header exactly: no "; charset=utf-8".
+        bucket = hashlib.sha1(path.encode()).hexdigest()[:16]
+        headers = {
+            "Content-Type": "application/json",
+            "X-RateLimit-Limit": "5",
+            "X-RateLimit-Remaining": "4",
+            "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
+            "X-RateLimit-Reset-After": "1.000",
+            "X-RateLimit-Bucket": bucket,
+        }
+        return web.Response(status=status, body=json.dumps(data).encode(), headers=headers)
+
+    def _error(self, status: int, code: int, message: str, path: str = "") -> web.Response:
+        return self._json({"code": code, "message": message}, status, path)
+
+    def _too_many(self, retry_after: float, is_global: bool) -> web.Response:
+        headers = {
+            "Content-Type": "application/json",
+            "Via": "1.1 google",
+            "Retry-After": str(max(1, round(retry_after))),
+            "X-RateLimit-Scope": "global" if is_global else "user",
+        }
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        body = {"message": "You are being rate limited.", "retry_after": retry_after}
+        body["global"] = is_global
+        return web.Response(status=429, body=json.dumps(body).encode(), headers=headers)
+
+    def _invalid(self, payload: dict[str, Any], path: str) -> web.Response | None:
+        errors = limit_errors(payload)
+        empty = not (payload.get("content") or payload.get("embeds") or payload.get("components"))
+        if errors or empty:
+            self.rejected.append(payload)
+        if errors:
+            body = {"code": 50035, "message": "Invalid Form Body", "errors": errors}
+            return self._json(body, 400, path)
+        if empty:
+            return self._error(400, 50006, "Cannot send an empty message", path)
+        return None
+
+    def _message(
+        self, channel_id: int, payload: dict[str, Any], *, author: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        message_id = next(self._ids)
+        message = {
+            "id": str(message_id),
+            "channel_id": str(channel_id),
+            "guild_id": str(self.guild_id),
+            "author": author or self.bot_user,
+            "content": payload.get("content") or "",
+            "timestamp": _now_iso(),
+            "edited_timestamp": None,
+            "tts": bool(payload.get("tts")),
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": payload.get("embeds") or [],
+            "components": payload.get("components") or [],
+            "pinned": False,
+            "type": 0,
+            "flags": int(payload.get("flags") or 0),
+            "allowed_mentions": payload.get("allowed_mentions"),
+        }
+        self.messages[message_id] = message
+        return message
+
+    def _edit(self, message: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+        for key in ("content", "embeds", "components", "allowed_mentions"):
+            if key in payload:
+                message[key] = payload[key]
+        if "flags" in payload and payload["flags"] is not None:
+            message["flags"] = int(payload["flags"]) | (int(message.get("flags") or 0) & EPHEMERAL)
+        message["edited_timestamp"] = _now_iso()
+        return message
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["path"]
+        body: Any = None
+        if request.can_read_body:
+            raw = await request.read()
+            if raw:
+                if request.content_type.startswith("multipart/"):
+                    return self._error(400, 50035, "the fake accepts JSON bodies only", path)
+                body = json.loads(raw)
+        self.requests.append((request.method, path, body))
+        for index, (part, retry_after, is_global) in enumerate(self._rate_limits):
+            if part in path:
+                del self._rate_limits[index]
+                return self._too_many(retry_after, is_global)
+        parts = path.strip("/").split("/")
+        try:
+            return await self._route(request.method, parts, body or {}, path)
+        except KeyError as exc:
+            return self._error(404, 10003, f"Unknown {exc.args[0]}", path)
+
+    async def _route(
+        self, method: str, parts: list[str], body: Any, path: str
+    ) -> web.StreamResponse:
+        match method, parts:
+            case "GET", ["users", "@me"]:
+                return self._json(self.bot_user, path=path)
+            case "GET", ["oauth2", "applications", "@me"] | ["applications", "@me"]:
+                return self._json(self._application(), path=path)
+            case "GET", ["gateway", "bot"]:
+                limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+                data = {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+                return self._json(data, path=path)
+            case "GET", ["gateway"]:
+                return self._json({"url": self.gateway_url}, path=path)
+            case "PUT", ["applications", _, "commands"]:
+                if errors := command_errors(body):
+                    return self._json(self._form_error(errors), 400, path)
+                self.global_commands = self._with_ids(body)
+                return self._json(self.global_commands, path=path)
+            case "GET", ["applications", _, "commands"]:
+                return self._json(self.global_commands, path=path)
+            case "PUT", ["applications", _, "guilds", guild, "commands"]:
+                if errors := command_errors(body):
+                    return self._json(self._form_error(errors), 400, path)
+                self.guild_commands[int(guild)] = self._with_ids(body)
+                return self._json(self.guild_commands[int(guild)], path=path)
+            case "GET", ["applications", _, "guilds", guild, "commands"]:
+                return self._json(self.guild_commands.get(int(guild), []), path=path)
+            case "POST", ["interactions", interaction_id, token, "callback"]:
+                return self._callback(int(interaction_id), token, body, path)
+            case "POST", ["webhooks", _, token]:
+                return self._followup(token, body, path)
+            case (("PATCH" | "GET"), ["webhooks", _, token, "messages", which]):
+                return self._webhook_message(method, token, which, body, path)
+            case "DELETE", ["webhooks", _, token, "messages", which]:
+                result = self._by_token(token)
+                target = result.original if which == "@original" else self.messages.get(int(which))
+                if target is None:
+                    return self._error(404, 10008, "Unknown Message", path)
+                self.messages.pop(int(target["id"]), None)
+                result.deleted.append(target)
+                if target is result.original:
+                    result.original = None
+                return web.Response(status=204)
+            case _, ["channels", channel, *rest]:
+                return self._channel_route(method, int(channel), rest, body, path)
+            case "POST", ["users", "@me", "channels"]:
+                recipient = _user(int(body.get("recipient_id", 7)), "someone")
+                dm: dict[str, Any] = {"id": str(next(self._ids)), "type": 1}
+                dm["recipients"] = [recipient]
+                self.channels.setdefault(int(dm["id"]), "dm")
+                return self._json(dm, path=path)
+        return self._error(404, 0, f"404: Not Found ({method} {path})", path)
+
+    def _application(self) -> dict[str, Any]:
+        return {
+            "id": str(self.application_id),
+            "name": "hotpapers",
+            "description": "",
+            "icon": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": _user(7, "alice"),
+            "verify_key": "00",
+            "flags": 0,
+        }
+
+    @staticmethod
+    def _form_error(errors: dict[str, Any]) -> dict[str, Any]:
+        return {"code": 50035, "message": "Invalid Form Body", "errors": errors}
+
+    def _with_ids(self, commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {
+                **command,
+                "id": str(next(self._ids)),
+                "application_id": str(self.application_id),
+                "version": "1",
+                "default_member_permissions": command.get("default_member_permissions"),
+                "type": command.get("type", 1),
+            }
+            for command in commands
+        ]
+
+    def _by_token(self, token: str) -> InteractionResult:
+        for result in self.interactions.values():
+            if result.token == token:
+                return result
+        raise KeyError("Webhook")
+
+    def _callback(
+        self, interaction_id: int, token: str, body: dict[str, Any], path: str
+    ) -> web.Response:
+        result = self.interactions.get(interaction_id)
+        if result is None or result.token != token:
+            return self._error(404, 10062, "Unknown interaction", path)
+        if result.callback_type is not None:
+            return self._error(400, 40060, "Interaction has already been acknowledged.", path)
+        kind = int(body.get("type", 0))
+        data = body.get("data") or {}
+        if kind in (CHANNEL_MESSAGE, UPDATE_MESSAGE, AUTOCOMPLETE_RESULT):
+            clicked = self.messages.get(result.clicked_message_id or 0) or {}
+            checked = {**clicked, **data} if kind == UPDATE_MESSAGE else data
+            invalid = self._invalid(checked, path) if kind != AUTOCOMPLETE_RESULT else None
+            if kind == AUTOCOMPLETE_RESULT and limit_errors(data):
+                self.rejected.append(data)
+                errors = {"data": limit_errors(data)}
+                invalid = self._json(
+                    {"code": 50035, "message": "Invalid Form Body", "errors": errors}, 400, path
+                )
+            if invalid is not None:
+                result.rejected.append(data)
+                result.changed.set()
+                return invalid
+        result.callback_type, result.callback_data = kind, data
+        message: dict[str, Any] | None = None
+        if kind in (CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
+            payload = data if kind == CHANNEL_MESSAGE else {"flags": data.get("flags", 0)}
+            message = self._message(result.channel_id, payload)
+            if kind == DEFERRED_CHANNEL_MESSAGE:
+                message["flags"] = int(message["flags"]) | (1 << 7)  # LOADING
+            result.original = message
+        elif kind in (UPDATE_MESSAGE, DEFERRED_UPDATE_MESSAGE):
+            target = self.messages.get(result.clicked_message_id or 0)
+            if target is not None and kind == UPDATE_MESSAGE:
+                self._edit(target, data)
+                result.edits.append(dict(target))
+            result.original = target
+        result.changed.set()
+        answer: dict[str, Any] = {
+            "interaction": {
+                "id": str(interaction_id),
+                "type": result.interaction_type,
+                "response_message_id": message["id"] if message else None,
+                "response_message_loading": kind == DEFERRED_CHANNEL_MESSAGE,
+                "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL),
+            },
+            "resource": {"type": kind},
+        }
+        if message is not None and kind == CHANNEL_MESSAGE:
+            answer["resource"]["message"] = message
+        return self._json(answer, path=path)
+
+    def _followup(self, token: str, body: dict[str, Any], path: str) -> web.Response:
+        result = self._by_token(token)
+        invalid = self._invalid(body, path)
+        if invalid is not None:
+            result.rejected.append(body)
+            result.changed.set()
+            return invalid
+        message = self._message(result.channel_id, body)
+        result.followups.append(message)
+        result.changed.set()
+        return self._json(message, path=path)
+
+    def _webhook_message(
+        self, method: str, token: str, which: str, body: dict[str, Any], path: str
+    ) -> web.Response:
+        result = self._by_token(token)
+        target = result.original if which == "@original" else self.messages.get(int(which))
+        if target is None:
+            return self._error(404, 10008, "Unknown Message", path)
+        if method == "GET":
+            return self._json(target, path=path)
+        merged = {**target, **body}
+        invalid = self._invalid(merged, path)
+        if invalid is not None:
+            result.rejected.append(body)
+            result.changed.set()
+            return invalid
+        self._edit(target, body)
+        target["flags"] = int(target.get("flags") or 0) & ~(1 << 7)  # no longer "thinking"
+        result.edits.append(dict(target))
+        result.changed.set()
+        return self._json(target, path=path)
+
+    def _channel_route(
+        self, method: str, channel_id: int, rest: list[str], body: dict[str, Any], path: str
+    ) -> web.Response:
+        if channel_id in self.forbidden_channels:
+            return self._error(403, 50001, "Missing Access", path)
+        if channel_id in self.missing_channels or channel_id not in self.channels:
+            return self._error(404, 10003, "Unknown Channel", path)
+        match method, rest:
+            case "GET", []:
+                return self._json(self._channel(channel_id), path=path)
+            case "POST", ["messages"]:
+                invalid = self._invalid(body, path)
+                if invalid is not None:
+                    return invalid
+                message = self._message(channel_id, body)
+                self.channel_messages.append(message)
+                return self._json(message, path=path)
+            case "PATCH", ["messages", message_id]:
+                edited = self.messages.get(int(message_id))
+                if edited is None:
+                    return self._error(404, 10008, "Unknown Message", path)
+                invalid = self._invalid({**edited, **body}, path)
+                if invalid is not None:
+                    return invalid
+                return self._json(self._edit(edited, body), path=path)
+            case "GET", ["messages", message_id]:
+                found = self.messages.get(int(message_id))
+                if found is None:
+                    return self._error(404, 10008, "Unknown Message", path)
+                return self._json(found, path=path)
+            case "POST", ["messages", message_id, "threads"]:
+                return self._thread(channel_id, body, path, thread_id=int(message_id))
+            case "POST", ["threads"]:
+                return self._thread(channel_id, body, path)
+            case "PUT", ["messages", _, "reactions", _, "@me"]:
+                return web.Response(status=204)
+        return self._error(404, 0, f"404: Not Found ({method} {path})", path)
+
+    def _thread(
+        self, channel_id: int, body: dict[str, Any], path: str, thread_id: int | None = None
+    ) -> web.Response:
+        name = str(body.get("name") or "")
+        if not 1 <= len(name) <= 100:
+            errors = {"name": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "1-100"}]}}
+            return self._json(
+                {"code": 50035, "message": "Invalid Form Body", "errors": errors}, 400, path
+            )
+        thread_id = thread_id or next(self._ids)
+        thread = {
+            **self._channel(thread_id),
+            "type": 11,
+            "name": name,
+            "parent_id": str(channel_id),
+            "owner_id": str(self.application_id),
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": int(body.get("auto_archive_duration") or 1440),
+                "archive_timestamp": _now_iso(),
+                "locked": False,
+            },
+            "message_count": 0,
+            "member_count": 1,
+        }
+        self.threads.append(thread)
+        self.channels[thread_id] = name
+        return self._json(thread, path=path)
