@@ -114,11 +114,14 @@ def _versions(raw: Any, arxiv_id: str) -> tuple[VersionRecord, ...]:
     for item in raw:
         if not isinstance(item, dict):
             continue
-        label = _str(item.get("version")).strip().lower().removeprefix("v")
-        if not label.isdigit():
-            raise ValueError(f"{arxiv_id}: bad version {item.get('version')!r}")
+        label = item.get("version")
+        if not isinstance(label, str) or label[:1] not in ("v", "V") or not label[1:].isdigit():
+            raise ValueError(f"{arxiv_id}: bad version {label!r}")
         created = item.get("created")
-        found[int(label)] = parse_version_date(created) if isinstance(created, str) else None
+        found[int(label[1:])] = parse_version_date(created) if isinstance(created, str) else None
+    if len(found) == 1:
+        ((number, created),) = found.items()
+        return (VersionRecord(number, created),)
     return tuple(VersionRecord(number, found[number]) for number in sorted(found))
 
 
@@ -126,12 +129,11 @@ def _authors(parsed: Any, raw: Any) -> tuple[str, ...]:
     names: list[str] = []
     if isinstance(parsed, list):
         for parts in parsed:
-            if not isinstance(parts, list) or not parts:
+            if not isinstance(parts, list):
                 continue
-            last = _str(parts[0])
-            first = _str(parts[1]) if len(parts) > 1 else ""
-            suffix = _str(parts[2]) if len(parts) > 2 else ""
-            name = " ".join(f"{first} {last} {suffix}".split())
+            # [last, first, suffix] -> "First Last Suffix"; non-strings count as empty.
+            pieces = [p if type(p) is str else "" for p in (*parts[1:2], *parts[:1], *parts[2:3])]
+            name = " ".join(" ".join(pieces).split())
             if name:
                 names.append(name)
     elif isinstance(raw, str):
@@ -139,6 +141,4 @@ def _authors(parsed: Any, raw: Any) -> tuple[str, ...]:
             name = " ".join(piece.split())
             if name:
                 names.append(name)
-    # A name is a key of paper_author per paper only through its position, but the same
-    # author twice on one paper is a data error: keep the first occurrence.
-    return tuple(dict.fromkeys(names))
+    return tuple(names)

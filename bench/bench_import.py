@@ -1,0 +1,136 @@
+"""Benchmark `import_snapshot` on a generated snapshot into a fresh database.
+
+    python bench/bench_import.py --records 1000000 --db sqlite|postgresql [--batch-size 5000]
+                                 [--keep] [--pg-admin URL]
+
+The snapshot is generated (in a child process) under bench/data/ if it is not there yet. The
+import runs in this process; peak RSS is this process's `ru_maxrss`. SQLite writes
+bench/data/bench_N.db; PostgreSQL creates the private database `hp_bench_N` through the
+`postgres` database and drops it afterwards unless --keep (bench_queries.py reuses it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlmodel import SQLModel  # noqa: E402
+
+import hotpapers.models  # noqa: E402, F401  (registers the tables)
+from hotpapers.db import make_engine  # noqa: E402
+from hotpapers.importer import ImportProgress, import_snapshot  # noqa: E402
+
+DATA = ROOT / "bench" / "data"
+PG_ADMIN = os.environ.get(
+    "HOTPAPERS_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def snapshot_file(records: int) -> Path:
+    path = DATA / f"snapshot_{records}.jsonl"
+    if not path.exists():
+        print(f"generating {path} ...", flush=True)
+        script = ROOT / "bench" / "gen_snapshot.py"
+        subprocess.run([sys.executable, str(script), str(records), str(path)], check=True)
+    return path
+
+
+def pg_admin_engine(admin_url: str):  # type: ignore[no-untyped-def]
+    url = admin_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def database_url(db: str, records: int, admin_url: str, *, fresh: bool) -> str:
+    if db == "sqlite":
+        path = DATA / f"bench_{records}.db"
+        if fresh:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    name = f"hp_bench_{records}"
+    if fresh:
+        admin = pg_admin_engine(admin_url)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg(records: int, admin_url: str) -> None:
+    admin = pg_admin_engine(admin_url)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "hp_bench_{records}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def machine() -> str:
+    mem_kib = 0
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    return (
+        f"{os.cpu_count()} CPUs (nproc), {mem_kib / 1024 / 1024:.1f} GiB RAM, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--pg-admin", default=PG_ADMIN)
+    args = parser.parse_args()
+
+    path = snapshot_file(args.records)
+    url = database_url(args.db, args.records, args.pg_admin, fresh=True)
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    last = [0.0]
+
+    def progress(p: ImportProgress) -> None:
+        if p.elapsed - last[0] >= 10:
+            last[0] = p.elapsed
+            print(f"  {p.imported:>9,} papers  {p.imported / p.elapsed:8,.0f}/s", flush=True)
+
+    started = time.perf_counter()
+    report = import_snapshot(engine, path, batch_size=args.batch_size, on_progress=progress)
+    elapsed = time.perf_counter() - started
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with engine.connect() as connection:
+        counts = {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("paper", "paper_version", "author", "paper_author", "paper_category")
+        }
+    engine.dispose()
+    if args.db == "postgresql" and not args.keep:
+        drop_pg(args.records, args.pg_admin)
+
+    print(f"command: python bench/bench_import.py {' '.join(sys.argv[1:])}")
+    print(f"machine: {machine()}")
+    print(f"file: {path.name} ({path.stat().st_size / 1e6:,.0f} MB)")
+    print(
+        f"read {report.read:,}, imported {report.imported:,}, skipped {report.skipped:,}, "
+        f"batches {report.batches} (new {report.new:,}, updated {report.updated:,})"
+    )
+    print(f"rows: {', '.join(f'{t} {n:,}' for t, n in counts.items())}")
+    print(f"time: {elapsed:.1f} s -> {report.imported / elapsed:,.0f} papers/s")
+    print(f"peak RSS: {rss_peak:.0f} MB (before the import: {rss_before:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

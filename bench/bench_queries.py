@@ -1,0 +1,120 @@
+"""Latency of the read-side queries on the database bench_import.py left behind.
+
+    python bench/bench_queries.py --db sqlite|postgresql [--records 1000000] [--queries 1000]
+                                  [--drop] [--pg-admin URL]
+
+SQLite: bench/data/bench_N.db. PostgreSQL: the database `hp_bench_N` (import with --keep);
+--drop drops it at the end. Arguments are drawn with a fixed seed from the data itself:
+author prefixes are 4-8 leading characters of a last name or full name as printed (accents,
+capitals), so they exercise the case- and accent-insensitive range scans.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench_import import PG_ADMIN, database_url, drop_pg, machine  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from hotpapers.arxiv._taxonomy_data import CATEGORIES  # noqa: E402
+from hotpapers.db import make_engine  # noqa: E402
+from hotpapers.queries import (  # noqa: E402
+    author_names,
+    get_paper,
+    latest_in_category,
+    papers_by_author,
+)
+
+
+def sample(session: Session, sql: str, size: int, rng: random.Random) -> list[Any]:
+    """`size` values drawn (with a fixed seed) from all the values `sql` returns."""
+    values = list(session.execute(text(sql)).scalars())
+    return rng.sample(values, min(size, len(values)))
+
+
+def author_prefixes(names: list[str], rng: random.Random) -> list[str]:
+    prefixes = []
+    for name in names:
+        word = name.split()[-1] if rng.random() < 0.5 else name  # last name or full name
+        prefixes.append(word[: rng.randint(4, 8)])
+    return prefixes
+
+
+def measure(
+    session: Session, call: Callable[[Session, Any], Any], args: list[Any]
+) -> tuple[list[float], int]:
+    for arg in args[:20]:  # warm-up
+        call(session, arg)
+    times, found = [], 0
+    for arg in args:
+        started = time.perf_counter()
+        result = call(session, arg)
+        times.append((time.perf_counter() - started) * 1000)
+        found += result is not None and result != []
+    return times, found
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL database after")
+    parser.add_argument("--pg-admin", default=PG_ADMIN)
+    args = parser.parse_args()
+
+    engine = make_engine(database_url(args.db, args.records, args.pg_admin, fresh=False))
+    if args.db == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+    rng = random.Random(args.seed)
+    lines = []
+    with Session(engine) as session:
+        papers = session.execute(text("SELECT count(*) FROM paper")).scalar_one()
+        names = sample(session, "SELECT name FROM author ORDER BY name", args.queries, rng)
+        ids = sample(session, "SELECT id FROM paper ORDER BY id", args.queries, rng)
+        prefixes = author_prefixes(names, rng)
+        categories = [rng.choice(sorted(CATEGORIES)) for _ in range(args.queries)]
+        cases: list[tuple[str, Callable[[Session, Any], Any], list[Any]]] = [
+            ("papers_by_author (prefix, limit 20)", papers_by_author, prefixes),
+            ("author_names (prefix, limit 25)", author_names, prefixes),
+            ("latest_in_category (limit 20)", latest_in_category, categories),
+            ("get_paper", get_paper, ids),
+        ]
+        for label, call, values in cases:
+            times, found = measure(session, call, values)
+            lines.append(
+                f"| {label} | {len(times)} | {statistics.median(times):.2f} | "
+                f"{percentile(times, 0.99):.2f} | {max(times):.2f} | {found} |"
+            )
+    engine.dispose()
+    if args.db == "postgresql" and args.drop:
+        drop_pg(args.records, args.pg_admin)
+
+    print(f"command: python bench/bench_queries.py {' '.join(sys.argv[1:])}")
+    print(f"machine: {machine()}")
+    print(f"database: {args.db}, {papers:,} papers")
+    print("| query | n | p50 ms | p99 ms | max ms | non-empty |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

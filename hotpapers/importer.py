@@ -1,0 +1,628 @@
+"""Streamed bulk import of the Kaggle arXiv metadata snapshot (JSON Lines, optionally .gz).
+
+The file is read line by line and written in batches, one transaction per batch: a batch that
+fails leaves the database as it was before that batch (earlier batches stay). Lines that are
+not usable records are logged with their line number and skipped.
+
+The rows written are the ones `store.upsert_papers` would write, by a faster path:
+
+* every paper of a batch is looked up once (`id`, `latest_version`), which splits the batch into
+  new papers (plain inserts), papers this record is current for (`version >= latest_version`:
+  upsert, then the author and category lists are rewritten) and stale records (only their
+  versions are added);
+* SQLite: `executemany` on the raw DBAPI connection, a bigger page cache during the import;
+* PostgreSQL: psycopg 3 `COPY` straight into the tables for new papers, and into temporary
+  staging tables followed by `INSERT ... SELECT ... ON CONFLICT` for upserts and authors.
+
+Re-importing the same file changes no row (updates only fire when a value differs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Engine
+
+from hotpapers.arxiv.snapshot import parse_snapshot_line
+from hotpapers.db import is_postgres
+from hotpapers.errors import DatabaseError
+from hotpapers.records import PaperRecord
+from hotpapers.text import fold
+
+__all__ = ["ImportProgress", "ImportReport", "import_snapshot"]
+
+log = logging.getLogger(__name__)
+
+_MAX_SKIPPED_LINES = 100  # line numbers kept in the report (all are logged)
+_AUTHOR_CACHE_SIZE = 300_000  # names remembered between batches (folds, known to exist)
+
+_PAPER_COLUMNS = (
+    "id",
+    "latest_version",
+    "title",
+    "abstract",
+    "primary_category",
+    "comment",
+    "journal_ref",
+    "doi",
+    "submitted",
+    "updated",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """Where the import is, after a committed batch."""
+
+    read: int  # non-blank lines read
+    imported: int  # records written (committed)
+    skipped: int  # malformed lines
+    batches: int
+    bytes_read: int  # position in the file as stored (compressed for .gz)
+    total_bytes: int
+    elapsed: float  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    read: int
+    imported: int
+    skipped: int
+    batches: int
+    new: int  # papers that were not in the database
+    updated: int  # existing papers this snapshot had a current record for
+    stale: int  # records older than the stored paper (only versions added)
+    elapsed: float
+    skipped_lines: tuple[int, ...] = ()  # the first line numbers skipped
+
+    @property
+    def papers_per_second(self) -> float:
+        return self.imported / self.elapsed if self.elapsed > 0 else 0.0
+
+
+def import_snapshot(
+    engine: Engine,
+    path: Path,
+    *,
+    batch_size: int = 5000,
+    on_progress: Callable[[ImportProgress], None] | None = None,
+) -> ImportReport:
+    """Import `path` (JSON Lines, `.gz` ok) into `engine`'s database; see the module docstring.
+
+    Raises DatabaseError if a batch cannot be written (that batch is rolled back, the earlier
+    ones stay committed).
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    started = time.monotonic()
+    total_bytes = path.stat().st_size
+    imported = batches = 0
+    counts = [0, 0, 0]  # new, updated, stale
+    reader = _Reader(path, batch_size)
+    writer: _Writer = _PostgresWriter(engine) if is_postgres(engine) else _SqliteWriter(engine)
+    try:
+        reader.start()
+        for batch in reader.batches():
+            if batch.records:
+                try:
+                    new, current, stale = writer.write(batch.records)
+                except Exception as exc:
+                    first = batch.records[0].arxiv_id
+                    log.error("import batch %d (from %s) rolled back", batches + 1, first)
+                    raise DatabaseError(
+                        f"import batch {batches + 1} (from paper {first}) failed and was rolled "
+                        f"back; {imported} papers of earlier batches were kept: {_first_line(exc)}"
+                    ) from exc
+                counts[0] += new
+                counts[1] += current
+                counts[2] += stale
+                imported += len(batch.records)
+                batches += 1
+            if on_progress is not None:
+                on_progress(
+                    ImportProgress(
+                        read=batch.read,
+                        imported=imported,
+                        skipped=batch.skipped,
+                        batches=batches,
+                        bytes_read=batch.position,
+                        total_bytes=total_bytes,
+                        elapsed=time.monotonic() - started,
+                    )
+                )
+    finally:
+        reader.stop()
+        writer.close()
+    return ImportReport(
+        read=reader.read,
+        imported=imported,
+        skipped=reader.skipped,
+        batches=batches,
+        new=counts[0],
+        updated=counts[1],
+        stale=counts[2],
+        elapsed=time.monotonic() - started,
+        skipped_lines=tuple(reader.skipped_lines),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    records: list[PaperRecord]
+    read: int  # totals so far
+    skipped: int
+    position: int
+
+
+_DONE = object()
+
+
+class _Reader:
+    """Reads and parses the file in a thread, a bounded queue of batches ahead of the writer.
+
+    The database driver releases the GIL while the database works, so parsing the next batch
+    overlaps with writing this one.
+    """
+
+    def __init__(self, path: Path, batch_size: int) -> None:
+        self.path = path
+        self.batch_size = batch_size
+        self.read = 0
+        self.skipped = 0
+        self.skipped_lines: list[int] = []
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=2)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="snapshot-reader", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+        self._thread.join()
+
+    def batches(self) -> Iterator[_Batch]:
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, _Batch)
+            yield item
+
+    def _put(self, item: object) -> bool:
+        while not self._stopping.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            self._parse()
+        except BaseException as exc:  # handed to the importing thread
+            self._put(exc)
+            return
+        self._put(_DONE)
+
+    def _parse(self) -> None:
+        with _open_lines(self.path) as (lines, position):
+            records: list[PaperRecord] = []
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                self.read += 1
+                try:
+                    records.append(parse_snapshot_line(line))
+                except ValueError as exc:
+                    self.skipped += 1
+                    if len(self.skipped_lines) < _MAX_SKIPPED_LINES:
+                        self.skipped_lines.append(number)
+                    log.warning("%s line %d skipped: %s", self.path.name, number, exc)
+                    continue
+                if len(records) >= self.batch_size:
+                    if not self._put(_Batch(records, self.read, self.skipped, position())):
+                        return
+                    records = []
+            if records or self.skipped:
+                self._put(_Batch(records, self.read, self.skipped, position()))
+
+
+class _open_lines:
+    """Binary lines of a plain or gzip file, with the position in the file as stored."""
+
+    def __init__(self, path: Path) -> None:
+        self._raw: IO[bytes] = path.open("rb", buffering=1 << 20)
+        self._stream: IO[bytes] = self._raw
+        if path.suffix == ".gz":
+            self._stream = gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[assignment]
+
+    def __enter__(self) -> tuple[Iterator[bytes], Callable[[], int]]:
+        return iter(self._stream), self._raw.tell
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._stream is not self._raw:
+            self._stream.close()
+        self._raw.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    return text.splitlines()[0] if text else exc.__class__.__name__
+
+
+# --- shared batch preparation -------------------------------------------------------------
+
+
+def _fold_keys(name: str) -> tuple[str, str]:
+    """(text.fold(name), text.folded_last_name(name)), with a fast path for ASCII names."""
+    # NFKD leaves ASCII alone and casefold() is lower() there.
+    folded = " ".join(name.lower().split()) if name.isascii() else fold(name)
+    return folded, folded.rsplit(" ", 1)[-1]
+
+
+class _Authors:
+    """Folded search keys per name, and names known to be stored (both bounded)."""
+
+    def __init__(self) -> None:
+        self.folds: dict[str, tuple[str, str]] = {}
+        self.known: set[str] = set()
+
+    def row(self, name: str) -> tuple[str, str, str]:
+        keys = self.folds.get(name)
+        if keys is None:
+            if len(self.folds) >= _AUTHOR_CACHE_SIZE:
+                self.folds.clear()
+            keys = self.folds[name] = _fold_keys(name)
+        return name, keys[0], keys[1]
+
+    def remember(self, names: Sequence[str]) -> None:
+        """After a commit: these names are stored."""
+        if len(self.known) + len(names) > _AUTHOR_CACHE_SIZE:
+            self.known.clear()
+        self.known.update(names)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One batch split by what the database already has."""
+
+    new: list[PaperRecord]
+    current: list[PaperRecord]  # existing papers with version >= the stored one
+    stale: list[PaperRecord]
+
+    @property
+    def written(self) -> list[PaperRecord]:
+        """Records whose paper, authors and categories are (re)written."""
+        return self.new + self.current
+
+
+def _dedupe(batch: Sequence[PaperRecord]) -> list[PaperRecord]:
+    """One record per paper: the highest version (the later line on a tie)."""
+    by_id: dict[str, PaperRecord] = {}
+    for record in batch:
+        seen = by_id.get(record.arxiv_id)
+        if seen is None or record.version >= seen.version:
+            by_id[record.arxiv_id] = record
+    return list(by_id.values())
+
+
+def _plan(records: list[PaperRecord], stored: dict[str, int]) -> _Plan:
+    plan = _Plan([], [], [])
+    for record in records:
+        latest = stored.get(record.arxiv_id)
+        if latest is None:
+            plan.new.append(record)
+        elif record.version >= latest:
+            plan.current.append(record)
+        else:
+            plan.stale.append(record)
+    return plan
+
+
+def _paper_values(record: PaperRecord, stamp: Callable[[datetime | None], Any]) -> tuple[Any, ...]:
+    return (
+        record.arxiv_id,
+        record.version,
+        record.title,
+        record.abstract,
+        record.primary_category or record.categories[0],
+        record.comment,
+        record.journal_ref,
+        record.doi,
+        stamp(record.submitted),
+        stamp(record.updated or record.submitted),
+    )
+
+
+def _version_values(
+    records: Sequence[PaperRecord], stamp: Callable[[datetime | None], Any]
+) -> list[tuple[Any, ...]]:
+    rows = []
+    for record in records:
+        known = False
+        for version in record.versions:
+            rows.append((record.arxiv_id, version.version, stamp(version.created)))
+            known = known or version.version == record.version
+        if not known:
+            created = record.updated if record.version > 1 else record.submitted
+            rows.append((record.arxiv_id, record.version, stamp(created)))
+    return rows
+
+
+def _ordered_categories(record: PaperRecord) -> list[str]:
+    ordered = list(dict.fromkeys(record.categories))
+    primary = record.primary_category
+    if primary:
+        ordered = [primary, *(c for c in ordered if c != primary)]
+    return ordered
+
+
+def _list_values(
+    records: Sequence[PaperRecord], stamp: Callable[[datetime | None], Any]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    authors = [
+        (record.arxiv_id, position, name)
+        for record in records
+        for position, name in enumerate(record.authors)
+    ]
+    categories = []
+    for record in records:
+        submitted = stamp(record.submitted)
+        categories += [
+            (record.arxiv_id, position, category, submitted)
+            for position, category in enumerate(_ordered_categories(record))
+        ]
+    return authors, categories
+
+
+def _upsert_sql(source: str, distinct: str) -> str:
+    """INSERT paper rows from `source`; on conflict update what differs, if not older."""
+    columns = ", ".join(_PAPER_COLUMNS)
+    updates = ", ".join(f"{c} = COALESCE(excluded.{c}, paper.{c})" for c in _PAPER_COLUMNS[1:])
+    differs = " OR ".join(
+        f"COALESCE(excluded.{c}, paper.{c}) {distinct} paper.{c}" for c in _PAPER_COLUMNS[1:]
+    )
+    return (
+        f"INSERT INTO paper ({columns}) {source} "
+        f"ON CONFLICT (id) DO UPDATE SET {updates} "
+        f"WHERE excluded.latest_version >= paper.latest_version AND ({differs})"
+    )
+
+
+class _Writer:
+    _conn: Any  # the DBAPI connection (sqlite3 / psycopg)
+
+    def __init__(self) -> None:
+        self.authors = _Authors()
+
+    def write(self, batch: Sequence[PaperRecord]) -> tuple[int, int, int]:
+        """Write one batch in one transaction; (new, current, stale) counts."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _author_rows(self, records: Sequence[PaperRecord]) -> list[tuple[str, str, str]]:
+        known = self.authors.known
+        names = dict.fromkeys(n for r in records for n in r.authors if n not in known)
+        return [self.authors.row(name) for name in names]
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+
+def _sqlite_stamp(moment: datetime | None) -> str | None:
+    """The text SQLAlchemy's SQLite DateTime stores (UTC wall time, no offset)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+class _SqliteWriter(_Writer):
+    _LOOKUP_CHUNK = 500
+    _CACHE_KIB = 128 * 1024  # page cache during the import (default is 2 MiB)
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self._proxy = engine.raw_connection()
+        self._conn = self._proxy.driver_connection
+        cursor = self._conn.cursor()
+        self._old_cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{self._CACHE_KIB}")
+        cursor.execute("PRAGMA temp_store = MEMORY")
+        cursor.close()
+        self._insert_paper = (
+            f"INSERT INTO paper ({', '.join(_PAPER_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(_PAPER_COLUMNS))})"
+        )
+        self._upsert_paper = _upsert_sql(
+            f"VALUES ({', '.join('?' * len(_PAPER_COLUMNS))})", "IS NOT"
+        )
+
+    def close(self) -> None:
+        try:
+            self._conn.execute(f"PRAGMA cache_size = {int(self._old_cache)}")
+        finally:
+            self._proxy.close()
+
+    def _stored(self, ids: list[str]) -> dict[str, int]:
+        stored: dict[str, int] = {}
+        for start in range(0, len(ids), self._LOOKUP_CHUNK):
+            chunk = ids[start : start + self._LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT id, latest_version FROM paper WHERE id IN ({marks})"
+            stored.update(self._conn.execute(query, chunk).fetchall())
+        return stored
+
+    def write(self, batch: Sequence[PaperRecord]) -> tuple[int, int, int]:
+        records = _dedupe(batch)
+        conn = self._conn
+        stamp = _sqlite_stamp
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            plan = _plan(records, self._stored([r.arxiv_id for r in records]))
+            written = plan.written
+            author_rows = self._author_rows(written)
+            authors, categories = _list_values(written, stamp)
+            conn.executemany(self._insert_paper, [_paper_values(r, stamp) for r in plan.new])
+            conn.executemany(self._upsert_paper, [_paper_values(r, stamp) for r in plan.current])
+            conn.executemany(
+                "INSERT INTO paper_version (paper_id, version, created) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                _version_values(records, stamp),
+            )
+            conn.executemany(
+                "INSERT INTO author (name, folded_name, folded_last) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                author_rows,
+            )
+            if plan.current:
+                ids = [(r.arxiv_id,) for r in plan.current]
+                conn.executemany("DELETE FROM paper_author WHERE paper_id = ?", ids)
+                conn.executemany("DELETE FROM paper_category WHERE paper_id = ?", ids)
+            conn.executemany(
+                "INSERT INTO paper_author (paper_id, position, author_name) VALUES (?, ?, ?)",
+                authors,
+            )
+            conn.executemany(
+                "INSERT INTO paper_category (paper_id, position, category, submitted) "
+                "VALUES (?, ?, ?, ?)",
+                categories,
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self.authors.remember([row[0] for row in author_rows])
+        return len(plan.new), len(plan.current), len(plan.stale)
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+_PG_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS hp_stage_paper ("
+    " id text, latest_version integer, title text, abstract text, primary_category text,"
+    " comment text, journal_ref text, doi text, submitted timestamp, updated timestamp"
+    ") ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS hp_stage_version ("
+    " paper_id text, version integer, created timestamp) ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS hp_stage_author ("
+    " name text, folded_name text, folded_last text) ON COMMIT DELETE ROWS",
+)
+
+
+def _pg_stamp(moment: datetime | None) -> datetime | None:
+    return moment  # aware UTC; a zone given for a `timestamp` column is ignored: UTC wall time
+
+
+class _PostgresWriter(_Writer):
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self._proxy = engine.raw_connection()
+        self._conn = self._proxy.driver_connection
+        self._upsert_paper = _upsert_sql(
+            f"SELECT {', '.join(_PAPER_COLUMNS)} FROM hp_stage_paper", "IS DISTINCT FROM"
+        )
+
+    def close(self) -> None:
+        self._proxy.close()
+
+    def _copy(self, cursor: Any, table: str, columns: str, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def write(self, batch: Sequence[PaperRecord]) -> tuple[int, int, int]:
+        records = _dedupe(batch)
+        conn = self._conn
+        stamp = _pg_stamp
+        paper_columns = ", ".join(_PAPER_COLUMNS)
+        try:
+            with conn.cursor() as cursor:
+                # A crash may lose the last commits (never corrupts): re-running the import
+                # writes them again.
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                for statement in _PG_STAGING:
+                    cursor.execute(statement)
+                cursor.execute(
+                    "SELECT id, latest_version FROM paper WHERE id = ANY(%s)",
+                    ([r.arxiv_id for r in records],),
+                )
+                plan = _plan(records, dict(cursor.fetchall()))
+                written = plan.written
+                author_rows = self._author_rows(written)
+                authors, categories = _list_values(written, stamp)
+                new_ids = {r.arxiv_id for r in plan.new}
+                versions = _version_values(records, stamp)
+
+                self._copy(
+                    cursor, "paper", paper_columns, [_paper_values(r, stamp) for r in plan.new]
+                )
+                if plan.current:
+                    self._copy(
+                        cursor,
+                        "hp_stage_paper",
+                        paper_columns,
+                        [_paper_values(r, stamp) for r in plan.current],
+                    )
+                    cursor.execute(self._upsert_paper)
+                    ids = [r.arxiv_id for r in plan.current]
+                    cursor.execute("DELETE FROM paper_author WHERE paper_id = ANY(%s)", (ids,))
+                    cursor.execute("DELETE FROM paper_category WHERE paper_id = ANY(%s)", (ids,))
+                # New papers have no versions yet; the others' go through ON CONFLICT.
+                self._copy(
+                    cursor,
+                    "paper_version",
+                    "paper_id, version, created",
+                    [row for row in versions if row[0] in new_ids],
+                )
+                old_versions = [row for row in versions if row[0] not in new_ids]
+                if old_versions:
+                    self._copy(
+                        cursor, "hp_stage_version", "paper_id, version, created", old_versions
+                    )
+                    cursor.execute(
+                        "INSERT INTO paper_version (paper_id, version, created) "
+                        "SELECT paper_id, version, created FROM hp_stage_version "
+                        "ON CONFLICT DO NOTHING"
+                    )
+                if author_rows:
+                    self._copy(
+                        cursor, "hp_stage_author", "name, folded_name, folded_last", author_rows
+                    )
+                    cursor.execute(
+                        "INSERT INTO author (name, folded_name, folded_last) "
+                        "SELECT name, folded_name, folded_last FROM hp_stage_author "
+                        "ON CONFLICT DO NOTHING"
+                    )
+                self._copy(cursor, "paper_author", "paper_id, position, author_name", authors)
+                self._copy(
+                    cursor, "paper_category", "paper_id, position, category, submitted", categories
+                )
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        self.authors.remember([row[0] for row in author_rows])
+        return len(plan.new), len(plan.current), len(plan.stale)

@@ -1,0 +1,309 @@
+"""Read side: plain functions over a Session that return small frozen dataclasses.
+
+Author search is case- and accent-insensitive (the `text.fold` keys stored with each author)
+and written as index range scans, `key >= :prefix AND key < :prefix || U+10FFFF`, which both
+SQLite (BINARY collation) and PostgreSQL (collation "C") answer from the b-tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from hotpapers.arxiv.ids import split_id
+from hotpapers.text import fold
+
+__all__ = [
+    "ListingPaper",
+    "PaperDetail",
+    "PaperSummary",
+    "VersionInfo",
+    "author_names",
+    "get_paper",
+    "latest_in_category",
+    "papers_by_author",
+    "papers_for_listing",
+    "search_papers",
+]
+
+_TOP = "\U0010ffff"  # sorts after every character, in UTF-8 byte order as in code points
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    version: int
+    created: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperSummary:
+    arxiv_id: str
+    title: str
+    authors: tuple[str, ...]
+    primary_category: str
+    submitted: datetime | None
+    updated: datetime | None
+    latest_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class PaperDetail:
+    arxiv_id: str
+    latest_version: int
+    title: str
+    abstract: str
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]  # the primary first
+    primary_category: str
+    comment: str | None
+    journal_ref: str | None
+    doi: str | None
+    submitted: datetime | None
+    updated: datetime | None
+    versions: tuple[VersionInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPaper:
+    """A paper announced on a listing date, with the categories it was announced in."""
+
+    paper: PaperSummary
+    categories: tuple[str, ...]  # announced in (among those asked for), the primary first
+    announce_type: str  # for the first of `categories`: new / cross / replace / replace-cross
+    version: int
+
+
+def _utc(moment: Any) -> datetime | None:
+    """Stored times are UTC; some drivers hand them back naive (or as SQLite text)."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _expanding(name: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """`:name_0, :name_1, ...` and its parameters (an IN list that both dialects accept)."""
+    params = {f"{name}_{i}": value for i, value in enumerate(values)}
+    return ", ".join(f":{key}" for key in params), params
+
+
+def get_paper(session: Session, arxiv_id: str) -> PaperDetail | None:
+    """One paper by id (any form: `2103.06902v2`, `arXiv:hep-th/9901001`, an abs URL)."""
+    parts = split_id(arxiv_id)
+    key = parts[0] if parts else arxiv_id.strip()
+    row = session.execute(
+        text(
+            "SELECT id, latest_version, title, abstract, primary_category, comment,"
+            " journal_ref, doi, submitted, updated FROM paper WHERE id = :id"
+        ),
+        {"id": key},
+    ).first()
+    if row is None:
+        return None
+    authors = session.execute(
+        text("SELECT author_name FROM paper_author WHERE paper_id = :id ORDER BY position"),
+        {"id": key},
+    ).scalars()
+    categories = session.execute(
+        text("SELECT category FROM paper_category WHERE paper_id = :id ORDER BY position"),
+        {"id": key},
+    ).scalars()
+    versions = session.execute(
+        text("SELECT version, created FROM paper_version WHERE paper_id = :id ORDER BY version"),
+        {"id": key},
+    ).all()
+    return PaperDetail(
+        arxiv_id=row.id,
+        latest_version=row.latest_version,
+        title=row.title,
+        abstract=row.abstract,
+        authors=tuple(authors),
+        categories=tuple(categories),
+        primary_category=row.primary_category,
+        comment=row.comment,
+        journal_ref=row.journal_ref,
+        doi=row.doi,
+        submitted=_utc(row.submitted),
+        updated=_utc(row.updated),
+        versions=tuple(VersionInfo(v.version, _utc(v.created)) for v in versions),
+    )
+
+
+def _summaries(session: Session, rows: Iterable[Any]) -> list[PaperSummary]:
+    """Rows with id, title, primary_category, submitted, updated, latest_version -> summaries."""
+    rows = list(rows)
+    if not rows:
+        return []
+    marks, params = _expanding("id", [row.id for row in rows])
+    authors: dict[str, list[str]] = {}
+    for paper_id, name in session.execute(
+        text(
+            f"SELECT paper_id, author_name FROM paper_author WHERE paper_id IN ({marks})"
+            " ORDER BY paper_id, position"
+        ),
+        params,
+    ):
+        authors.setdefault(paper_id, []).append(name)
+    return [
+        PaperSummary(
+            arxiv_id=row.id,
+            title=row.title,
+            authors=tuple(authors.get(row.id, ())),
+            primary_category=row.primary_category,
+            submitted=_utc(row.submitted),
+            updated=_utc(row.updated),
+            latest_version=row.latest_version,
+        )
+        for row in rows
+    ]
+
+
+_SUMMARY_COLUMNS = "p.id, p.title, p.primary_category, p.submitted, p.updated, p.latest_version"
+
+
+def papers_by_author(session: Session, name: str, limit: int = 20) -> list[PaperSummary]:
+    """Papers of authors whose full name or last name starts with `name`, newest first.
+
+    Case and accents do not matter: "krah" and "KRÄH" both find "Philipp Krähenbühl".
+    """
+    key = fold(name)
+    if not key or limit < 1:
+        return []
+    rows = session.execute(
+        text(
+            f"SELECT {_SUMMARY_COLUMNS} FROM paper p WHERE p.id IN ("
+            " SELECT pa.paper_id FROM paper_author pa WHERE pa.author_name IN ("
+            "  SELECT a.name FROM author a WHERE a.folded_name >= :key AND a.folded_name < :top"
+            "  UNION"
+            "  SELECT a.name FROM author a WHERE a.folded_last >= :key AND a.folded_last < :top))"
+            " ORDER BY p.submitted DESC, p.id DESC LIMIT :limit"
+        ),
+        {"key": key, "top": key + _TOP, "limit": limit},
+    ).all()
+    return _summaries(session, rows)
+
+
+def author_names(session: Session, prefix: str, limit: int = 25) -> list[str]:
+    """Author names for autocomplete: full-name prefix matches first, then last-name ones."""
+    key = fold(prefix)
+    if not key or limit < 1:
+        return []
+    found: dict[str, None] = {}
+    for column in ("folded_name", "folded_last"):
+        names = session.execute(
+            text(
+                f"SELECT name FROM author WHERE {column} >= :key AND {column} < :top"
+                f" ORDER BY {column}, name LIMIT :limit"
+            ),
+            {"key": key, "top": key + _TOP, "limit": limit},
+        ).scalars()
+        found.update(dict.fromkeys(names))
+        if len(found) >= limit:
+            break
+    return list(found)[:limit]
+
+
+def latest_in_category(session: Session, category: str, limit: int = 20) -> list[PaperSummary]:
+    """The most recently submitted papers listed in `category` (primary or cross-list)."""
+    if limit < 1:
+        return []
+    rows = session.execute(
+        text(
+            f"SELECT {_SUMMARY_COLUMNS} FROM paper_category pc JOIN paper p ON p.id = pc.paper_id"
+            " WHERE pc.category = :category AND pc.submitted IS NOT NULL"
+            " ORDER BY pc.submitted DESC LIMIT :limit"
+        ),
+        {"category": category, "limit": limit},
+    ).all()
+    return _summaries(session, rows)
+
+
+_TYPE_RANK = {"new": 0, "cross": 1, "replace": 2, "replace-cross": 3}
+
+
+def papers_for_listing(
+    session: Session,
+    listing_date: date,
+    categories: Sequence[str] | None = None,
+    primary_only: bool = False,
+) -> list[ListingPaper]:
+    """Papers announced on `listing_date` (optionally only in `categories`), one per paper.
+
+    `primary_only` keeps announcements in the paper's primary category (new / replace).
+    Ordered new submissions first, then cross-lists, then replacements; by id within each.
+    """
+    where = ["a.listing_date = :day"]
+    params: dict[str, Any] = {"day": listing_date}
+    if categories is not None:
+        if not categories:
+            return []
+        marks, more = _expanding("cat", list(dict.fromkeys(categories)))
+        where.append(f"a.category IN ({marks})")
+        params.update(more)
+    if primary_only:
+        where.append("a.announce_type IN ('new', 'replace')")
+    rows = session.execute(
+        text(
+            f"SELECT {_SUMMARY_COLUMNS}, a.category, a.announce_type, a.version"
+            " FROM announcement a JOIN paper p ON p.id = a.paper_id"
+            f" WHERE {' AND '.join(where)}"
+        ),
+        params,
+    ).all()
+    by_paper: dict[str, list[Any]] = {}
+    for row in rows:
+        by_paper.setdefault(row.id, []).append(row)
+    chosen = []
+    for announced in by_paper.values():
+        announced.sort(key=lambda r: (_TYPE_RANK.get(r.announce_type, 9), r.category))
+        chosen.append(announced)
+    chosen.sort(key=lambda a: (_TYPE_RANK.get(a[0].announce_type, 9), a[0].id))
+    summaries = _summaries(session, [announced[0] for announced in chosen])
+    return [
+        ListingPaper(
+            paper=summary,
+            categories=tuple(r.category for r in announced),
+            announce_type=announced[0].announce_type,
+            version=max(r.version for r in announced),
+        )
+        for summary, announced in zip(summaries, chosen, strict=True)
+    ]
+
+
+def _like_escape(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_papers(
+    session: Session, words: str | Sequence[str], limit: int = 20
+) -> list[PaperSummary]:
+    """Papers whose title or abstract contains every word (case-insensitive), newest first.
+
+    Wildcards in the words (`%`, `_`) are literal. A plain LIKE scan: fine for now, not fast.
+    """
+    terms = words.split() if isinstance(words, str) else [w for w in words if w.strip()]
+    if not terms or limit < 1:
+        return []
+    where = []
+    params: dict[str, Any] = {"limit": limit}
+    for i, term in enumerate(terms):
+        params[f"w{i}"] = f"%{_like_escape(term.lower())}%"
+        where.append(
+            f"(lower(p.title) LIKE :w{i} ESCAPE '\\' OR lower(p.abstract) LIKE :w{i} ESCAPE '\\')"
+        )
+    rows = session.execute(
+        text(
+            f"SELECT {_SUMMARY_COLUMNS} FROM paper p WHERE {' AND '.join(where)}"
+            " ORDER BY p.submitted DESC, p.id DESC LIMIT :limit"
+        ),
+        params,
+    ).all()
+    return _summaries(session, rows)

@@ -1,0 +1,289 @@
+"""The snapshot parser and the streamed importer, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import SQLModel
+
+from hotpapers.arxiv.snapshot import parse_snapshot_line
+from hotpapers.db import make_engine, transaction
+from hotpapers.errors import DatabaseError
+from hotpapers.importer import ImportProgress, import_snapshot
+from hotpapers.store import upsert_papers
+
+TABLES = {
+    "paper": "id",
+    "paper_version": "paper_id, version",
+    "author": "name",
+    "paper_author": "paper_id, position",
+    "paper_category": "paper_id, position",
+}
+
+
+def record(
+    arxiv_id: str,
+    *,
+    title: str = "A  title\n  wrapped",
+    people: list[list[str]] | None = None,
+    categories: str = "cs.CV cs.LG",
+    versions: int = 1,
+    **extra: Any,
+) -> dict[str, Any]:
+    dates = [
+        "Sun, 1 Dec 2019 18:22:14 GMT",
+        "Mon, 2 Mar 2020 09:00:01 GMT",
+        "Tue, 5 May 2020 10:00:00 GMT",
+    ]
+    data = {
+        "id": arxiv_id,
+        "submitter": "Someone",
+        "authors": "ignored when authors_parsed is there",
+        "title": title,
+        "comments": "10 pages",
+        "journal-ref": None,
+        "doi": None,
+        "report-no": None,
+        "categories": categories,
+        "license": None,
+        "abstract": "  We   study\n things. 100% of_them. ",
+        "versions": [{"version": f"v{n + 1}", "created": dates[n]} for n in range(versions)],
+        "update_date": "2020-05-05",
+        "authors_parsed": people if people is not None else [["Krähenbühl", "Philipp", ""]],
+    }
+    data.update(extra)
+    return data
+
+
+def write_lines(path: Path, lines: list[Any]) -> Path:
+    texts = [line if isinstance(line, str) else json.dumps(line) for line in lines]
+    path.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    return path
+
+
+def sample() -> list[Any]:
+    return [
+        record("2103.06902", versions=3, doi="10.1000/x"),
+        record("hep-th/9901001", categories="hep-th", people=[["Witten", "Edward", ""]]),
+        record(
+            "math.GT/0309136",
+            categories="math.GT math.AG math.GT",
+            people=[["Smith", "John", "Jr"], ["Ølsen", "Åsa", ""], ["Smith", "John", "Jr"]],
+        ),
+        record("0704.0001", authors_parsed=None, authors="A. One, B. Two and C. Three"),
+    ]
+
+
+def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    with engine.connect() as connection:
+        return {
+            table: [
+                tuple(row)
+                for row in connection.execute(text(f"SELECT * FROM {table} ORDER BY {key}"))
+            ]
+            for table, key in TABLES.items()
+        }
+
+
+def count(engine: Engine, table: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def test_parse_line_fields() -> None:
+    parsed = parse_snapshot_line(
+        json.dumps(record("2103.06902", versions=2, doi="10.1/a")).encode()
+    )
+    assert parsed.arxiv_id == "2103.06902"
+    assert parsed.title == "A title wrapped"
+    assert parsed.abstract == "We study things. 100% of_them."
+    assert parsed.authors == ("Philipp Krähenbühl",)
+    assert parsed.categories == ("cs.CV", "cs.LG")
+    assert parsed.primary_category == "cs.CV"
+    assert parsed.version == 2
+    assert parsed.submitted == datetime(2019, 12, 1, 18, 22, 14, tzinfo=UTC)
+    assert parsed.updated == datetime(2020, 3, 2, 9, 0, 1, tzinfo=UTC)
+    assert [v.version for v in parsed.versions] == [1, 2]
+    assert all(v.created is not None and v.created.tzinfo is UTC for v in parsed.versions)
+    assert parsed.comment == "10 pages" and parsed.doi == "10.1/a" and parsed.journal_ref is None
+
+
+def test_parse_authors_fallback_and_suffix() -> None:
+    parsed = parse_snapshot_line(
+        json.dumps(record("0704.0001", authors_parsed=None, authors="A. One, B. Two and C.  Three"))
+    )
+    assert parsed.authors == ("A. One", "B. Two", "C. Three")
+    parsed = parse_snapshot_line(json.dumps(record("0704.0001", people=[["Smith", "John", "Jr"]])))
+    assert parsed.authors == ("John Smith Jr",)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "{not json",
+        json.dumps({"title": "no id"}),
+        json.dumps(record("2103.06902", title="  ")),
+        json.dumps(record("not an id")),
+        json.dumps(record("2103.06902", categories="")),
+        "[1, 2]",
+    ],
+)
+def test_parse_malformed(line: str) -> None:
+    with pytest.raises(ValueError):
+        parse_snapshot_line(line)
+
+
+# --- importer --------------------------------------------------------------------------------
+
+
+def test_import_sample(engine: Engine, tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "snap.json", sample())
+    progress: list[ImportProgress] = []
+    report = import_snapshot(engine, path, batch_size=2, on_progress=progress.append)
+    assert (report.read, report.imported, report.skipped, report.batches) == (4, 4, 0, 2)
+    assert [p.imported for p in progress] == [2, 4]
+    assert progress[-1].bytes_read == path.stat().st_size == progress[-1].total_bytes
+    rows = dump(engine)
+    assert [r[0] for r in rows["paper"]] == [
+        "0704.0001",
+        "2103.06902",
+        "hep-th/9901001",
+        "math.GT/0309136",
+    ]
+    assert count(engine, "paper_version") == 3 + 1 + 1 + 1
+    with engine.connect() as connection:
+        authors = (
+            connection.execute(
+                text(
+                    "SELECT author_name FROM paper_author"
+                    " WHERE paper_id = 'math.GT/0309136' ORDER BY position"
+                )
+            )
+            .scalars()
+            .all()
+        )
+        cats = connection.execute(
+            text(
+                "SELECT category, submitted FROM paper_category"
+                " WHERE paper_id = 'math.GT/0309136' ORDER BY position"
+            )
+        ).all()
+        folded = connection.execute(
+            text("SELECT folded_name, folded_last FROM author WHERE name = 'Philipp Krähenbühl'")
+        ).one()
+    assert authors == ["John Smith Jr", "Åsa Ølsen", "John Smith Jr"]
+    assert [c[0] for c in cats] == ["math.GT", "math.AG"]
+    assert all(c[1] is not None for c in cats)
+    assert tuple(folded) == ("philipp krahenbuhl", "krahenbuhl")
+
+
+def test_same_rows_as_upsert_papers(engine: Engine, tmp_path: Path) -> None:
+    lines = [*sample(), record("2103.06902", versions=2, title="Older line, ignored")]
+    path = write_lines(tmp_path / "snap.json", lines)
+    import_snapshot(engine, path, batch_size=3)
+    imported = dump(engine)
+
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    for batch in (lines[:3], lines[3:]):
+        with transaction(engine) as session:
+            upsert_papers(session, [parse_snapshot_line(json.dumps(line)) for line in batch])
+    assert dump(engine) == imported
+
+
+def test_gzip_and_malformed_lines(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lines = [
+        record("2101.00001"),
+        "{broken json",
+        json.dumps({"title": "no id here", "categories": "cs.LG"}),
+        "",
+        record("2101.00002"),
+        record("2101.00003", id="2101.0003x"),
+    ]
+    texts = [line if isinstance(line, str) else json.dumps(line) for line in lines]
+    path = tmp_path / "snap.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        out.write("\n".join(texts) + "\n")
+    with caplog.at_level(logging.WARNING, logger="hotpapers.importer"):
+        report = import_snapshot(engine, path)
+    assert (report.read, report.imported, report.skipped) == (5, 2, 3)
+    assert report.skipped_lines == (2, 3, 6)
+    assert "line 2 skipped" in caplog.text and "line 6 skipped" in caplog.text
+    assert count(engine, "paper") == 2
+
+
+def test_reimport_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "snap.json", sample())
+    import_snapshot(engine, path)
+    before = dump(engine)
+    report = import_snapshot(engine, path, batch_size=3)
+    assert (report.new, report.updated, report.stale) == (0, 4, 0)
+    assert dump(engine) == before
+
+
+def test_newer_version_updates(engine: Engine, tmp_path: Path) -> None:
+    import_snapshot(engine, write_lines(tmp_path / "a.json", [record("2103.06902", versions=1)]))
+    newer = record(
+        "2103.06902",
+        versions=2,
+        title="New title",
+        categories="cs.LG stat.ML",
+        people=[["Krähenbühl", "Philipp", ""], ["Doe", "Jane", ""]],
+    )
+    import_snapshot(engine, write_lines(tmp_path / "b.json", [newer]))
+    older = record("2103.06902", versions=1, title="Stale title", categories="hep-th")
+    report = import_snapshot(engine, write_lines(tmp_path / "c.json", [older]))
+    assert report.stale == 1
+    with engine.connect() as connection:
+        paper = connection.execute(
+            text("SELECT title, latest_version, primary_category FROM paper")
+        ).one()
+        authors = (
+            connection.execute(text("SELECT author_name FROM paper_author ORDER BY position"))
+            .scalars()
+            .all()
+        )
+        cats = (
+            connection.execute(text("SELECT category FROM paper_category ORDER BY position"))
+            .scalars()
+            .all()
+        )
+    assert tuple(paper) == ("New title", 2, "cs.LG")
+    assert authors == ["Philipp Krähenbühl", "Jane Doe"]
+    assert cats == ["cs.LG", "stat.ML"]
+    assert count(engine, "paper_version") == 2
+
+
+def test_failed_batch_is_rolled_back(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    lines = [record(f"2101.{n:05d}") for n in range(1, 8)]
+    path = write_lines(tmp_path / "snap.json", lines)
+    other = make_engine(db_url)
+
+    def break_after_first(progress: ImportProgress) -> None:
+        if progress.batches == 1:  # batch 2 will fail on its last table
+            with other.begin() as connection:
+                connection.execute(text("DROP TABLE paper_category"))
+
+    try:
+        with pytest.raises(DatabaseError, match="batch 2"):
+            import_snapshot(engine, path, batch_size=3, on_progress=break_after_first)
+    finally:
+        other.dispose()
+    with engine.connect() as connection:
+        ids = connection.execute(text("SELECT id FROM paper ORDER BY id")).scalars().all()
+        authors = connection.execute(text("SELECT count(*) FROM paper_author")).scalar_one()
+        versions = connection.execute(text("SELECT count(*) FROM paper_version")).scalar_one()
+    assert ids == ["2101.00001", "2101.00002", "2101.00003"]
+    assert authors == 3 and versions == 3
