@@ -139,3 +139,73 @@ class Spend(SQLModel, table=True):
     day: date = Field(primary_key=True)
     amount_usd: float = 0.0
     units: int = 0
+
+
+class GuildSettings(SQLModel, table=True):
+    """Per-server choices made with /settings (defaults come from [discord] in the config)."""
+
+    __tablename__ = "guild_settings"
+
+    guild_id: str = Field(primary_key=True, max_length=30)
+    timezone: str = Field(default="UTC", max_length=64)
+    post_time: str = Field(default="09:00", max_length=5)  # HH:MM in `timezone`
+    post_style: str = Field(default="thread", max_length=10)  # thread | forum
+
+
+class Subscription(SQLModel, table=True):
+    """A channel's or a user's (DM) interest in a category, an author or a keyword."""
+
+    __table_args__ = (
+        UniqueConstraint("target", "kind", "value", name="uq_subscription"),
+        Index("ix_subscription_guild", "guild_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target: str = Field(max_length=60)  # "channel:<id>" or "dm:<user id>"
+    guild_id: str | None = Field(default=None, max_length=30)  # the server it belongs to
+    channel_id: str | None = Field(default=None, max_length=30)
+    user_id: str = Field(max_length=30)  # who subscribed (the recipient for DMs)
+    kind: str = Field(max_length=10)  # category | author | keyword
+    value: str = Field(max_length=200)
+    excludes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    min_score: float = 0.0
+    top_n: int = 10
+    primary_only: bool = False
+    status: str = Field(default="active", max_length=10)  # active | paused
+    status_reason: str | None = Field(default=None, max_length=300)
+    created_at: datetime | None = None
+
+
+class DeliveryThread(SQLModel, table=True):
+    """The header message and thread (or forum post) of one target's digest for one day."""
+
+    __tablename__ = "delivery_thread"
+
+    target: str = Field(primary_key=True, max_length=60)
+    listing_date: date = Field(primary_key=True)
+    header_message_id: str | None = Field(default=None, max_length=30)
+    thread_id: str | None = Field(default=None, max_length=30)
+    created_at: datetime | None = None
+
+
+class Delivery(SQLModel, table=True):
+    """The exactly-once ledger: claimed before sending, completed with the message id after."""
+
+    __table_args__ = (
+        UniqueConstraint("target", "listing_date", "paper_id", name="uq_delivery"),
+        Index("ix_delivery_state", "state", "claimed_at"),
+        Index("ix_delivery_paper", "paper_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target: str = Field(max_length=60)
+    listing_date: date
+    paper_id: str = Field(max_length=40)
+    subscription_id: int | None = None
+    state: str = Field(default="claimed", max_length=10)  # claimed | sent | failed
+    message_id: str | None = Field(default=None, max_length=30)
+    channel_id: str | None = Field(default=None, max_length=30)  # where the message lives
+    version: int = 1  # the paper version shown, so a v2 edits instead of reposting
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    error: str | None = Field(default=None, max_length=300)

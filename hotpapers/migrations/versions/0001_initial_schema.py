@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 14:52:03.914057
+Create Date: 2026-11-24 15:02:23.585648
 """
 from typing import Sequence, Union
 
@@ -29,6 +29,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_author_folded_last'), ['folded_last'], unique=False)
         batch_op.create_index(batch_op.f('ix_author_folded_name'), ['folded_name'], unique=False)
 
+    op.create_table('delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('listing_date', sa.Date(), nullable=False),
+    sa.Column('paper_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=True),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('claimed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('target', 'listing_date', 'paper_id', name='uq_delivery')
+    )
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_delivery_paper', ['paper_id'], unique=False)
+        batch_op.create_index('ix_delivery_state', ['state', 'claimed_at'], unique=False)
+
+    op.create_table('delivery_thread',
+    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('listing_date', sa.Date(), nullable=False),
+    sa.Column('header_message_id', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('thread_id', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('target', 'listing_date')
+    )
     op.create_table('feed_state',
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
     sa.Column('etag', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
@@ -36,6 +64,13 @@ def upgrade() -> None:
     sa.Column('listing_date', sa.Date(), nullable=True),
     sa.Column('fetched_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('url')
+    )
+    op.create_table('guild_settings',
+    sa.Column('guild_id', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('post_time', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('post_style', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.PrimaryKeyConstraint('guild_id')
     )
     op.create_table('paper',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -61,6 +96,27 @@ def upgrade() -> None:
     sa.Column('units', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('service', 'day')
     )
+    op.create_table('subscription',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('guild_id', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('channel_id', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('value', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('excludes', sa.JSON(), nullable=False),
+    sa.Column('min_score', sa.Float(), nullable=False),
+    sa.Column('top_n', sa.Integer(), nullable=False),
+    sa.Column('primary_only', sa.Boolean(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('status_reason', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('target', 'kind', 'value', name='uq_subscription')
+    )
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.create_index('ix_subscription_guild', ['guild_id'], unique=False)
+
     op.create_table('announcement',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('listing_date', sa.Date(), nullable=False),
@@ -169,13 +225,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_announcement_listing_date'))
 
     op.drop_table('announcement')
+    with op.batch_alter_table('subscription', schema=None) as batch_op:
+        batch_op.drop_index('ix_subscription_guild')
+
+    op.drop_table('subscription')
     op.drop_table('spend')
     with op.batch_alter_table('paper', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_paper_submitted'))
         batch_op.drop_index(batch_op.f('ix_paper_primary_category'))
 
     op.drop_table('paper')
+    op.drop_table('guild_settings')
     op.drop_table('feed_state')
+    op.drop_table('delivery_thread')
+    with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.drop_index('ix_delivery_state')
+        batch_op.drop_index('ix_delivery_paper')
+
+    op.drop_table('delivery')
     with op.batch_alter_table('author', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_author_folded_name'))
         batch_op.drop_index(batch_op.f('ix_author_folded_last'))
