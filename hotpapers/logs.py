@@ -26,5 +26,5 @@ def setup_logging(level: str = "INFO", *, verbose: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel("DEBUG" if verbose else level)
     # Library chatter stays out of the way unless debugging.
-    for noisy in ("aiohttp.access", "alembic.runtime.migration", "sqlalchemy.engine"):
+    for noisy in ("aiohttp.access", "alembic", "sqlalchemy.engine"):
         logging.getLogger(noisy).setLevel("DEBUG" if verbose else "WARNING")

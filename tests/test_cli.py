@@ -177,3 +177,25 @@ def test_rank_explain_shows_each_term(tmp_path: Path) -> None:
         capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert bad.returncode == 2 and "not an arXiv id" in bad.stderr
+
+
+def test_unreachable_arxiv_is_one_sentence_and_nothing_written(runner: CliRunner, tmp_path: Path) -> None:
+    """arXiv not answering: exit 1, one sentence naming the problem, an empty database."""
+    dead = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    env = {
+        "HOTPAPERS_DATABASE__URL": f"sqlite:///{tmp_path / 'hp.db'}",
+        "HOTPAPERS_ARXIV__RSS_URL": f"{dead}/rss",
+        "HOTPAPERS_ARXIV__API_URL": f"{dead}/api/query",
+        "HOTPAPERS_ARXIV__OAI_URL": f"{dead}/oai",
+        "HOTPAPERS_ARXIV__REQUEST_INTERVAL": "0.05",
+        "HOTPAPERS_ARXIV__MAX_RETRIES": "1",
+    }
+    result = runner.invoke(app, ["collect", "--date", "2021-03-15"], env=env)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "arXiv" in lines[0]
+    assert "Traceback" not in result.output
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "hp.db") as connection:
+        assert connection.execute("SELECT count(*) FROM paper").fetchone() == (0,)
