@@ -57,7 +57,42 @@ def invite(
     typer.echo(invite_url(application_id))
 
 
+@app.command()
+def deliver(
+    date_: Annotated[
+        str | None,
+        typer.Option("--date", "-d", help="arXiv listing date, YYYY-MM-DD; default: the newest."),
+    ] = None,
+) -> None:
+    """Deliver one listing's hot papers to every subscribed channel and DM, then log out."""
+    from bot.courier import deliver_day
+    from bot.runner import require_token
+    from hotpapers.cli import _engine, _settings, friendly, out, parse_date
+
+    @friendly
+    def _deliver() -> None:
+        settings = _settings()
+        require_token(settings)  # before touching the database
+        day = parse_date(date_)
+        engine = _engine(settings)
+        try:
+            report = asyncio.run(deliver_day(settings, engine, day))
+        finally:
+            engine.dispose()
+        if not report.targets:
+            out.print(f"{report.listing_date}: nothing to deliver.", markup=False)
+        for target in report.targets:
+            line = (
+                f"{report.listing_date} {target.target}: {target.outcome}, {target.sent} sent,"
+                f" {target.recovered + target.resent} recovered, {target.edited} edited"
+            )
+            if target.error:
+                line += f" ({target.error})"
+            out.print(line, markup=False, highlight=False)
+
+    _deliver()
+
+
 def mount(parent: typer.Typer) -> None:
     """Add these commands to `parent` as `parent bot ...` (the `hotpapers.commands` entry point)."""
     parent.add_typer(app, name="bot")
-

@@ -115,6 +115,7 @@ class HotpapersBot(commands.Bot):
 
         await self.add_cog(PapersCog(self))
         await self.add_cog(HelpCog(self))
+        await self.load_extension("bot.reactions")
 
     async def on_ready(self) -> None:
         log.info("logged in as %s in %d guild(s)", self.user, len(self.guilds))

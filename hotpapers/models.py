@@ -195,6 +195,7 @@ class Delivery(SQLModel, table=True):
         UniqueConstraint("target", "listing_date", "paper_id", name="uq_delivery"),
         Index("ix_delivery_state", "state", "claimed_at"),
         Index("ix_delivery_paper", "paper_id"),
+        Index("ix_delivery_message", "message_id"),  # reactions look messages up by id
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 15:02:23.585648
+Create Date: 2026-11-24 15:16:54.301899
 """
 from typing import Sequence, Union
 
@@ -46,6 +46,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('target', 'listing_date', 'paper_id', name='uq_delivery')
     )
     with op.batch_alter_table('delivery', schema=None) as batch_op:
+        batch_op.create_index('ix_delivery_message', ['message_id'], unique=False)
         batch_op.create_index('ix_delivery_paper', ['paper_id'], unique=False)
         batch_op.create_index('ix_delivery_state', ['state', 'claimed_at'], unique=False)
 
@@ -241,6 +242,7 @@ def downgrade() -> None:
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_index('ix_delivery_state')
         batch_op.drop_index('ix_delivery_paper')
+        batch_op.drop_index('ix_delivery_message')
 
     op.drop_table('delivery')
     with op.batch_alter_table('author', schema=None) as batch_op:

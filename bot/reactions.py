@@ -1,0 +1,105 @@
+"""Reactions on our paper messages become a "discord" signal snapshot for that paper.
+
+The snapshot's `reactions` is the total over every message we delivered for the paper (each
+channel's message has its own count), read back from Discord when a reaction changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from hotpapers.db import transaction
+from hotpapers.models import Delivery
+from hotpapers.signals.base import Measurement
+from hotpapers.signals.store import save_measurements
+
+if TYPE_CHECKING:
+    from bot.client import HotpapersBot
+
+log = logging.getLogger(__name__)
+
+SOURCE = "discord"
+MAX_MESSAGES = 10  # a paper's messages read per reaction (the most recent deliveries)
+
+
+class ReactionsCog(commands.Cog):
+    def __init__(self, bot: HotpapersBot) -> None:
+        self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        me = self.bot.user.id if self.bot.user else None
+        if payload.message_author_id is not None and payload.message_author_id != me:
+            return  # not our message: no database look-up for every reaction in the server
+        await self.record(payload.message_id)
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self.record(payload.message_id)
+
+    async def record(self, message_id: int) -> int | None:
+        """Save the paper's reaction total if `message_id` is one of ours; the total."""
+        found = await asyncio.to_thread(_messages_of_paper, self.bot.engine, str(message_id))
+        if found is None:
+            return None
+        paper_id, messages = found
+        total = 0
+        for channel_id, other_id in messages:
+            channel = self.bot.get_partial_messageable(int(channel_id))
+            try:
+                message = await channel.fetch_message(int(other_id))
+            except discord.HTTPException as exc:
+                log.info("reactions of %s in %s unreadable: %s", other_id, channel_id, exc)
+                continue
+            total += sum(reaction.count for reaction in message.reactions)
+        measurement = Measurement(
+            paper_id=paper_id,
+            source=SOURCE,
+            taken_at=self.bot.clock(),
+            metrics={"reactions": float(total)},
+        )
+        await asyncio.to_thread(_save, self.bot.engine, measurement)
+        return total
+
+
+def _messages_of_paper(engine: Engine, message_id: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """The paper a delivered message shows, and its delivered messages (newest first)."""
+    with Session(engine) as session:
+        query = select(Delivery.paper_id).where(Delivery.message_id == message_id)
+        paper_id = session.exec(query).first()
+        if paper_id is None:
+            return None
+        rows = session.exec(
+            select(Delivery.channel_id, Delivery.message_id)
+            .where(Delivery.paper_id == paper_id, Delivery.state == "sent")
+            .order_by(col(Delivery.id).desc())
+            .limit(MAX_MESSAGES)
+        ).all()
+        messages = [(str(c), str(m)) for c, m in rows if c and m]
+        if not any(m == message_id for _, m in messages):
+            messages = messages[: MAX_MESSAGES - 1]
+            messages += [(str(c), str(m)) for c, m in _one(session, message_id)]
+        return paper_id, messages
+
+
+def _one(session: Session, message_id: str) -> list[tuple[str | None, str | None]]:
+    query = select(Delivery.channel_id, Delivery.message_id).where(
+        Delivery.message_id == message_id
+    )
+    return [(c, m) for c, m in session.exec(query).all() if c and m]
+
+
+def _save(engine: Engine, measurement: Measurement) -> None:
+    with transaction(engine) as session:
+        save_measurements(session, [measurement])
+
+
+async def setup(bot: HotpapersBot) -> None:
+    await bot.add_cog(ReactionsCog(bot))

@@ -1,0 +1,183 @@
+"""Planning one listing's delivery: which papers each subscribed target gets, and edits."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from hotpapers.candidates import load_candidates
+from hotpapers.config import Settings
+from hotpapers.delivery._types import TargetPlan, Update
+from hotpapers.models import Announcement, Delivery, GuildSettings, Subscription
+from hotpapers.ranking import RankedPaper, rank_papers
+from hotpapers.text import fold
+
+NEW_TYPES = frozenset({"new", "cross"})
+REPLACE_TYPES = frozenset({"replace", "replace-cross"})
+
+# One listing is at most a few thousand papers; rank all of them, filter per subscription.
+_GENEROUS_TOP = 100_000
+
+
+def plan(
+    session: Session, settings: Settings, listing_date: date, now: datetime
+) -> list[TargetPlan]:
+    """Per target with active subscriptions, the papers of `listing_date` it should get.
+
+    No plan for a day without announcements, and none for a target with nothing to post.
+    """
+    announced = _announcements(session, listing_date)
+    if not announced:
+        return []
+    query = select(Subscription).where(Subscription.status == "active")
+    subscriptions = session.exec(query.order_by(col(Subscription.id))).all()
+    if not subscriptions:
+        return []
+    ranking = _day_ranking(session, settings, listing_date, now)
+    by_id = {item.paper.arxiv_id: item for item in ranking}
+    hot = [item for item in ranking if item.score >= settings.ranking.threshold]
+    replaced = {
+        paper_id: max(version for _, kind, version in rows if kind in REPLACE_TYPES)
+        for paper_id, rows in announced.items()
+        if any(kind in REPLACE_TYPES for _, kind, _ in rows)
+    }
+    by_target: dict[str, list[Subscription]] = defaultdict(list)
+    for subscription in subscriptions:
+        by_target[subscription.target].append(subscription)
+    plans = []
+    for target, subs in by_target.items():
+        chosen: dict[str, int] = {}
+        for subscription in subs:
+            for item in matching(subscription, hot, announced)[: max(subscription.top_n, 0)]:
+                chosen.setdefault(item.paper.arxiv_id, subscription.id or 0)
+        papers = tuple(item for item in hot if item.paper.arxiv_id in chosen)
+        updates = _updates(session, target, listing_date, replaced, by_id)
+        if not papers and not updates:
+            continue
+        plans.append(
+            TargetPlan(
+                target=target,
+                listing_date=listing_date,
+                style=_style(session, subs[0]),
+                title=digest_title(listing_date, subs),
+                papers=papers,
+                updates=updates,
+                subscription_for=chosen,
+            )
+        )
+    return plans
+
+
+def matching(
+    subscription: Subscription,
+    ranking: Sequence[RankedPaper],
+    announced: dict[str, list[tuple[str, str, int]]],
+) -> list[RankedPaper]:
+    """The papers of `ranking` (in its order) newly announced that `subscription` asks for."""
+    found = []
+    for item in ranking:
+        rows = announced.get(item.paper.arxiv_id, [])
+        if item.score < subscription.min_score or not _is_new(subscription, rows):
+            continue
+        if _wanted(subscription, item):
+            found.append(item)
+    return found
+
+
+def _is_new(subscription: Subscription, rows: Iterable[tuple[str, str, int]]) -> bool:
+    """Announced today as a new paper (a cross-list counts unless the subscription says no)."""
+    kinds = {"new"} if subscription.primary_only else NEW_TYPES
+    if subscription.kind == "category":
+        return any(cat == subscription.value and kind in kinds for cat, kind, _ in rows)
+    return any(kind in kinds for _, kind, _ in rows)
+
+
+def _wanted(subscription: Subscription, item: RankedPaper) -> bool:
+    if subscription.kind == "category":
+        return True
+    if subscription.kind == "author":
+        wanted = fold(subscription.value)
+        return any(fold(name) == wanted for name in item.paper.authors)
+    if subscription.kind == "keyword":
+        text = fold(f"{item.paper.title} {item.paper.abstract}")
+        if fold(subscription.value) not in text:
+            return False
+        return not any(fold(word) in text for word in subscription.excludes if fold(word))
+    return False
+
+
+def digest_title(listing_date: date, subscriptions: Sequence[Subscription]) -> str:
+    """ "Hot Papers 2021-03-15 · cs.CV, cs.LG" (authors and keywords follow the categories)."""
+    order = {"category": 0, "author": 1, "keyword": 2}
+    labels = [
+        f"“{sub.value}”" if sub.kind == "keyword" else sub.value
+        for sub in sorted(subscriptions, key=lambda s: (order.get(s.kind, 9), s.value))
+    ]
+    title = f"Hot Papers {listing_date:%Y-%m-%d}"
+    return f"{title} · {', '.join(dict.fromkeys(labels))}" if labels else title
+
+
+def _announcements(session: Session, day: date) -> dict[str, list[tuple[str, str, int]]]:
+    """paper id -> [(category, announce type, version)] for one listing date."""
+    query = select(
+        Announcement.paper_id,
+        Announcement.category,
+        Announcement.announce_type,
+        Announcement.version,
+    ).where(Announcement.listing_date == day)  # type: ignore[arg-type]
+    found: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for paper_id, category, kind, version in session.exec(query):
+        found[paper_id].append((category, kind, version))
+    return found
+
+
+def _day_ranking(
+    session: Session, settings: Settings, day: date, now: datetime
+) -> list[RankedPaper]:
+    """Every paper of the day, ranked (also those under the threshold: edits need them)."""
+    ranking = settings.ranking
+    return rank_papers(
+        load_candidates(session, day, None, now),
+        weights=ranking.weights,
+        threshold=float("-inf"),
+        top=_GENEROUS_TOP,
+        now=now,
+        decay_hours=ranking.decay_hours,
+    )
+
+
+def _updates(
+    session: Session,
+    target: str,
+    day: date,
+    replaced: dict[str, int],
+    by_id: dict[str, RankedPaper],
+) -> tuple[Update, ...]:
+    """Earlier deliveries to `target` of papers announced today in a newer version."""
+    if not replaced:
+        return ()
+    query = select(Delivery).where(
+        Delivery.target == target,
+        Delivery.state == "sent",
+        col(Delivery.listing_date) < day,
+        col(Delivery.paper_id).in_(list(replaced)),
+    )
+    updates = []
+    for row in session.exec(query.order_by(col(Delivery.id))):
+        version = replaced[row.paper_id]
+        if row.version < version and row.paper_id in by_id:
+            updates.append(Update(by_id[row.paper_id], version))
+    return tuple(updates)
+
+
+def _style(session: Session, subscription: Subscription) -> str:
+    if subscription.target.startswith("dm:"):
+        return "dm"
+    if subscription.guild_id:
+        settings = session.get(GuildSettings, subscription.guild_id)
+        if settings is not None and settings.post_style == "forum":
+            return "forum"
+    return "thread"

@@ -1,0 +1,276 @@
+"""Delivering planned digests exactly once, through the ledger (claim, send, complete)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from hotpapers.db import transaction
+from hotpapers.delivery._targets import pause_target, remove_target
+from hotpapers.delivery._types import (
+    DM_FORBIDDEN_REASON,
+    FORBIDDEN_REASON,
+    Courier,
+    MessageGone,
+    MessageRejected,
+    TargetForbidden,
+    TargetGone,
+    TargetPlan,
+    Transient,
+    Update,
+)
+from hotpapers.models import Delivery, DeliveryThread
+from hotpapers.ranking import RankedPaper
+
+log = logging.getLogger(__name__)
+
+# A claim younger than this may belong to a run still sending it: left alone.
+STALE_CLAIM = timedelta(minutes=5)
+
+
+@dataclass
+class TargetReport:
+    target: str
+    sent: int = 0
+    recovered: int = 0  # claimed by a run that died after sending: found, completed
+    resent: int = 0  # claimed by a run that died before sending: sent now
+    edited: int = 0
+    failed: int = 0
+    outcome: str = "ok"  # ok | busy | paused | removed | retry | error
+    error: str = ""
+
+
+@dataclass
+class DeliveryReport:
+    listing_date: date
+    targets: list[TargetReport] = field(default_factory=list)
+
+    @property
+    def sent(self) -> int:
+        return sum(t.sent + t.resent for t in self.targets)
+
+
+async def deliver(
+    engine: Engine,
+    courier: Courier,
+    plans: list[TargetPlan],
+    listing_date: date,
+    now: datetime,
+) -> DeliveryReport:
+    """Deliver every plan; one target's failure never stops the others."""
+    report = DeliveryReport(listing_date)
+    for target_plan in plans:
+        result = TargetReport(target_plan.target)
+        report.targets.append(result)
+        try:
+            await _deliver_target(engine, courier, target_plan, now, result)
+            log.info(
+                "%s %s: %s, %d sent, %d recovered, %d resent, %d edited, %d refused",
+                listing_date,
+                result.target,
+                result.outcome,
+                result.sent,
+                result.recovered,
+                result.resent,
+                result.edited,
+                result.failed,
+            )
+        except TargetForbidden as exc:
+            result.outcome, result.error = "paused", str(exc)
+            log.warning("%s: forbidden (%s); pausing its subscriptions", result.target, exc)
+            dm = target_plan.style == "dm"
+            pause_target(
+                engine, target_plan.target, DM_FORBIDDEN_REASON if dm else FORBIDDEN_REASON
+            )
+        except TargetGone as exc:
+            result.outcome, result.error = "removed", str(exc)
+            log.warning("%s: gone (%s); removing its subscriptions", result.target, exc)
+            remove_target(engine, target_plan.target)
+        except Transient as exc:
+            result.outcome, result.error = "retry", str(exc)
+            log.warning("%s: temporary failure (%s); retrying next run", result.target, exc)
+        except Exception as exc:  # a bug or an outage for one target must not stop the rest
+            result.outcome, result.error = "error", str(exc)
+            log.exception("%s: delivery failed", result.target)
+    return report
+
+
+async def _deliver_target(
+    engine: Engine, courier: Courier, plan: TargetPlan, now: datetime, result: TargetReport
+) -> None:
+    ledger = _ledger(engine, plan.target, plan.listing_date)
+    if any(row.state == "claimed" and not _stale(row, now) for row in ledger.values()):
+        # Another run is delivering to this target right now: let it finish, in order.
+        result.outcome = "busy"
+        return
+    todo = [item for item in plan.papers if _needs_work(ledger.get(item.paper.arxiv_id), now)]
+    if todo:
+        thread_id = await _thread(engine, courier, plan, now)
+        for item in todo:
+            await _deliver_paper(engine, courier, plan, thread_id, item, now, result)
+    for change in plan.updates:
+        await _update(engine, courier, plan.target, change, result)
+
+
+def _needs_work(row: Delivery | None, now: datetime) -> bool:
+    if row is None:
+        return True
+    return row.state == "claimed" and _stale(row, now)
+
+
+def _stale(row: Delivery, now: datetime) -> bool:
+    claimed = row.claimed_at
+    if claimed is None:
+        return True
+    if claimed.tzinfo is None and now.tzinfo is not None:
+        now = now.replace(tzinfo=None) - (now.utcoffset() or timedelta(0))
+    return now - claimed >= STALE_CLAIM
+
+
+def _ledger(engine: Engine, target: str, day: date) -> dict[str, Delivery]:
+    with Session(engine) as session:
+        query = select(Delivery).where(Delivery.target == target, Delivery.listing_date == day)
+        return {row.paper_id: row for row in session.exec(query)}
+
+
+async def _thread(engine: Engine, courier: Courier, plan: TargetPlan, now: datetime) -> str | None:
+    """The day's thread for the target, started (header first) on the first paper."""
+    with Session(engine) as session:
+        found = session.get(DeliveryThread, (plan.target, plan.listing_date))
+        if found is not None:
+            return found.thread_id
+    header_id, thread_id = await courier.start_digest(plan.target, plan.title, plan.style)
+    with transaction(engine) as session:
+        session.add(
+            DeliveryThread(
+                target=plan.target,
+                listing_date=plan.listing_date,
+                header_message_id=header_id,
+                thread_id=thread_id,
+                created_at=now,
+            )
+        )
+    return thread_id
+
+
+async def _deliver_paper(
+    engine: Engine,
+    courier: Courier,
+    plan: TargetPlan,
+    thread_id: str | None,
+    item: RankedPaper,
+    now: datetime,
+    result: TargetReport,
+) -> None:
+    paper_id = item.paper.arxiv_id
+    row_id = _claim(engine, plan, paper_id, now)
+    if row_id is None:  # someone else holds it, live: theirs to finish
+        return
+    fresh = row_id > 0
+    row_id = abs(row_id)
+    if not fresh:
+        found = await courier.find_paper_message(plan.target, thread_id, paper_id)
+        if found is not None:
+            _complete(engine, row_id, *found, now)
+            result.recovered += 1
+            return
+    try:
+        channel_id, message_id = await courier.send_paper(plan.target, thread_id, item)
+    except MessageRejected as exc:
+        _fail(engine, row_id, str(exc))
+        result.failed += 1
+        log.error("%s: %s was refused: %s", plan.target, paper_id, exc)
+        return
+    _complete(engine, row_id, channel_id, message_id, now)
+    if fresh:
+        result.sent += 1
+    else:
+        result.resent += 1
+
+
+def _claim(engine: Engine, plan: TargetPlan, paper_id: str, now: datetime) -> int | None:
+    """A new claim's id (> 0); minus the id of a stale claim taken over; None if not ours."""
+    try:
+        with Session(engine) as session:
+            row = Delivery(
+                target=plan.target,
+                listing_date=plan.listing_date,
+                paper_id=paper_id,
+                subscription_id=plan.subscription_for.get(paper_id),
+                state="claimed",
+                claimed_at=now,
+            )
+            session.add(row)
+            session.commit()
+            assert row.id is not None
+            return row.id
+    except IntegrityError:
+        pass
+    with Session(engine) as session:
+        query = select(Delivery).where(
+            Delivery.target == plan.target,
+            Delivery.listing_date == plan.listing_date,
+            Delivery.paper_id == paper_id,
+        )
+        existing = session.exec(query).one()
+        if existing.state != "claimed" or not _stale(existing, now):
+            return None
+        # Take the stale claim over, unless another run just did (compare-and-set).
+        taken = session.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == existing.id, col(Delivery.claimed_at) == existing.claimed_at)
+            .where(col(Delivery.state) == "claimed")
+            .values(claimed_at=now)
+        )
+        session.commit()
+        return -(existing.id or 0) if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def _complete(engine: Engine, row_id: int, channel_id: str, message_id: str, now: datetime) -> None:
+    with transaction(engine) as session:
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == row_id)
+            .values(state="sent", channel_id=channel_id, message_id=message_id, sent_at=now)
+        )
+
+
+def _fail(engine: Engine, row_id: int, error: str) -> None:
+    with transaction(engine) as session:
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == row_id)
+            .values(state="failed", error=error[:300])
+        )
+
+
+async def _update(
+    engine: Engine, courier: Courier, target: str, change: Update, result: TargetReport
+) -> None:
+    """Edit every earlier message of the paper in this target to show the new version."""
+    paper_id = change.ranked.paper.arxiv_id
+    with Session(engine) as session:
+        query = select(Delivery).where(
+            Delivery.target == target,
+            Delivery.paper_id == paper_id,
+            Delivery.state == "sent",
+            col(Delivery.version) < change.version,
+        )
+        rows = list(session.exec(query))
+    for row in rows:
+        if row.channel_id and row.message_id:
+            try:
+                note = f"updated to v{change.version}"
+                await courier.edit_paper(row.channel_id, row.message_id, change.ranked, note)
+                result.edited += 1
+            except MessageGone:
+                log.info("%s: the message of %s was deleted; not edited", target, paper_id)
+        with transaction(engine) as session:
+            session.execute(
+                update(Delivery).where(col(Delivery.id) == row.id).values(version=change.version)
+            )

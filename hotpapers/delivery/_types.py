@@ -1,0 +1,84 @@
+"""What delivery plans, the errors a courier raises, and the Courier protocol itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from hotpapers.ranking import RankedPaper
+
+FORBIDDEN_REASON = "the bot lost permission to post in this channel"
+DM_FORBIDDEN_REASON = "the bot can no longer send you direct messages"
+
+
+class DeliveryError(Exception):
+    """Base of the errors a courier raises; the message is one sentence for the logs."""
+
+
+class TargetForbidden(DeliveryError):
+    """The bot may not post to the target any more (HTTP 403): its subscriptions are paused."""
+
+
+class TargetGone(DeliveryError):
+    """The channel (or user) no longer exists (HTTP 404): its subscriptions are removed."""
+
+
+class Transient(DeliveryError):
+    """Rate limits, 5xx, network trouble: the paper stays claimed and is retried next run."""
+
+
+class MessageRejected(DeliveryError):
+    """Discord refused this one message (HTTP 400): the paper is marked failed, not retried."""
+
+
+class MessageGone(DeliveryError):
+    """The message to edit was deleted by someone: nothing to edit."""
+
+
+@dataclass(frozen=True)
+class Update:
+    """A paper already delivered to a target and now announced again in a newer version."""
+
+    ranked: RankedPaper
+    version: int
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    """One target's digest for one listing: new papers in rank order, edits to make."""
+
+    target: str  # "channel:<id>" or "dm:<user id>"
+    listing_date: date
+    style: str  # thread | forum | dm
+    title: str  # "Hot Papers 2021-03-15 · cs.CV, cs.LG"
+    papers: tuple[RankedPaper, ...] = ()
+    updates: tuple[Update, ...] = ()
+    # paper id -> the subscription that asked for it (the first one, by id)
+    subscription_for: dict[str, int] = field(default_factory=dict)
+
+
+class Courier(Protocol):
+    """How the core talks to Discord. Ids are strings; errors are the DeliveryError family."""
+
+    async def start_digest(self, target: str, title: str, style: str) -> tuple[str, str | None]:
+        """Post the header (and open its thread or forum post); (header id, thread id or None)."""
+        ...
+
+    async def send_paper(
+        self, target: str, thread_id: str | None, ranked: RankedPaper
+    ) -> tuple[str, str]:
+        """Post one paper into the thread (or the DM); (channel id, message id)."""
+        ...
+
+    async def find_paper_message(
+        self, target: str, thread_id: str | None, arxiv_id: str
+    ) -> tuple[str, str] | None:
+        """A message of ours already showing `arxiv_id` in the thread (or DM), if any."""
+        ...
+
+    async def edit_paper(
+        self, channel_id: str, message_id: str, ranked: RankedPaper, note: str
+    ) -> None:
+        """Replace a paper message's embed (e.g. with `note` = "updated to v2")."""
+        ...

@@ -1,0 +1,380 @@
+"""Delivery end to end: the real discord.py client, the DiscordCourier and the fake Discord.
+
+Assertions are about what a user sees in the fake's channels, threads and DMs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import discord
+import pytest
+from aiohttp import web
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from bot.client import HotpapersBot
+from bot.courier import DiscordCourier, deliver_day
+from bot.reactions import ReactionsCog
+from hotpapers import migrate
+from hotpapers.config import DiscordSettings, Settings
+from hotpapers.db import make_engine, transaction
+from hotpapers.delivery import FORBIDDEN_REASON, DeliveryReport, deliver, plan
+from hotpapers.fakes.discord import FakeDiscord
+from hotpapers.models import GuildSettings, SignalSnapshot
+from hotpapers.ranking import RankedPaper
+from tests.test_delivery import (
+    DAY,
+    LATER,
+    NEXT_DAY,
+    NOW,
+    Crash,
+    add_day,
+    add_papers,
+    add_replacement,
+    ledger,
+    record,
+    subscribe,
+    subscription_rows,
+)
+
+PAPERS = "channel:3000"
+FORUM_ID = 3004
+HOSTILE = "@everyone look <@123> **now**"
+
+
+class DeliveryFake(FakeDiscord):
+    """The fake Discord plus what delivery needs: message history and a forum channel."""
+
+    def __init__(self) -> None:
+        super().__init__(channels={3000: "papers", 3001: "locked", FORUM_ID: "forum"})
+
+    def _channel(self, channel_id: int) -> dict[str, Any]:
+        data = super()._channel(channel_id)
+        if channel_id == FORUM_ID:
+            data["type"] = 15
+        return data
+
+    def _channel_route(
+        self, method: str, channel_id: int, rest: list[str], body: dict[str, Any], path: str
+    ) -> web.Response:
+        reachable = channel_id in self.channels and not (
+            channel_id in self.forbidden_channels or channel_id in self.missing_channels
+        )
+        if reachable and method == "GET" and rest == ["messages"]:
+            found = [m for m in self.messages.values() if m["channel_id"] == str(channel_id)]
+            return self._json(found[::-1][:100], path=path)
+        if reachable and method == "POST" and rest == ["threads"] and channel_id == FORUM_ID:
+            response = self._thread(channel_id, body, path)
+            if response.status != 200:
+                return response
+            thread = self.threads[-1]
+            starter = self._message(int(thread["id"]), body.get("message") or {})
+            self.channel_messages.append(starter)
+            return self._json({**thread, "message": starter}, path=path)
+        return super()._channel_route(method, channel_id, rest, body, path)
+
+    # -- what a user sees ------------------------------------------------------------------
+
+    def in_channel(self, channel_id: int | str) -> list[dict[str, Any]]:
+        return [m for m in self.channel_messages if m["channel_id"] == str(channel_id)]
+
+    def papers_in(self, channel_id: int | str) -> list[str]:
+        """The arXiv ids of the paper messages in a channel, top to bottom."""
+        return [
+            m["embeds"][0]["url"].rsplit("/", 1)[1]
+            for m in self.in_channel(channel_id)
+            if m["embeds"]
+        ]
+
+    def thread_of(self, parent: int) -> dict[str, Any]:
+        [thread] = [t for t in self.threads if t["parent_id"] == str(parent)]
+        return thread
+
+
+def _settings(fake: FakeDiscord) -> Settings:
+    discord_settings = DiscordSettings(
+        token="fake-token",  # type: ignore[arg-type]
+        api_url=fake.api_url,
+        gateway_url=fake.gateway_url,
+    )
+    return Settings(discord=discord_settings)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[DeliveryFake]:
+    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    running = DeliveryFake()
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.close()
+    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+@pytest.fixture
+async def bot(fake: DeliveryFake, engine: Engine) -> AsyncIterator[HotpapersBot]:
+    add_day(engine)
+    async with aiohttp.ClientSession() as session:
+        client = HotpapersBot(
+            _settings(fake), engine, session, clock=lambda: NOW, guild_ready_timeout=0.05
+        )
+        task = asyncio.create_task(client.start("fake-token"))
+        try:
+            await fake.wait_ready(timeout=10)
+            await asyncio.wait_for(client.wait_until_ready(), 10)
+            yield client
+        finally:
+            await client.close()
+            await asyncio.wait_for(task, 10)
+
+
+async def run(
+    bot: HotpapersBot,
+    listing_date: date = DAY,
+    now: datetime = NOW,
+    courier: DiscordCourier | None = None,
+) -> DeliveryReport:
+    with Session(bot.engine) as session:
+        plans = plan(session, bot.settings, listing_date, now)
+    return await deliver(bot.engine, courier or DiscordCourier(bot), plans, listing_date, now)
+
+
+def posted(fake: FakeDiscord) -> list[Any]:
+    """Bodies the bot POSTed or PATCHed to channels (messages, threads, edits)."""
+    return [
+        body
+        for method, path, body in fake.requests
+        if method in {"POST", "PATCH"} and path.startswith("/channels/")
+    ]
+
+
+async def test_header_thread_and_one_message_per_paper_in_rank_order(
+    bot: HotpapersBot, fake: DeliveryFake
+) -> None:
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    report = await run(bot)
+    assert report.sent == 3
+    [header] = fake.in_channel(3000)
+    assert header["content"] == "Hot Papers 2026-11-20 · cs.LG"
+    thread = fake.thread_of(3000)
+    assert thread["id"] == header["id"]  # started from the header message
+    assert thread["name"] == "Hot Papers 2026-11-20 · cs.LG"
+    assert fake.papers_in(thread["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
+    first = fake.in_channel(thread["id"])[0]["embeds"][0]
+    assert first["title"] == "Scaling laws again"
+    assert "#1" in first["footer"]["text"]
+    before = len(fake.requests)
+
+    # Again, as the CLI does it (its own REST-only login): nothing new appears.
+    again = await deliver_day(bot.settings, bot.engine, DAY, now=LATER)
+    assert again.sent == 0 and again.targets[0].outcome == "ok"
+    assert len(fake.in_channel(3000)) == 1 and len(fake.threads) == 1
+    assert fake.papers_in(thread["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
+    assert not [r for r in fake.requests[before:] if r[0] == "POST" and "/channels/" in r[1]]
+
+
+async def test_crash_mid_delivery_then_new_run_posts_each_paper_once(
+    bot: HotpapersBot, fake: DeliveryFake
+) -> None:
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+
+    class DyingCourier(DiscordCourier):
+        """Posts two papers, then the process dies before the second is recorded."""
+
+        sent = 0
+
+        async def send_paper(
+            self, target: str, thread_id: str | None, ranked: RankedPaper
+        ) -> tuple[str, str]:
+            found = await super().send_paper(target, thread_id, ranked)
+            self.sent += 1
+            if self.sent == 2:
+                raise Crash
+            return found
+
+    with pytest.raises(Crash):
+        await run(bot, courier=DyingCourier(bot))
+    thread = fake.thread_of(3000)
+    assert fake.papers_in(thread["id"]) == ["2611.00101", "2611.00102"]
+
+    report = await run(bot, now=LATER)  # the restart
+    assert report.targets[0].recovered == 1 and report.sent == 1
+    assert fake.papers_in(thread["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
+    assert len(fake.threads) == 1 and len(fake.in_channel(3000)) == 1
+    assert {row.state for row in ledger(bot.engine)} == {"sent"}
+
+
+async def test_forbidden_channel_paused_missing_channel_removed_others_delivered(
+    bot: HotpapersBot, fake: DeliveryFake
+) -> None:
+    fake.forbidden_channels.add(3001)
+    subscribe(bot.engine, "channel:3001", "category", "cs.LG")
+    subscribe(bot.engine, "channel:3999", "category", "cs.LG")  # deleted channel
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    report = await run(bot)
+    assert {t.target: t.outcome for t in report.targets} == {
+        "channel:3001": "paused",
+        "channel:3999": "removed",
+        PAPERS: "ok",
+    }
+    rows = {row.target: row for row in subscription_rows(bot.engine)}
+    assert set(rows) == {"channel:3001", PAPERS}
+    assert (rows["channel:3001"].status, rows["channel:3001"].status_reason) == (
+        "paused",
+        FORBIDDEN_REASON,
+    )
+    assert fake.in_channel(3001) == []
+    assert len(fake.papers_in(fake.thread_of(3000)["id"])) == 3
+
+
+async def test_replacement_next_day_edits_the_existing_message(
+    bot: HotpapersBot, fake: DeliveryFake
+) -> None:
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    await run(bot)
+    first_thread = fake.thread_of(3000)["id"]
+    [original] = [
+        m for m in fake.in_channel(first_thread) if m["embeds"][0]["url"].endswith("2611.00101")
+    ]
+    add_replacement(bot.engine)
+    report = await run(bot, NEXT_DAY)
+    assert report.targets[0].edited == 1
+    edited = fake.messages[int(original["id"])]
+    assert edited["content"] == "Updated to v2"
+    assert edited["embeds"][0]["title"] == "Scaling laws again (v2)"
+    assert edited["edited_timestamp"] is not None
+    # No second message for it anywhere; the new day's thread has only the new paper.
+    every = [pid for t in fake.threads for pid in fake.papers_in(t["id"])]
+    assert every.count("2611.00101") == 1
+    assert fake.papers_in(fake.threads[-1]["id"]) == ["2611.00201"]
+    assert {(r.paper_id, r.version) for r in ledger(bot.engine)} >= {("2611.00101", 2)}
+
+
+async def test_dm_subscription_gets_its_papers_by_dm(bot: HotpapersBot, fake: DeliveryFake) -> None:
+    subscribe(bot.engine, "dm:7", "author", "Philipp Krähenbühl")
+    await run(bot)
+    assert ("POST", "/users/@me/channels", {"recipient_id": 7}) in fake.requests
+    [dm_id] = [cid for cid, name in fake.channels.items() if name == "dm"]
+    messages = fake.in_channel(dm_id)
+    assert messages[0]["content"] == "Hot Papers 2026-11-20 · Philipp Krähenbühl"
+    assert fake.papers_in(dm_id) == ["2611.00102"]
+    assert fake.threads == []
+
+
+async def test_forum_style_opens_a_forum_post(bot: HotpapersBot, fake: DeliveryFake) -> None:
+    with transaction(bot.engine) as session:
+        session.add(GuildSettings(guild_id="2000", post_style="forum"))
+    subscribe(bot.engine, f"channel:{FORUM_ID}", "category", "cs.LG")
+    await run(bot)
+    post = fake.thread_of(FORUM_ID)
+    starter, *papers = fake.in_channel(post["id"])
+    assert starter["content"] == "Hot Papers 2026-11-20 · cs.LG"
+    assert fake.papers_in(post["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
+    assert len(papers) == 3
+
+
+async def test_hostile_paper_pings_nobody_and_fits_the_limits(
+    bot: HotpapersBot, fake: DeliveryFake
+) -> None:
+    hostile = record(
+        "2611.00109",
+        HOSTILE,
+        authors=("<@123> @here",) * 300,
+        abstract=("@here **spam** " * 900).strip(),
+    )
+    add_papers(bot.engine, DAY, [hostile], [900])
+    subscribe(bot.engine, PAPERS, "keyword", "look", excludes=["nothing"])
+    subscribe(bot.engine, PAPERS, "keyword", "@everyone")
+    await run(bot)
+    assert fake.rejected == []
+    thread = fake.thread_of(3000)
+    [message] = fake.in_channel(thread["id"])
+    embed = message["embeds"][0]
+    assert "@everyone" not in embed["title"] and "@\u200beveryone" in embed["title"]
+    assert "@here" not in embed["description"]
+    for body in posted(fake):
+        if "content" in body or "embeds" in body or "message" in body:
+            mentions = body.get("allowed_mentions") or body["message"].get("allowed_mentions")
+            assert mentions == {"parse": []}
+    assert "@everyone" not in fake.in_channel(3000)[0]["content"]
+
+
+async def test_reactions_on_a_paper_message_become_a_discord_snapshot(
+    bot: HotpapersBot, fake: DeliveryFake
+) -> None:
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    await run(bot)
+    thread = fake.thread_of(3000)["id"]
+    message = fake.in_channel(thread)[0]
+    fake.messages[int(message["id"])]["reactions"] = [
+        {"emoji": {"id": None, "name": "👍"}, "count": 3, "me": False, "burst_colors": []},
+        {"emoji": {"id": None, "name": "🔥"}, "count": 2, "me": False, "burst_colors": []},
+    ]
+    event = {
+        "user_id": "7",
+        "channel_id": thread,
+        "message_id": message["id"],
+        "message_author_id": str(fake.application_id),
+        "guild_id": str(fake.guild_id),
+        "emoji": {"id": None, "name": "🔥"},
+        "type": 0,
+        "burst": False,
+    }
+    await fake.dispatch("MESSAGE_REACTION_ADD", event)
+    snapshot = await _snapshot(bot.engine, "2611.00101")
+    assert snapshot.metrics == {"reactions": 5.0}
+    # A reaction on a message that is not a delivered paper records nothing.
+    # (The cog is loaded as an extension: its class is not this module's ReactionsCog.)
+    cog = bot.get_cog(ReactionsCog.__cog_name__)
+    assert cog is not None
+    assert await cog.record(int(fake.in_channel(3000)[0]["id"])) is None  # type: ignore[attr-defined]
+
+
+async def _snapshot(engine: Engine, paper_id: str, timeout: float = 5.0) -> SignalSnapshot:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        with Session(engine) as session:
+            query = select(SignalSnapshot).where(
+                SignalSnapshot.paper_id == paper_id, SignalSnapshot.source == "discord"
+            )
+            found = session.exec(query).first()
+        if found is not None:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"no discord snapshot for {paper_id}")
+        await asyncio.sleep(0.05)
+
+
+async def test_cli_deliver_posts_the_day(
+    fake: DeliveryFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import app
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    add_day(engine)
+    subscribe(engine, PAPERS, "category", "cs.LG")
+    engine.dispose()
+    monkeypatch.chdir(tmp_path)
+    for name in ("HOTPAPERS_CONFIG", "HOTPAPERS_SECRETS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOTPAPERS_DISCORD__TOKEN", "fake-token")
+    monkeypatch.setenv("HOTPAPERS_DISCORD__API_URL", fake.api_url)
+    monkeypatch.setenv("HOTPAPERS_DISCORD__GATEWAY_URL", fake.gateway_url)
+    monkeypatch.setenv("HOTPAPERS_DATABASE__URL", url)
+    runner = CliRunner()
+    result = await asyncio.to_thread(runner.invoke, app, ["deliver", "--date", "2026-11-20"])
+    assert result.exit_code == 0, result.output
+    assert "2026-11-20 channel:3000: ok, 3 sent" in result.output
+    assert fake.papers_in(fake.thread_of(3000)["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
+    again = await asyncio.to_thread(runner.invoke, app, ["deliver", "--date", "2026-11-20"])
+    assert "0 sent" in again.output and len(fake.threads) == 1
