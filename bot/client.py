@@ -116,6 +116,7 @@ class HotpapersBot(commands.Bot):
         await self.add_cog(PapersCog(self))
         await self.add_cog(HelpCog(self))
         await self.load_extension("bot.reactions")
+        await self.load_extension("bot.cogs.subscriptions")
 
     async def on_ready(self) -> None:
         log.info("logged in as %s in %d guild(s)", self.user, len(self.guilds))

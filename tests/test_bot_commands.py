@@ -310,13 +310,25 @@ async def test_help_lists_every_command(bot: HotpapersBot, fake: FakeDiscord) ->
     result = await fake.send_interaction("help")
     assert result.ephemeral
     names = " ".join(field["name"] for field in result.embeds[0]["fields"])
-    for command in ("/hot", "/paper", "/author", "/category", "/search", "/help"):
+    for command in (
+        "/hot",
+        "/paper",
+        "/author",
+        "/category",
+        "/search",
+        "/subscribe",
+        "/settings",
+        "/help",
+    ):
         assert command in names
 
 
 async def test_sync_commands_publishes_to_one_guild(fake: FakeDiscord) -> None:
     names = await asyncio.wait_for(sync_commands(_settings(fake), guild_id=2000), 10)
-    assert sorted(names) == ["author", "category", "help", "hot", "paper", "search"]
+    assert sorted(names) == [
+        "author", "category", "help", "hot", "paper", "search",
+        "settings", "subscribe", "subscriptions", "unsubscribe",
+    ]  # fmt: skip
     published = {c["name"]: c for c in fake.guild_commands[2000]}
     assert set(published) == set(names)
     assert all(len(c["description"]) <= 100 for c in published.values())

@@ -40,6 +40,24 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "Papers whose title or abstract contains all the words (newest first).",
         "/search words:diffusion transformer",
     ),
+    (
+        "/subscribe <kind> <value> [where] [options]",
+        "Get the day's hot papers for a category, an author or a keyword, in this channel "
+        "(needs Manage Channels) or by DM. Options: exclude words, minimum score, top N, "
+        "primary category only.",
+        "/subscribe kind:category value:cs.CV · /subscribe kind:keyword value:diffusion "
+        "exclude:audio where:me",
+    ),
+    (
+        "/subscriptions · /unsubscribe <id>",
+        "List this server's subscriptions (or your DM ones) with Remove buttons; remove one.",
+        "/subscriptions · /unsubscribe id:3",
+    ),
+    (
+        "/settings [timezone] [post_time] [style]",
+        "When and how the daily digest is posted in this server (needs Manage Server).",
+        "/settings timezone:Europe/Paris post_time:08:30 style:thread",
+    ),
     ("/help", "This message.", "/help"),
 )
 

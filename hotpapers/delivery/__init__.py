@@ -15,7 +15,7 @@ from hotpapers.delivery._run import (
     TargetReport,
     deliver,
 )
-from hotpapers.delivery._targets import pause_target, remove_target
+from hotpapers.subscriptions import pause_target, remove_target
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,
     FORBIDDEN_REASON,

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hotpapers.db import transaction
-from hotpapers.delivery._targets import pause_target, remove_target
+from hotpapers.subscriptions import pause_target, remove_target
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,
     FORBIDDEN_REASON,
