@@ -70,6 +70,38 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+EXPLAINED = [
+    (
+        "author prefix (both search keys)",
+        "SELECT a.name FROM author a WHERE a.folded_name >= :key AND a.folded_name < :top"
+        " UNION SELECT a.name FROM author a WHERE a.folded_last >= :key AND a.folded_last < :top",
+        {"key": "wang", "top": "wang\U0010ffff"},
+    ),
+    (
+        "latest in category",
+        "SELECT pc.paper_id FROM paper_category pc WHERE pc.category = :c"
+        " AND pc.submitted IS NOT NULL ORDER BY pc.submitted DESC LIMIT 20",
+        {"c": "cs.CV"},
+    ),
+    ("paper by id", "SELECT title FROM paper WHERE id = :id", {"id": "2103.00001"}),
+    (
+        "papers of an author",
+        "SELECT paper_id FROM paper_author WHERE author_name = :n",
+        {"n": "Jane Doe"},
+    ),
+]
+
+
+def explain(session: Session, dialect: str) -> list[str]:
+    out = []
+    prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
+    for label, sql, params in EXPLAINED:
+        rows = session.execute(text(prefix + sql), params).all()
+        out.append(f"-- {label}")
+        out += [f"   {row[-1]}" for row in rows]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
@@ -104,6 +136,7 @@ def main() -> None:
                 f"| {label} | {len(times)} | {statistics.median(times):.2f} | "
                 f"{percentile(times, 0.99):.2f} | {max(times):.2f} | {found} |"
             )
+        plans = explain(session, args.db)
     engine.dispose()
     if args.db == "postgresql" and args.drop:
         drop_pg(args.records, args.pg_admin)
@@ -114,6 +147,8 @@ def main() -> None:
     print("| query | n | p50 ms | p99 ms | max ms | non-empty |")
     print("|---|---|---|---|---|---|")
     print("\n".join(lines))
+    print("query plans:")
+    print("\n".join(plans))
 
 
 if __name__ == "__main__":

@@ -169,26 +169,89 @@ def _summaries(session: Session, rows: Iterable[Any]) -> list[PaperSummary]:
 _SUMMARY_COLUMNS = "p.id, p.title, p.primary_category, p.submitted, p.updated, p.latest_version"
 
 
+# Above this many matching authors, walking papers newest-first beats collecting all their
+# papers and sorting them (a prefix like "wang" matches thousands of authors).
+_MANY_AUTHORS = 600
+_WALK_CHUNK = 400  # papers per step of that walk
+
+
 def papers_by_author(session: Session, name: str, limit: int = 20) -> list[PaperSummary]:
     """Papers of authors whose full name or last name starts with `name`, newest first.
 
     Case and accents do not matter: "krah" and "KRÄH" both find "Philipp Krähenbühl".
+    Papers without a submission time are not listed.
     """
     key = fold(name)
     if not key or limit < 1:
         return []
+    params = {"key": key, "top": key + _TOP, "limit": limit, "many": _MANY_AUTHORS + 1}
+    matched = session.execute(
+        text(
+            "SELECT count(*) FROM ("
+            " SELECT a.name FROM author a WHERE a.folded_name >= :key AND a.folded_name < :top"
+            " UNION"
+            " SELECT a.name FROM author a WHERE a.folded_last >= :key AND a.folded_last < :top"
+            " LIMIT :many) AS m"
+        ),
+        params,
+    ).scalar_one()
+    if matched == 0:
+        return []
+    if matched > _MANY_AUTHORS:
+        return _summaries(session, _walk_newest(session, key, limit))
+    # Few authors: their papers through ix_paper_author_author, then sort those.
     rows = session.execute(
         text(
-            f"SELECT {_SUMMARY_COLUMNS} FROM paper p WHERE p.id IN ("
+            f"SELECT {_SUMMARY_COLUMNS} FROM paper p WHERE p.submitted IS NOT NULL AND p.id IN ("
             " SELECT pa.paper_id FROM paper_author pa WHERE pa.author_name IN ("
             "  SELECT a.name FROM author a WHERE a.folded_name >= :key AND a.folded_name < :top"
             "  UNION"
             "  SELECT a.name FROM author a WHERE a.folded_last >= :key AND a.folded_last < :top))"
             " ORDER BY p.submitted DESC, p.id DESC LIMIT :limit"
         ),
-        {"key": key, "top": key + _TOP, "limit": limit},
+        params,
     ).all()
     return _summaries(session, rows)
+
+
+def _walk_newest(session: Session, key: str, limit: int) -> list[Any]:
+    """Newest papers first (ix_paper_submitted), in chunks, keeping those with a matching author.
+
+    For a prefix that many authors share, matches are dense among recent papers.
+    """
+    found: list[Any] = []
+    seen: set[str] = set()
+    before: Any = None
+    while len(found) < limit:
+        bound = "" if before is None else " AND p.submitted <= :before"
+        rows = session.execute(
+            text(
+                f"SELECT {_SUMMARY_COLUMNS} FROM paper p WHERE p.submitted IS NOT NULL{bound}"
+                " ORDER BY p.submitted DESC LIMIT :chunk"
+            ),
+            {"before": before, "chunk": _WALK_CHUNK},
+        ).all()
+        fresh = [row for row in rows if row.id not in seen]
+        if not fresh:
+            break
+        marks, params = _expanding("id", [row.id for row in fresh])
+        matching = {
+            paper_id
+            for paper_id, folded_name, folded_last in session.execute(
+                text(
+                    "SELECT pa.paper_id, a.folded_name, a.folded_last FROM paper_author pa"
+                    f" JOIN author a ON a.name = pa.author_name WHERE pa.paper_id IN ({marks})"
+                ),
+                params,
+            )
+            if folded_name.startswith(key) or folded_last.startswith(key)
+        }
+        found += [row for row in fresh if row.id in matching]
+        seen.update(row.id for row in fresh)
+        if len(rows) < _WALK_CHUNK:
+            break
+        before = rows[-1].submitted
+    return found[:limit]
 
 
 def author_names(session: Session, prefix: str, limit: int = 25) -> list[str]:

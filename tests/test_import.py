@@ -118,6 +118,14 @@ def test_parse_line_fields() -> None:
     assert parsed.comment == "10 pages" and parsed.doi == "10.1/a" and parsed.journal_ref is None
 
 
+def test_parse_long_doi() -> None:
+    several = " ".join(f"10.1000/{'x' * 60}{n}" for n in range(4))
+    parsed = parse_snapshot_line(json.dumps(record("2103.06902", doi=several)))
+    assert parsed.doi == several.split()[0]
+    huge = "10.1/" + "y" * 300
+    assert parse_snapshot_line(json.dumps(record("2103.06902", doi=huge))).doi is None
+
+
 def test_parse_authors_fallback_and_suffix() -> None:
     parsed = parse_snapshot_line(
         json.dumps(record("0704.0001", authors_parsed=None, authors="A. One, B. Two and C.  Three"))
@@ -135,6 +143,7 @@ def test_parse_authors_fallback_and_suffix() -> None:
         json.dumps(record("2103.06902", title="  ")),
         json.dumps(record("not an id")),
         json.dumps(record("2103.06902", categories="")),
+        json.dumps(record("2103.06902", people=[["X" * 300, "Y", ""]])),  # > author.name
         "[1, 2]",
     ],
 )

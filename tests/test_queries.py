@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from hotpapers import queries
 from hotpapers.importer import import_snapshot
 from hotpapers.models import Announcement
 from hotpapers.queries import (
@@ -215,3 +216,16 @@ def test_queries_use_indexes(loaded: Engine) -> None:
     assert "TEMP B-TREE" not in category and "Sort" not in category  # index order, no sort
     assert "paper_pkey" in paper or "sqlite_autoindex_paper_1" in paper
     assert "ix_paper_author_author" in links
+
+
+@pytest.mark.parametrize("query", ["krah", "KRÄH", "doe", "smith k", "x"])
+def test_papers_by_author_strategies_agree(
+    loaded: Engine, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many matching authors switch to a newest-first walk over papers: same answers."""
+    with Session(loaded) as session:
+        few = ids(papers_by_author(session, query))
+        monkeypatch.setattr(queries, "_MANY_AUTHORS", 0)
+        monkeypatch.setattr(queries, "_WALK_CHUNK", 2)  # several steps of the walk
+        many = ids(papers_by_author(session, query))
+    assert few == many

@@ -25,6 +25,8 @@ _MONTHS = {
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
     )
 }
+# Column sizes (models.py): a longer value would make PostgreSQL reject the whole batch.
+_MAX_NAME, _MAX_CATEGORY, _MAX_DOI = 300, 40, 200
 # "authors" strings separate names by commas and a final " and ".
 _AUTHOR_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 
@@ -49,6 +51,11 @@ def parse_snapshot_line(line: bytes | str) -> PaperRecord:
     categories = tuple(dict.fromkeys(_str(data.get("categories")).split()))
     if not categories:
         raise ValueError(f"{arxiv_id}: no categories")
+    if any(len(category) > _MAX_CATEGORY for category in categories):
+        raise ValueError(f"{arxiv_id}: category longer than {_MAX_CATEGORY} characters")
+    authors = _authors(data.get("authors_parsed"), data.get("authors"))
+    if any(len(author) > _MAX_NAME for author in authors):
+        raise ValueError(f"{arxiv_id}: author name longer than {_MAX_NAME} characters")
 
     versions = _versions(data.get("versions"), arxiv_id)
     if versions:
@@ -61,12 +68,12 @@ def parse_snapshot_line(line: bytes | str) -> PaperRecord:
         version=version,
         title=title,
         abstract=_text(data.get("abstract")),
-        authors=_authors(data.get("authors_parsed"), data.get("authors")),
+        authors=authors,
         categories=categories,
         primary_category=categories[0],
         comment=_text(data.get("comments")) or None,
         journal_ref=_text(data.get("journal-ref")) or None,
-        doi=_text(data.get("doi")) or None,
+        doi=_doi(data.get("doi")),
         submitted=submitted,
         updated=updated,
         versions=versions,
@@ -105,6 +112,14 @@ def _str(value: Any) -> str:
 def _text(value: Any) -> str:
     """Whitespace collapsed (same result as text.collapse_ws: both use str.isspace)."""
     return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _doi(value: Any) -> str | None:
+    """The DOI; some records list several, space-separated: keep the first if all are too long."""
+    doi = _text(value)
+    if len(doi) > _MAX_DOI:
+        doi = doi.split(" ", 1)[0]
+    return doi if doi and len(doi) <= _MAX_DOI else None
 
 
 def _versions(raw: Any, arxiv_id: str) -> tuple[VersionRecord, ...]:
