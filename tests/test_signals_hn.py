@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from hotpapers.config import HackerNewsSettings
 from hotpapers.fakes.social import FakeHN, generate_hn_stories, hn_story
 from hotpapers.signals._http import arxiv_link_id, retry_after_seconds
-from hotpapers.signals.base import PaperRef, SignalSource
+from hotpapers.signals.base import PaperRef, SignalSource, SourceResult
 from hotpapers.signals.hn import HNSource
 
 A, B, C = "2611.01234", "2611.05678", "2611.09999"
@@ -192,3 +192,162 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("-5") == 0.0
+
+
+# --- sweep mode: one search_by_date over every arXiv story in the window -----------------------
+
+ANNOUNCED = datetime(2026, 11, 20, 1, tzinfo=UTC)
+WINDOW_START = ANNOUNCED - timedelta(days=1)
+
+
+def many_papers(count: int, start: int = 1) -> list[PaperRef]:
+    return [PaperRef(f"2611.{n:05d}", "t", ANNOUNCED) for n in range(start, start + count)]
+
+
+def by_paper(result: SourceResult) -> dict[str, tuple[dict[str, float], set[str]]]:
+    return {m.paper_id: (m.metrics, {p.post_id for p in m.posts}) for m in result.measurements}
+
+
+def sweep_requests(fake: FakeHN) -> list[dict[str, str]]:
+    return [r.query for r in fake.requests_to("search_by_date")]
+
+
+async def test_sweep_and_per_paper_modes_give_the_same_metrics(fake: FakeHN) -> None:
+    papers = many_papers(300)
+    ids = [p.arxiv_id for p in papers]
+    fake.hits = generate_hn_stories(
+        ids, seed=11, since=WINDOW_START + timedelta(hours=1), until=NOW
+    )
+    # stories before the window link other (older) papers: the sweep never asks for them
+    fake.add(
+        *generate_hn_stories(
+            ["2610.00001", "2610.00002"], seed=3, since=datetime(2026, 10, 5, tzinfo=UTC)
+        )
+    )
+
+    per_paper = await source(fake, mode="per_paper").measure(papers, NOW)
+    per_paper_requests = len(fake.requests)
+    fake.requests.clear()
+    swept = await source(fake).measure(papers, NOW)  # auto: 300 papers > the threshold
+
+    assert per_paper.errors == [] and swept.errors == []
+    assert by_paper(swept) == by_paper(per_paper)
+    assert [m.paper_id for m in swept.measurements] == ids  # in the order asked
+    assert sum(m.metrics["stories"] for m in swept.measurements) > 200
+    assert per_paper_requests == 300
+    assert swept.requests == len(fake.requests) == 1  # ~400 stories fit one page of 1,000
+    (query,) = sweep_requests(fake)
+    assert query["query"] == "arxiv.org"
+    assert query["restrictSearchableAttributes"] == "url" and query["tags"] == "story"
+    assert query["numericFilters"] == f"created_at_i>={int(WINDOW_START.timestamp())}"
+    assert query["hitsPerPage"] == "1000"
+
+
+async def test_sweep_splits_the_time_window_above_1000_hits(fake: FakeHN) -> None:
+    papers = many_papers(1500)
+    ids = [p.arxiv_id for p in papers]
+    fake.hits = generate_hn_stories(
+        ids, seed=12, since=WINDOW_START + timedelta(hours=1), until=NOW
+    )
+    arxiv_stories = [h for h in fake.hits if h["url"] and "arxiv.org" in h["url"]]
+    assert len(arxiv_stories) > 2 * 1000
+
+    result = await source(fake).measure(papers, NOW)
+
+    assert result.errors == []
+    expected = {i: [0.0, 0.0, 0.0] for i in ids}
+    for hit in fake.hits:
+        linked = arxiv_link_id(hit["url"] or "")
+        if linked in expected:
+            expected[linked][0] += hit["points"]
+            expected[linked][1] += hit["num_comments"]
+            expected[linked][2] += 1
+    got = {
+        m.paper_id: [m.metrics[k] for k in ("points", "comments", "stories")]
+        for m in result.measurements
+    }
+    assert got == expected
+    queries = sweep_requests(fake)
+    ranges = [q["numericFilters"] for q in queries if "created_at_i<" in q["numericFilters"]]
+    assert ranges, "the window was never split"
+    assert len(queries) == result.requests <= 15  # versus 1,500 one-paper searches
+    assert all(q["hitsPerPage"] == "1000" for q in queries)
+
+
+async def test_sweep_pages_when_a_range_fits_but_pages_are_small(fake: FakeHN) -> None:
+    papers = many_papers(250)
+    fake.hits = generate_hn_stories(
+        [p.arxiv_id for p in papers], seed=13, since=WINDOW_START, until=NOW
+    )
+
+    result = await source(fake, sweep_hits_per_page=100).measure(papers, NOW)
+
+    assert result.errors == []
+    pages = [q["page"] for q in sweep_requests(fake)]
+    assert pages == [str(n) for n in range(len(pages))] and len(pages) > 1
+    total = sum(m.metrics["stories"] for m in result.measurements)
+    assert total == len([h for h in fake.hits if "arxiv.org" in (h["url"] or "")])
+
+
+async def test_sweep_looks_older_papers_up_one_by_one(fake: FakeHN) -> None:
+    old = "2603.04567"  # a replaced paper from March, listed again this week
+    papers = [*many_papers(201), PaperRef(old, "old", ANNOUNCED)]
+    fake.hits = [
+        hn_story(
+            9001,
+            f"https://arxiv.org/abs/{old}",
+            points=300,
+            created_at=datetime(2026, 3, 20, tzinfo=UTC),
+        ),
+        hn_story(9002, "https://arxiv.org/abs/2611.00001", points=5, created_at=ANNOUNCED),
+    ]
+
+    result = await source(fake).measure(papers, NOW)
+
+    by_id = {m.paper_id: m.metrics for m in result.measurements}
+    assert by_id[old]["points"] == 300.0  # a sweep of this week alone would miss it
+    assert by_id["2611.00001"]["points"] == 5.0
+    assert [r.query["query"] for r in fake.requests] == ["arxiv.org", old]
+
+
+async def test_a_failed_sweep_is_one_error(fake: FakeHN) -> None:
+    papers = many_papers(201)
+    fake.fail("500", match="search_by_date", times=None)
+
+    result = await source(fake, max_retries=1).measure(papers, NOW)
+
+    assert result.measurements == []
+    assert len(result.errors) == 1 and "Hacker News sweep of arXiv stories" in result.errors[0]
+    assert "HTTP 500" in result.errors[0] and result.requests == 2
+
+
+async def test_the_fake_caps_a_query_at_1000_hits_and_filters_by_time(fake: FakeHN) -> None:
+    base = int(WINDOW_START.timestamp())
+    fake.hits = [
+        hn_story(
+            n,
+            f"https://arxiv.org/abs/2611.{n:05d}",
+            created_at=datetime.fromtimestamp(base + n, UTC),
+        )
+        for n in range(1, 1501)
+    ]
+    async with aiohttp.ClientSession() as session:
+        url = f"{fake.base_url}/search_by_date"
+        params = {"query": "arxiv.org", "restrictSearchableAttributes": "url", "tags": "story"}
+        async with session.get(url, params={**params, "hitsPerPage": "1000"}) as response:
+            first = await response.json()
+        async with session.get(
+            url, params={**params, "hitsPerPage": "1000", "page": "1"}
+        ) as response:
+            second = await response.json()
+        window = {"numericFilters": f"created_at_i>={base + 101},created_at_i<{base + 201}"}
+        async with session.get(url, params={**params, **window}) as response:
+            ranged = await response.json()
+        async with session.get(
+            url, params={**params, "numericFilters": "created_at_i~1"}
+        ) as response:
+            assert response.status == 400
+    assert (first["nbHits"], first["nbPages"], len(first["hits"])) == (1500, 1, 1000)
+    assert first["hits"][0]["objectID"] == "1500"  # newest first
+    assert second["hits"] == []
+    assert ranged["nbHits"] == 100 and ranged["hits"][0]["objectID"] == "200"

@@ -1,12 +1,17 @@
 """Local fakes (aiohttp.web on 127.0.0.1) of the social APIs, in their real wire shapes.
 
-* `FakeHN` - Hacker News Algolia: `GET /api/v1/search` and `/api/v1/search_by_date` with
-  `query`, `tags`, `restrictSearchableAttributes`, `hitsPerPage`, `page`, in the real
-  envelope (hits, nbHits, page, nbPages, hitsPerPage, processingTimeMS, query, params).
+* `FakeHN` - Hacker News Algolia: `GET /api/v1/search` (by points) and
+  `/api/v1/search_by_date` (newest first) with `query`, `tags`, `restrictSearchableAttributes`,
+  `numericFilters` (`created_at_i`, `points`, `num_comments` with `<`, `<=`, `=`, `>`, `>=`;
+  comma = AND), `hitsPerPage` (1..1000), `page`, in the real envelope (hits, nbHits, page,
+  nbPages, hitsPerPage, processingTimeMS, query, params). Like hn.algolia.com it serves at most
+  the first 1,000 hits of a query (`nbHits` is the true count, `nbPages` stops at 1,000 hits).
 * `FakeHF` - Hugging Face: `GET /api/daily_papers?date=&p=&limit=` and `/api/papers/{id}`.
 * `FakeBluesky` - XRPC: `POST com.atproto.server.createSession` / `refreshSession` (no
   `didDoc`, so the atproto SDK keeps using our base URL) and `GET app.bsky.feed.searchPosts`
-  (`q`, `domain`, `url`, `author`, `limit`, `cursor`), which needs the bearer token.
+  (`q`, `domain`, `url`, `author`, `since` / `until` on the post's sort time (the earlier of
+  `createdAt` and `indexedAt`), `sort` latest|top, `limit`, `cursor`), which needs the bearer
+  token.
 
 Every fake records its requests (`requests`), serves whatever data it holds (see the
 `hn_story`, `hf_daily_item`, `bluesky_post` builders and the seeded `generate_*` functions)
@@ -308,10 +313,19 @@ def hn_story(
     }
 
 
-def generate_hn_stories(arxiv_ids: Iterable[str], seed: int = 0) -> list[dict[str, Any]]:
+def generate_hn_stories(
+    arxiv_ids: Iterable[str],
+    seed: int = 0,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
     """Realistic stories for `arxiv_ids`: abs/pdf/html links (some versioned), plus decoys
-    that Algolia's token match returns but that do not link the paper."""
+    that Algolia's token match returns but that do not link the paper. Stories are created
+    between `since` and `until` (default: the 72 hours from 2026-11-20 00:00 UTC)."""
     rng = random.Random(seed)
+    start = since or datetime(2026, 11, 20, tzinfo=UTC)
+    span = max(1, int(((until - start) if until else timedelta(hours=72)).total_seconds() // 60))
     hits: list[dict[str, Any]] = []
     next_id = 46_000_000 + rng.randrange(100_000)
     for arxiv_id in arxiv_ids:
@@ -332,8 +346,7 @@ def generate_hn_stories(arxiv_ids: Iterable[str], seed: int = 0) -> list[dict[st
                     author=_user(rng),
                     points=int(rng.paretovariate(1.2) * 3),
                     num_comments=rng.randrange(0, 80),
-                    created_at=datetime(2026, 11, 20, tzinfo=UTC)
-                    + timedelta(minutes=rng.randrange(60 * 72)),
+                    created_at=start + timedelta(minutes=rng.randrange(span)),
                 )
             )
         if rng.random() < 0.5:  # a decoy: the id in a non-arXiv URL
@@ -344,6 +357,7 @@ def generate_hn_stories(arxiv_ids: Iterable[str], seed: int = 0) -> list[dict[st
                     f"https://github.com/{_user(rng)}/{arxiv_id}-code",
                     title="Code for " + _title(rng),
                     points=rng.randrange(1, 40),
+                    created_at=start + timedelta(minutes=next_id % span),
                 )
             )
     return hits
@@ -358,6 +372,26 @@ def _user(rng: random.Random) -> str:
 
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
+_NUMERIC_FILTER = re.compile(r"\s*(created_at_i|points|num_comments)\s*(<=|>=|<|>|=)\s*(-?\d+)\s*")
+_COMPARE: dict[str, Callable[[int, int], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    "=": lambda a, b: a == b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+ALGOLIA_MAX_HITS = 1000  # hn.algolia.com serves the first 1,000 hits of a query
+
+
+def _numeric_filters(text: str) -> list[tuple[str, Callable[[int, int], bool], int]] | None:
+    """`created_at_i>=1,points>10` as (field, comparison, value) triples; None if invalid."""
+    found = []
+    for part in filter(None, text.split(",")):
+        match = _NUMERIC_FILTER.fullmatch(part)
+        if match is None:
+            return None
+        found.append((match.group(1), _COMPARE[match.group(2)], int(match.group(3))))
+    return found
 
 
 def _tokens(text: str) -> list[str]:
@@ -406,15 +440,23 @@ class FakeHN(_FakeServer):
         page = _int_param(request, "page", 0)
         if not 0 < per_page <= 1000 or page < 0:
             return web.json_response({"message": "invalid hitsPerPage or page"}, status=400)
+        numeric = _numeric_filters(request.query.get("numericFilters", ""))
+        if numeric is None:
+            message = f"invalid numericFilters: {request.query.get('numericFilters')}"
+            return web.json_response({"message": message, "status": 400}, status=400)
+        words, tags = _tokens(query), request.query.get("tags", "")
         found = [
             h
             for h in self.hits
-            if self._matches(h, _tokens(query), attrs, request.query.get("tags", ""))
+            if all(compare(h.get(name) or 0, value) for name, compare, value in numeric)
+            and self._matches(h, words, attrs, tags)
         ]
         key = "created_at_i" if by_date else "points"
         found.sort(key=lambda h: h.get(key) or 0, reverse=True)
-        pages = (len(found) + per_page - 1) // per_page
-        hits = [dict(h) for h in found[page * per_page : (page + 1) * per_page]]
+        reachable = min(len(found), ALGOLIA_MAX_HITS)
+        pages = (reachable + per_page - 1) // per_page
+        start = page * per_page
+        hits = [dict(h) for h in found[start : min(start + per_page, reachable)]]
         damage = self.damage_kind(request)
         if damage == "missing_fields":
             for hit in hits:
@@ -687,13 +729,22 @@ def bluesky_post(
     return view
 
 
-def generate_bluesky_posts(arxiv_ids: Iterable[str], seed: int = 0) -> list[dict[str, Any]]:
+def generate_bluesky_posts(
+    arxiv_ids: Iterable[str],
+    seed: int = 0,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[dict[str, Any]]:
     """Posts about `arxiv_ids`: abs/pdf links as facets and link cards, self-threads, quote
-    posts, and decoys that mention an id while linking another paper or another site."""
+    posts, and decoys that mention an id while linking another paper or another site. Posts
+    are created between `since` and `until` (default: 4,000 minutes from 2026-11-20 01:00
+    UTC)."""
     rng = random.Random(seed)
     ids = list(arxiv_ids)
     posts: list[dict[str, Any]] = []
-    start = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    start = since or datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+    span = 4000 if until is None else max(1, int((until - start).total_seconds() // 60))
     for n, arxiv_id in enumerate(ids):
         for _ in range(rng.choice([0, 1, 2, 3, 4])):
             handle = f"{_user(rng)}.bsky.social"
@@ -710,7 +761,7 @@ def generate_bluesky_posts(arxiv_ids: Iterable[str], seed: int = 0) -> list[dict
                 reposts=rng.randrange(0, 10),
                 replies=rng.randrange(0, 5),
                 quotes=rng.randrange(0, 3),
-                created_at=start + timedelta(minutes=rng.randrange(4000)),
+                created_at=start + timedelta(minutes=rng.randrange(span)),
                 seed=rng.randrange(1 << 30),
             )
             posts.append(post)
@@ -722,7 +773,7 @@ def generate_bluesky_posts(arxiv_ids: Iterable[str], seed: int = 0) -> list[dict
                         links=[f"https://arxiv.org/abs/{arxiv_id}"],
                         likes=rng.randrange(0, 5),
                         seed=rng.randrange(1 << 30),
-                        created_at=start + timedelta(minutes=rng.randrange(4000)),
+                        created_at=start + timedelta(minutes=rng.randrange(span)),
                     )
                 )
             if rng.random() < 0.3:  # someone quotes it without linking again
@@ -733,7 +784,7 @@ def generate_bluesky_posts(arxiv_ids: Iterable[str], seed: int = 0) -> list[dict
                         quote_of=post,
                         likes=rng.randrange(0, 20),
                         seed=rng.randrange(1 << 30),
-                        created_at=start + timedelta(minutes=rng.randrange(4000)),
+                        created_at=start + timedelta(minutes=rng.randrange(span)),
                     )
                 )
         if len(ids) > 1 and rng.random() < 0.5:  # decoy: mentions this id, links another
@@ -745,6 +796,7 @@ def generate_bluesky_posts(arxiv_ids: Iterable[str], seed: int = 0) -> list[dict
                     links=[f"https://arxiv.org/abs/{other}"],
                     likes=rng.randrange(0, 30),
                     seed=rng.randrange(1 << 30),
+                    created_at=start + timedelta(minutes=(n * 7919) % span),
                 )
             )
     return posts
@@ -789,6 +841,8 @@ class FakeBluesky(_FakeServer):
         # called with the query of every searchPosts request before it is answered (tests use
         # it to expire tokens or change the password in the middle of a run)
         self.before_search: Callable[[Mapping[str, str]], None] | None = None
+        self._results: dict[Any, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+        self._infos: dict[int, tuple[dict[str, Any], _PostInfo]] = {}
 
     def add(self, *posts: dict[str, Any]) -> None:
         self.posts.extend(posts)
@@ -894,10 +948,14 @@ class FakeBluesky(_FakeServer):
             return _xrpc_error(400, "InvalidRequest", "Error: limit must be between 1 and 100")
         try:
             offset = int(request.query.get("cursor") or 0)
-        except ValueError:
-            return _xrpc_error(400, "InvalidRequest", "Invalid cursor")
-        found = [p for p in self.posts if self._matches(p, request)]
-        found.sort(key=lambda p: p["indexedAt"], reverse=True)
+            since = _when(request.query.get("since"))
+            until = _when(request.query.get("until"))
+        except ValueError as exc:
+            return _xrpc_error(400, "InvalidRequest", f"Invalid cursor, since or until: {exc}")
+        sort = request.query.get("sort", "latest")
+        if sort not in ("latest", "top"):
+            return _xrpc_error(400, "InvalidRequest", "Error: sort must be one of latest, top")
+        found = self._found(request, since, until, sort)
         page = [json.loads(json.dumps(p)) for p in found[offset : offset + limit]]
         damage = self.damage_kind(request)
         for post in page:
@@ -910,23 +968,87 @@ class FakeBluesky(_FakeServer):
             body["cursor"] = str(offset + limit)
         return web.json_response(body)
 
-    def _matches(self, post: dict[str, Any], request: web.Request) -> bool:
+    def _found(
+        self, request: web.Request, since: datetime | None, until: datetime | None, sort: str
+    ) -> list[dict[str, Any]]:
+        """The matching posts in result order, cached per query so paging stays cheap (the
+        cache follows `posts` being replaced or growing, not posts edited in place)."""
+        params = tuple(sorted((k, v) for k, v in request.query.items() if k not in _PAGING))
+        key = (id(self.posts), len(self.posts), params)
+        cached = self._results.get(key)
+        if cached is not None and cached[0] is self.posts:
+            return cached[1]
+        found = []
+        for post in self.posts:
+            info = self._info(post)
+            if since is not None and info.sort_at < since:
+                continue
+            if until is not None and info.sort_at >= until:
+                continue
+            if self._matches(post, request, info):
+                found.append(post)
+        if sort == "top":
+            found.sort(key=lambda p: (p.get("likeCount") or 0, p["indexedAt"]), reverse=True)
+        else:
+            found.sort(key=lambda p: (self._info(p).sort_at, p["indexedAt"]), reverse=True)
+        if len(self._results) > 64:
+            self._results.clear()
+        self._results[key] = (self.posts, found)
+        return found
+
+    def _info(self, post: dict[str, Any]) -> _PostInfo:
+        cached = self._infos.get(id(post))
+        if cached is not None and cached[0] is post:
+            return cached[1]
         links = _post_links(post)
-        words = [w.lower() for w in request.query.get("q", "").split() if w != "*"]
         text = str(post["record"].get("text", "")).lower()
-        haystack = " ".join([text, *links]).lower()
-        if not all(w in haystack for w in words):
+        created = _when(post["record"].get("createdAt")) or _when(post["indexedAt"])
+        indexed = _when(post["indexedAt"]) or created
+        assert created is not None and indexed is not None
+        info = _PostInfo(
+            links=links,
+            haystack=" ".join([text, *links]).lower(),
+            hosts=[(urlsplit(link).hostname or "").lower() for link in links],
+            urls={_normal_url(link) for link in links},
+            sort_at=min(created, indexed),
+        )
+        self._infos[id(post)] = (post, info)
+        return info
+
+    def _matches(self, post: dict[str, Any], request: web.Request, info: _PostInfo) -> bool:
+        words = [w.lower() for w in request.query.get("q", "").split() if w != "*"]
+        if not all(w in info.haystack for w in words):
             return False
         domain = request.query.get("domain", "").lower().removeprefix("www.")
-        if domain:
-            hosts = [(urlsplit(link).hostname or "").lower() for link in links]
-            if not any(h == domain or h.endswith("." + domain) for h in hosts):
-                return False
+        if domain and not any(h == domain or h.endswith("." + domain) for h in info.hosts):
+            return False
         url = request.query.get("url")
-        if url and _normal_url(url) not in {_normal_url(link) for link in links}:
+        if url and _normal_url(url) not in info.urls:
             return False
         author = request.query.get("author", "").lower()
         return not author or author in (post["author"]["handle"], post["author"]["did"])
+
+
+_PAGING = frozenset({"cursor", "limit"})
+
+
+@dataclass(frozen=True, slots=True)
+class _PostInfo:
+    """What search needs of a post, worked out once."""
+
+    links: list[str]
+    haystack: str
+    hosts: list[str]
+    urls: set[str]
+    sort_at: datetime
+
+
+def _when(value: str | None) -> datetime | None:
+    """An ISO datetime or date (`since` / `until`), as an aware datetime; ValueError if bad."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _bearer(request: web.Request) -> str | None:

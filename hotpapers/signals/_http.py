@@ -7,6 +7,8 @@
 * `RateLimiter` - spaces request starts to at most `rate` per second.
 * `need_*` - type checks for decoded JSON that raise `FetchError` naming the field.
 * `arxiv_link_id` - the paper a URL really links (arxiv.org host, abs/pdf/html/format path).
+* `sweep_plan` - for sources that can search "every arXiv link since T" instead of one search
+  per paper: the window start, and which papers such a sweep covers exactly.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import time
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
@@ -25,6 +29,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from hotpapers.arxiv.ids import canonical_id
+from hotpapers.signals.base import PaperRef
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _SNIPPET = 80
@@ -252,3 +257,64 @@ def arxiv_link_id(url: str) -> str | None:
     if found is None and len(segments) > 2:  # old-style ids have a slash: hep-th/9901001
         found = canonical_id(f"{segments[1]}/{segments[2]}")
     return found
+
+
+LOOKBACK_BEFORE_ANNOUNCEMENT = timedelta(days=1)
+_NEW_STYLE_ID = re.compile(r"(\d{2})(\d{2})\.\d{4,5}")
+
+
+@dataclass(frozen=True, slots=True)
+class SweepPlan:
+    """How a sweep ("every arXiv link posted since `start`") measures a batch of papers.
+
+    `swept` papers can only have been linked after `start`, so filtering the sweep's results
+    gives exactly what a per-paper search would. `single` papers must still be searched one
+    by one: no announcement time, or an id from well before their announcement (a replaced
+    or re-listed older paper, which may have been linked long before the window).
+    """
+
+    start: datetime
+    swept: list[PaperRef]
+    single: list[PaperRef]
+
+
+def _month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def id_month_index(arxiv_id: str) -> int | None:
+    """`year * 12 + month - 1` of the month a new-style id (YYMM.NNNNN) was assigned in."""
+    match = _NEW_STYLE_ID.fullmatch(arxiv_id)
+    if match is None:
+        return None
+    month = int(match.group(2))
+    return _month_index(2000 + int(match.group(1)), month) if 1 <= month <= 12 else None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def sweep_plan(
+    papers: Sequence[PaperRef], lookback: timedelta = LOOKBACK_BEFORE_ANNOUNCEMENT
+) -> SweepPlan | None:
+    """The sweep for `papers`: it starts `lookback` before the earliest announcement among
+    the papers it covers. A paper is covered when it has an announcement time and its id was
+    assigned in the month of (announcement - lookback) or the month before (a new paper is
+    announced within days of its submission). None when no paper can be swept."""
+    swept: list[PaperRef] = []
+    single: list[PaperRef] = []
+    for paper in papers:
+        if paper.announced is None:
+            single.append(paper)
+            continue
+        earliest = _aware(paper.announced) - lookback
+        assigned = id_month_index(paper.arxiv_id)
+        if assigned is None or assigned < _month_index(earliest.year, earliest.month) - 1:
+            single.append(paper)
+        else:
+            swept.append(paper)
+    if not swept:
+        return None
+    start = min(_aware(p.announced) for p in swept if p.announced is not None) - lookback
+    return SweepPlan(start, swept, single)
