@@ -87,6 +87,7 @@ class HotpapersBot(commands.Bot):
         *,
         clock: Callable[[], datetime] | None = None,
         guild_ready_timeout: float = 2.0,
+        schedule_deliveries: bool = True,
     ) -> None:
         point_at(settings.discord)
         # The bot has no voice features: no warnings about missing voice libraries.
@@ -104,6 +105,7 @@ class HotpapersBot(commands.Bot):
         self.engine = engine
         self.http_session = session
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.schedule_deliveries = schedule_deliveries  # post digests at their post times
         # Seconds the Previous/Next buttons of a listing keep working (< the 15-minute token).
         self.paginator_timeout = 600.0
         # Seconds a look-up may take before the answer is deferred (Discord allows 3).
@@ -117,6 +119,8 @@ class HotpapersBot(commands.Bot):
         await self.add_cog(HelpCog(self))
         await self.load_extension("bot.reactions")
         await self.load_extension("bot.cogs.subscriptions")
+        if self.schedule_deliveries:
+            await self.load_extension("bot.scheduler")
 
     async def on_ready(self) -> None:
         log.info("logged in as %s in %d guild(s)", self.user, len(self.guilds))

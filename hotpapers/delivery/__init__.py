@@ -15,7 +15,7 @@ from hotpapers.delivery._run import (
     TargetReport,
     deliver,
 )
-from hotpapers.subscriptions import pause_target, remove_target
+from hotpapers.delivery._schedule import due_targets
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,
     FORBIDDEN_REASON,
@@ -29,6 +29,7 @@ from hotpapers.delivery._types import (
     Transient,
     Update,
 )
+from hotpapers.subscriptions import pause_target, remove_target
 
 __all__ = [
     "DM_FORBIDDEN_REASON",
@@ -47,6 +48,7 @@ __all__ = [
     "Update",
     "deliver",
     "digest_title",
+    "due_targets",
     "matching",
     "pause_target",
     "plan",
