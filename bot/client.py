@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import discord
@@ -70,6 +71,27 @@ class HotpapersTree(app_commands.CommandTree):
             log.warning("could not tell the user about the failure of /%s", command)
 
 
+def guard_gateway_parsers(state: Any) -> None:
+    """Make each gateway event parser drop a malformed payload with a log line.
+
+    discord.py parses DISPATCH payloads without validation; a payload missing a field raises
+    inside its reader and the bot stops answering. One bad event must cost only itself.
+    """
+
+    def guarded(event: str, parser: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def parse(data: Any) -> Any:
+            try:
+                return parser(data)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                log.warning("ignored a malformed %s payload from Discord", event, exc_info=True)
+                return None
+
+        return parse
+
+    for event, parser in list(state.parsers.items()):
+        state.parsers[event] = guarded(event, parser)
+
+
 class HotpapersBot(commands.Bot):
     """The hotpapers Discord bot.
 
@@ -110,6 +132,7 @@ class HotpapersBot(commands.Bot):
         self.paginator_timeout = 600.0
         # Seconds a look-up may take before the answer is deferred (Discord allows 3).
         self.thinking_after = 2.0
+        guard_gateway_parsers(self._connection)
 
     async def setup_hook(self) -> None:
         from bot.cogs.help import HelpCog

@@ -375,3 +375,24 @@ def test_cli_prints_the_invite_and_refuses_to_run_without_a_token(
     assert refused.exit_code == 2
     assert "HOTPAPERS_DISCORD__TOKEN" in refused.output
     assert not (tmp_path / "hotpapers.db").exists()  # refused before touching the database
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"id": "not-a-number", "type": 2, "token": "t"},  # an interaction missing most fields
+        {"type": 2, "application_id": "1"},  # no id at all
+        {},  # nothing
+    ],
+    ids=["bad-id", "no-id", "empty"],
+)
+async def test_malformed_gateway_payloads_are_ignored(
+    bot: HotpapersBot, fake: FakeDiscord, payload: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A malformed INTERACTION_CREATE is logged and ignored: the bot keeps answering."""
+    await fake.dispatch("INTERACTION_CREATE", payload)
+    await fake.dispatch("MESSAGE_REACTION_ADD", {"emoji": None})
+    result = await fake.send_interaction("help")
+    assert result.ephemeral and result.embeds
+    assert not bot.is_closed()
+    assert "ignored a malformed INTERACTION_CREATE payload" in caplog.text
