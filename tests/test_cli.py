@@ -38,7 +38,9 @@ def test_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
 
 def test_bot_commands_are_mounted_by_entry_point() -> None:
     """`hotpapers bot --help` lists run, sync and invite, though the core never imports bot."""
-    result = subprocess.run([sys.executable, "-m", "hotpapers", "bot", "--help"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "bot", "--help"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert all(word in result.stdout for word in ("run", "sync", "invite"))
 
@@ -179,7 +181,9 @@ def test_rank_explain_shows_each_term(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "not an arXiv id" in bad.stderr
 
 
-def test_unreachable_arxiv_is_one_sentence_and_nothing_written(runner: CliRunner, tmp_path: Path) -> None:
+def test_unreachable_arxiv_is_one_sentence_and_nothing_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     """arXiv not answering: exit 1, one sentence naming the problem, an empty database."""
     dead = "http://127.0.0.1:9"  # the discard port: nothing listens there
     env = {

@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hotpapers.db import transaction
-from hotpapers.subscriptions import pause_target, remove_target
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,
     FORBIDDEN_REASON,
@@ -26,6 +25,7 @@ from hotpapers.delivery._types import (
 )
 from hotpapers.models import Delivery, DeliveryThread
 from hotpapers.ranking import RankedPaper
+from hotpapers.subscriptions import pause_target, remove_target
 
 log = logging.getLogger(__name__)
 
