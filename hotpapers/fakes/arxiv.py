@@ -30,6 +30,7 @@ from hotpapers.arxiv.ids import split_id
 from hotpapers.arxiv.taxonomy import ARCHIVES, normalize_category
 from hotpapers.config import ARXIV_HOLIDAYS_2026
 from hotpapers.fakes import _arxiv_xml as xml
+from hotpapers.fakes._server import LocalServer
 from hotpapers.records import ANNOUNCE_TYPES, PaperRecord, VersionRecord
 
 __all__ = [
@@ -90,7 +91,7 @@ class Fault:
         return self.path is None or request.path.startswith(self.path)
 
 
-class FakeArxiv:
+class FakeArxiv(LocalServer):
     """The three arXiv services on one local port; see the module docstring."""
 
     def __init__(
@@ -107,8 +108,6 @@ class FakeArxiv:
         self.in_flight = 0
         self.max_in_flight = 0
         self.faults: list[Fault] = []
-        self.base_url = ""
-        self._runner: web.AppRunner | None = None
         self._oai_queries: dict[str, dict[str, str]] = {}
 
     # --- lifecycle and urls ---------------------------------------------------------------
@@ -133,31 +132,6 @@ class FakeArxiv:
         app.router.add_route("GET", "/oai", self._oai)
         app.router.add_route("POST", "/oai", self._oai)
         return app
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on `host:port` (0 = any free port) and return the base URL."""
-        runner = web.AppRunner(
-            self.make_app(), handler_cancellation=True, shutdown_timeout=1.0, access_log=None
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        self._runner = runner
-        address = runner.addresses[0]
-        self.base_url = f"http://{host}:{address[1]}"
-        return self.base_url
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeArxiv:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     def set_papers(self, papers: Iterable[FakePaper], *, feed_date: date | None = None) -> None:
         """Serve `papers` from now on (all three services); optionally move the feed's day."""

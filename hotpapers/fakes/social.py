@@ -38,6 +38,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from hotpapers.fakes._server import LocalServer
+
 __all__ = [
     "FAULT_KINDS",
     "FakeBluesky",
@@ -142,45 +144,17 @@ class LoggedRequest:
     fault: str | None = None
 
 
-class _FakeServer:
+class _FakeServer(LocalServer):
     """aiohttp.web app on 127.0.0.1 with a request log and fault injection."""
-
-    prefix = ""  # the API's base path, appended to the address by `start()`
 
     def __init__(self) -> None:
         self.requests: list[LoggedRequest] = []
         self.faults: list[Fault] = []
-        self.address = ""
-        self._runner: web.AppRunner | None = None
 
-    # --- lifecycle -------------------------------------------------------------------
-    async def start(self) -> str:
-        """Serve on a free port; returns the API base URL to put in the settings."""
+    def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
         self.routes(app)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.address = f"http://127.0.0.1:{port}"
-        return self.base_url
-
-    @property
-    def base_url(self) -> str:
-        return self.address + self.prefix
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> _FakeServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        return app
 
     def routes(self, app: web.Application) -> None:
         raise NotImplementedError

@@ -38,6 +38,8 @@ from typing import Any
 
 from aiohttp import web
 
+from hotpapers.fakes._server import LocalServer
+
 __all__ = [
     "MAX_QUERY_LENGTH",
     "FakeTweet",
@@ -336,7 +338,7 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-class FakeX:
+class FakeX(LocalServer):
     """X API v2 recent search, post lookup and oEmbed on one local port (module docstring)."""
 
     def __init__(
@@ -361,12 +363,10 @@ class FakeX:
         self.rate_limited = 0  # 429 answers sent
         self.queries: list[str] = []
         self.faults: list[Fault] = []
-        self.base_url = ""
         self._remaining = rate_limit
         self._reset_at = 0.0
         self._pages: dict[str, tuple[str, int, list[FakeTweet]]] = {}
         self._sorted: list[FakeTweet] | None = None
-        self._runner: web.AppRunner | None = None
         self._sequence = 0
         for post in posts:
             self.add(post)
@@ -471,30 +471,6 @@ class FakeX:
         app.router.add_get("/2/tweets", self._lookup)
         app.router.add_get("/oembed", self._oembed)
         return app
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on `host:port` (0 = any free port) and return the base URL."""
-        runner = web.AppRunner(
-            self.make_app(), handler_cancellation=True, shutdown_timeout=1.0, access_log=None
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        self._runner = runner
-        self.base_url = f"http://{host}:{runner.addresses[0][1]}"
-        return self.base_url
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeX:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
 
     # --- faults and rate limits -------------------------------------------------------------
 
