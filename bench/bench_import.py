@@ -111,6 +111,10 @@ def main() -> None:
     report = import_snapshot(engine, path, batch_size=args.batch_size, on_progress=progress)
     elapsed = time.perf_counter() - started
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # The parser process (files >= 32 MB are parsed in a child; largest child's peak).
+    rss_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_child = resource.getrusage(resource.RUSAGE_CHILDREN)
     with engine.connect() as connection:
         counts = {
             table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
@@ -129,7 +133,15 @@ def main() -> None:
     )
     print(f"rows: {', '.join(f'{t} {n:,}' for t, n in counts.items())}")
     print(f"time: {elapsed:.1f} s -> {report.imported / elapsed:,.0f} papers/s")
-    print(f"peak RSS: {rss_peak:.0f} MB (before the import: {rss_before:.0f} MB)")
+    print(
+        f"peak RSS: {rss_peak:.0f} MB (before the import: {rss_before:.0f} MB); "
+        f"parser process: {rss_child:.0f} MB"
+    )
+    print(
+        f"CPU: importing process {cpu.ru_utime + cpu.ru_stime:.1f} s, "
+        f"parser process {cpu_child.ru_utime + cpu_child.ru_stime:.1f} s; "
+        f"load average {os.getloadavg()[0]:.1f} (1 min, at the end)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ capitals), so they exercise the case- and accent-insensitive range scans.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -144,6 +145,7 @@ def main() -> None:
     print(f"command: python bench/bench_queries.py {' '.join(sys.argv[1:])}")
     print(f"machine: {machine()}")
     print(f"database: {args.db}, {papers:,} papers")
+    print(f"load average (1 min, at the end): {os.getloadavg()[0]:.1f}")
     print("| query | n | p50 ms | p99 ms | max ms | non-empty |")
     print("|---|---|---|---|---|---|")
     print("\n".join(lines))

@@ -47,11 +47,18 @@ class Author(SQLModel, table=True):
 
 class PaperAuthor(SQLModel, table=True):
     __tablename__ = "paper_author"
-    __table_args__ = (Index("ix_paper_author_author", "author_name", "paper_id"),)
+    __table_args__ = (
+        # An author's papers newest first, straight from the index (papers_by_author).
+        Index("ix_paper_author_latest", "author_name", "submitted", "paper_id"),
+        # SQLite: the rows live in the primary-key b-tree (one b-tree less to write).
+        {"sqlite_with_rowid": False},
+    )
 
     paper_id: str = Field(primary_key=True, foreign_key="paper.id", max_length=40)
     position: int = Field(primary_key=True)
     author_name: str = Field(foreign_key="author.name", max_length=300)
+    # Copied from the paper (as for paper_category) so that needs no paper row per candidate.
+    submitted: datetime | None = None
 
 
 class PaperCategory(SQLModel, table=True):

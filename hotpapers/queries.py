@@ -7,12 +7,13 @@ SQLite (BINARY collation) and PostgreSQL (collation "C") answer from the b-tree.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlmodel import Session
 
 from hotpapers.arxiv.ids import split_id
@@ -137,20 +138,30 @@ def get_paper(session: Session, arxiv_id: str) -> PaperDetail | None:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _authors_of(count: int) -> TextClause:
+    """The author lists of `count` papers (one statement text per count: parsed once)."""
+    marks = ", ".join(f":id_{i}" for i in range(count))
+    return text(
+        f"SELECT paper_id, author_name FROM paper_author WHERE paper_id IN ({marks})"
+        " ORDER BY paper_id, position"
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _papers_by_id(count: int) -> TextClause:
+    marks = ", ".join(f":id_{i}" for i in range(count))
+    return text(f"SELECT {_SUMMARY_COLUMNS} FROM paper p WHERE p.id IN ({marks})")
+
+
 def _summaries(session: Session, rows: Iterable[Any]) -> list[PaperSummary]:
     """Rows with id, title, primary_category, submitted, updated, latest_version -> summaries."""
     rows = list(rows)
     if not rows:
         return []
-    marks, params = _expanding("id", [row.id for row in rows])
+    _, params = _expanding("id", [row.id for row in rows])
     authors: dict[str, list[str]] = {}
-    for paper_id, name in session.execute(
-        text(
-            f"SELECT paper_id, author_name FROM paper_author WHERE paper_id IN ({marks})"
-            " ORDER BY paper_id, position"
-        ),
-        params,
-    ):
+    for paper_id, name in session.execute(_authors_of(len(params)), params).all():
         authors.setdefault(paper_id, []).append(name)
     return [
         PaperSummary(
@@ -169,89 +180,94 @@ def _summaries(session: Session, rows: Iterable[Any]) -> list[PaperSummary]:
 _SUMMARY_COLUMNS = "p.id, p.title, p.primary_category, p.submitted, p.updated, p.latest_version"
 
 
-# Above this many matching authors, walking papers newest-first beats collecting all their
-# papers and sorting them (a prefix like "wang" matches thousands of authors).
-_MANY_AUTHORS = 600
-_WALK_CHUNK = 400  # papers per step of that walk
+# A prefix can match thousands of authors ("wang"): only the first this many, in the order
+# author_names suggests them (full-name matches, then last-name matches; an exact match sorts
+# first in each), are searched for papers. Below it the answer is exact.
+_MAX_AUTHORS = 100
+
+
+# Both dialects, in two steps over ix_paper_author_latest (no paper rows read):
+# 1. each author's newest submission time (one index probe each); the `limit`-th newest of
+#    these is a bound `since`: at least `limit` papers are that new (if no co-author shares
+#    them; else step 2 runs again without the bound);
+# 2. each author's newest `limit` papers since then, merged: the newest `limit` distinct.
+#    Ties order by id, as in the index.
+_NEWEST_PG = text(
+    "SELECT (SELECT max(pa.submitted) FROM paper_author pa WHERE pa.author_name = a.name)"
+    " FROM unnest(CAST(:names AS text[])) AS a(name)"
+)
+_LATEST_PG = text(
+    "SELECT l.paper_id, max(l.submitted) AS submitted"
+    " FROM unnest(CAST(:names AS text[])) AS a(name)"
+    " CROSS JOIN LATERAL (SELECT DISTINCT pa.paper_id, pa.submitted FROM paper_author pa"
+    "  WHERE pa.author_name = a.name AND pa.submitted >= :since"
+    "  ORDER BY pa.submitted DESC, pa.paper_id DESC LIMIT :limit) AS l"
+    " GROUP BY l.paper_id ORDER BY submitted DESC, l.paper_id DESC LIMIT :limit"
+)
+_EARLIEST = {"postgresql": datetime(1, 1, 1), "sqlite": ""}  # before every stored time
+
+# SQLite has no LATERAL: one small index scan per author, UNION ALL. A few fixed sizes
+# (padded with NULL, which matches nothing), so each text is prepared once, then cached.
+_SQLITE_SIZES = (2, 8, 32, 100, _MAX_AUTHORS)
+
+
+@functools.cache
+def _sqlite_steps(count: int) -> tuple[TextClause, TextClause]:
+    newest = " UNION ALL ".join(
+        f"SELECT max(submitted) FROM paper_author WHERE author_name = :n_{i}" for i in range(count)
+    )
+    parts = " UNION ALL ".join(
+        "SELECT * FROM (SELECT DISTINCT paper_id, submitted FROM paper_author"
+        f" WHERE author_name = :n_{i} AND submitted >= :since"
+        " ORDER BY submitted DESC, paper_id DESC LIMIT :limit)"
+        for i in range(count)
+    )
+    latest = (
+        f"SELECT paper_id, max(submitted) AS submitted FROM ({parts})"
+        " GROUP BY paper_id ORDER BY submitted DESC, paper_id DESC LIMIT :limit"
+    )
+    return text(newest), text(latest)
 
 
 def papers_by_author(session: Session, name: str, limit: int = 20) -> list[PaperSummary]:
     """Papers of authors whose full name or last name starts with `name`, newest first.
 
     Case and accents do not matter: "krah" and "KRÄH" both find "Philipp Krähenbühl".
-    Papers without a submission time are not listed.
+    Papers without a submission time are not listed. When more than `_MAX_AUTHORS` authors
+    match, only the papers of the first `_MAX_AUTHORS` of `author_names(name)` are listed.
     """
-    key = fold(name)
-    if not key or limit < 1:
+    if limit < 1:
         return []
-    params = {"key": key, "top": key + _TOP, "limit": limit, "many": _MANY_AUTHORS + 1}
-    matched = session.execute(
-        text(
-            "SELECT count(*) FROM ("
-            " SELECT a.name FROM author a WHERE a.folded_name >= :key AND a.folded_name < :top"
-            " UNION"
-            " SELECT a.name FROM author a WHERE a.folded_last >= :key AND a.folded_last < :top"
-            " LIMIT :many) AS m"
-        ),
-        params,
-    ).scalar_one()
-    if matched == 0:
+    names = author_names(session, name, _MAX_AUTHORS)
+    if not names:
         return []
-    if matched > _MANY_AUTHORS:
-        return _summaries(session, _walk_newest(session, key, limit))
-    # Few authors: their papers through ix_paper_author_author, then sort those.
-    rows = session.execute(
-        text(
-            f"SELECT {_SUMMARY_COLUMNS} FROM paper p WHERE p.submitted IS NOT NULL AND p.id IN ("
-            " SELECT pa.paper_id FROM paper_author pa WHERE pa.author_name IN ("
-            "  SELECT a.name FROM author a WHERE a.folded_name >= :key AND a.folded_name < :top"
-            "  UNION"
-            "  SELECT a.name FROM author a WHERE a.folded_last >= :key AND a.folded_last < :top))"
-            " ORDER BY p.submitted DESC, p.id DESC LIMIT :limit"
-        ),
-        params,
-    ).all()
-    return _summaries(session, rows)
-
-
-def _walk_newest(session: Session, key: str, limit: int) -> list[Any]:
-    """Newest papers first (ix_paper_submitted), in chunks, keeping those with a matching author.
-
-    For a prefix that many authors share, matches are dense among recent papers.
-    """
-    found: list[Any] = []
-    seen: set[str] = set()
-    before: Any = None
-    while len(found) < limit:
-        bound = "" if before is None else " AND p.submitted <= :before"
-        rows = session.execute(
-            text(
-                f"SELECT {_SUMMARY_COLUMNS} FROM paper p WHERE p.submitted IS NOT NULL{bound}"
-                " ORDER BY p.submitted DESC LIMIT :chunk"
-            ),
-            {"before": before, "chunk": _WALK_CHUNK},
-        ).all()
-        fresh = [row for row in rows if row.id not in seen]
-        if not fresh:
-            break
-        marks, params = _expanding("id", [row.id for row in fresh])
-        matching = {
-            paper_id
-            for paper_id, folded_name, folded_last in session.execute(
-                text(
-                    "SELECT pa.paper_id, a.folded_name, a.folded_last FROM paper_author pa"
-                    f" JOIN author a ON a.name = pa.author_name WHERE pa.paper_id IN ({marks})"
-                ),
-                params,
-            )
-            if folded_name.startswith(key) or folded_last.startswith(key)
-        }
-        found += [row for row in fresh if row.id in matching]
-        seen.update(row.id for row in fresh)
-        if len(rows) < _WALK_CHUNK:
-            break
-        before = rows[-1].submitted
-    return found[:limit]
+    dialect = session.get_bind().dialect.name
+    earliest = _EARLIEST["postgresql" if dialect == "postgresql" else "sqlite"]
+    if dialect == "postgresql":
+        newest, latest = _NEWEST_PG, _LATEST_PG
+        params: dict[str, Any] = {"names": names, "limit": limit}
+    else:
+        size = next(size for size in (*_SQLITE_SIZES, len(names)) if size >= len(names))
+        newest, latest = _sqlite_steps(size)
+        padded = [*names, *([None] * (size - len(names)))]
+        params = {f"n_{i}": author for i, author in enumerate(padded)}
+        params["limit"] = limit
+    times = sorted(
+        (t for t in session.execute(newest, params).scalars().all() if t is not None),
+        reverse=True,
+    )
+    if not times:
+        return []
+    since = times[limit - 1] if len(times) >= limit else earliest
+    order = [paper_id for paper_id, _ in session.execute(latest, {**params, "since": since})]
+    if len(order) < limit and since != earliest:  # co-authors shared some of those papers
+        params["since"] = earliest
+        order = [paper_id for paper_id, _ in session.execute(latest, params).all()]
+    if not order:
+        return []
+    _, params = _expanding("id", order)
+    rows = {row.id: row for row in session.execute(_papers_by_id(len(order)), params).all()}
+    return _summaries(session, [rows[paper_id] for paper_id in order if paper_id in rows])
 
 
 def author_names(session: Session, prefix: str, limit: int = 25) -> list[str]:
@@ -268,7 +284,7 @@ def author_names(session: Session, prefix: str, limit: int = 25) -> list[str]:
             ),
             {"key": key, "top": key + _TOP, "limit": limit},
         ).scalars()
-        found.update(dict.fromkeys(names))
+        found.update(dict.fromkeys(names.all()))
         if len(found) >= limit:
             break
     return list(found)[:limit]

@@ -141,7 +141,7 @@ def _write_authors_and_categories(
     session.execute(delete(PaperAuthor).where(PaperAuthor.paper_id.in_(ids)))  # type: ignore[attr-defined]
     session.execute(delete(PaperCategory).where(PaperCategory.paper_id.in_(ids)))  # type: ignore[attr-defined]
     author_rows = [
-        {"paper_id": r.arxiv_id, "position": i, "author_name": name}
+        {"paper_id": r.arxiv_id, "position": i, "author_name": name, "submitted": r.submitted}
         for r in current
         for i, name in enumerate(r.authors)
     ]

@@ -296,3 +296,50 @@ def test_failed_batch_is_rolled_back(engine: Engine, db_url: str, tmp_path: Path
         versions = connection.execute(text("SELECT count(*) FROM paper_version")).scalar_one()
     assert ids == ["2101.00001", "2101.00002", "2101.00003"]
     assert authors == 3 and versions == 3
+
+
+def test_parse_in_process_same_rows(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The child-process parser writes what the in-thread parser writes, and logs its skips."""
+    lines = [*sample(), "{broken json", record("2103.06902", versions=2, title="Older line")]
+    path = write_lines(tmp_path / "snap.json", lines)
+    report = import_snapshot(engine, path, batch_size=2)
+    in_thread = dump(engine)
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    with caplog.at_level(logging.WARNING, logger="hotpapers.importer"):
+        again = import_snapshot(engine, path, batch_size=2, parse_in_process=True)
+    assert dump(engine) == in_thread
+    assert (again.read, again.imported, again.skipped, again.skipped_lines) == (
+        report.read,
+        report.imported,
+        report.skipped,
+        (5,),
+    )
+    assert "line 5 skipped" in caplog.text
+
+
+def test_dangling_author_reference_is_refused(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """SQLite imports with foreign keys off and checks the batch's references itself: an author
+    deleted by another connection between two batches is still refused, as with enforcement."""
+    doe = [["Doe", "Jane", ""]]
+    lines = [record("2101.00001", people=doe), record("2101.00002", people=doe)]
+    path = write_lines(tmp_path / "snap.json", lines)
+    other = make_engine(db_url)
+
+    def delete_author(progress: ImportProgress) -> None:
+        if progress.batches == 1:  # the importer now takes "Jane Doe" as stored
+            with other.begin() as connection:
+                connection.execute(text("DELETE FROM paper_author"))
+                connection.execute(text("DELETE FROM author"))
+
+    try:
+        with pytest.raises(DatabaseError, match="batch 2"):
+            import_snapshot(engine, path, batch_size=1, on_progress=delete_author)
+    finally:
+        other.dispose()
+    assert count(engine, "paper") == 1 and count(engine, "paper_author") == 0
+    with engine.connect() as connection:  # enforcement is back on for the pooled connection
+        if engine.dialect.name == "sqlite":
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1

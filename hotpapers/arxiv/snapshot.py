@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from hotpapers.records import PaperRecord, VersionRecord
+
+_fast_loads: Callable[[bytes | str], Any]
+try:  # optional: about 2.5x faster than json.loads on these lines
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover
+    _fast_loads = json.loads
 
 __all__ = ["parse_snapshot_line", "parse_version_date"]
 
@@ -34,9 +41,14 @@ _AUTHOR_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 def parse_snapshot_line(line: bytes | str) -> PaperRecord:
     """Parse one snapshot line; ValueError if it is not a usable paper record."""
     try:
-        data = json.loads(line)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not JSON: {exc}") from None
+        data = _fast_loads(line)
+    except ValueError:
+        # orjson refuses a few things json accepts (NaN, huge integers, lone surrogates):
+        # json decides, so what is accepted does not depend on orjson being installed.
+        try:
+            data = json.loads(line)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")
     arxiv_id = data.get("id")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 15:16:54.301899
+Create Date: 2026-11-24 15:40:37.314418
 """
 from typing import Sequence, Union
 
@@ -137,12 +137,14 @@ def upgrade() -> None:
     sa.Column('paper_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('author_name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('submitted', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['author_name'], ['author.name'], ),
     sa.ForeignKeyConstraint(['paper_id'], ['paper.id'], ),
-    sa.PrimaryKeyConstraint('paper_id', 'position')
+    sa.PrimaryKeyConstraint('paper_id', 'position'),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('paper_author', schema=None) as batch_op:
-        batch_op.create_index('ix_paper_author_author', ['author_name', 'paper_id'], unique=False)
+        batch_op.create_index('ix_paper_author_latest', ['author_name', 'submitted', 'paper_id'], unique=False)
 
     op.create_table('paper_category',
     sa.Column('paper_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -218,7 +220,7 @@ def downgrade() -> None:
 
     op.drop_table('paper_category')
     with op.batch_alter_table('paper_author', schema=None) as batch_op:
-        batch_op.drop_index('ix_paper_author_author')
+        batch_op.drop_index('ix_paper_author_latest')
 
     op.drop_table('paper_author')
     with op.batch_alter_table('announcement', schema=None) as batch_op:
