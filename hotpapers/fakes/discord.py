@@ -13,16 +13,25 @@ sends rate-limit headers, and can answer 429, 403 or 404 on demand.
     result.embeds[0]["title"]
     await fake.close()
 
+Rate limits are off by default (every response carries the same illustrative headers). For
+benchmarks, `FakeDiscord(global_rate_limit=50, route_buckets=True)` enforces Discord's global
+limit per bot token (429 with `X-RateLimit-Global: true`, `X-RateLimit-Scope: global`) and
+per-route buckets (`ROUTE_BUCKETS`: e.g. 5 messages per 5 s per channel) with real
+`X-RateLimit-*` headers; `fake.stats` counts requests and 429s by scope, and with
+`keep_log=True` `fake.log` keeps (perf_counter time, method, path, status) per request.
+
 This module is core code: it must not import discord (it speaks only the wire protocol).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 import itertools
 import json
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -60,6 +69,44 @@ LIMITS = {
     "custom_id": 100,
     "label": 80,
 }
+
+
+# Enforced per-route buckets when `route_buckets=True`: (method, path pattern, limit, seconds).
+# The pattern's first group is the major parameter (a bucket per channel); the rest of the
+# routes share one generous bucket per path. Interaction callbacks and webhook follow-ups
+# (interaction tokens) are not bound to the global limit, as on Discord.
+ROUTE_BUCKETS: list[tuple[str, re.Pattern[str], int, float]] = [
+    ("POST", re.compile(r"^/channels/(\d+)/messages$"), 5, 5.0),
+    ("PATCH", re.compile(r"^/channels/(\d+)/messages/\d+$"), 5, 5.0),
+    ("DELETE", re.compile(r"^/channels/(\d+)/messages/\d+$"), 5, 1.0),
+    ("POST", re.compile(r"^/channels/(\d+)/messages/\d+/threads$"), 5, 5.0),
+    ("POST", re.compile(r"^/channels/(\d+)/threads$"), 5, 5.0),
+    ("GET", re.compile(r"^/channels/(\d+)/messages$"), 5, 1.0),
+    ("GET", re.compile(r"^/channels/(\d+)$"), 5, 1.0),
+]
+DEFAULT_BUCKET = (50, 1.0)
+_GLOBAL_EXEMPT = re.compile(r"^/(interactions/\d+/[^/]+/callback|webhooks/\d+/[^/]+)")
+
+
+@dataclass
+class _Bucket:
+    """A fixed window: `limit` requests from the first one until `reset` (monotonic)."""
+
+    limit: int
+    per: float
+    used: int = 0
+    reset: float = 0.0
+
+
+@dataclass
+class RateLimitStats:
+    """What the enforced limits did: requests seen, 429s answered by scope."""
+
+    requests: int = 0
+    global_429: int = 0
+    route_429: int = 0
+    first: float | None = None  # monotonic time of the first and last counted request
+    last: float | None = None
 
 
 class FakeDiscordError(Exception):
@@ -227,6 +274,9 @@ class InteractionResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)  # bodies refused with 400
     deleted: list[dict[str, Any]] = field(default_factory=list)  # messages the bot deleted
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    dispatched_at: float | None = None  # perf_counter when INTERACTION_CREATE went out
+    callback_at: float | None = None  # perf_counter when the callback request arrived
+    settled_at: float | None = None  # perf_counter when the answer became visible
 
     @property
     def deferred(self) -> bool:
@@ -273,6 +323,9 @@ class FakeDiscord:
         guild_id: int = 2000,
         channels: dict[int, str] | None = None,
         heartbeat_interval_ms: int = 45_000,
+        global_rate_limit: int | None = None,
+        route_buckets: bool = False,
+        keep_log: bool = False,
     ) -> None:
         self.application_id = application_id
         self.bot_user = _user(application_id, "hotpapers", bot=True)
@@ -300,6 +353,13 @@ class FakeDiscord:
         self._ready = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._port = 0
+        self.global_rate_limit = global_rate_limit  # requests per second per token; None: off
+        self.route_buckets = route_buckets
+        self.stats = RateLimitStats()
+        self.log: list[tuple[float, str, str, int]] | None = [] if keep_log else None
+        self._global_windows: dict[str, collections.deque[float]] = {}
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._received_at = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -450,6 +510,7 @@ class FakeDiscord:
         result = InteractionResult(interaction_id, token, user_id, channel_id, message_id)
         result.interaction_type = int(payload["type"])
         self.interactions[interaction_id] = result
+        result.dispatched_at = time.perf_counter()
         await self.dispatch("INTERACTION_CREATE", payload)
         deadline = time.monotonic() + timeout
         while not result.settled:
@@ -462,6 +523,7 @@ class FakeDiscord:
             result.changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(result.changed.wait(), remaining)
+        result.settled_at = time.perf_counter()
         return result
 
     # -- gateway ---------------------------------------------------------------------------
@@ -579,8 +641,8 @@ class FakeDiscord:
     def _too_many(self, retry_after: float, is_global: bool) -> web.Response:
         headers = {
             "Content-Type": "application/json",
-            "Via": "1.1 google",
-            "Retry-After": str(max(1, round(retry_after))),
+            "Via": "1.1 google",  # discord.py treats a 429 without it as a Cloudflare ban
+            "Retry-After": str(max(1, math.ceil(retry_after))),
             "X-RateLimit-Scope": "global" if is_global else "user",
         }
         if is_global:
@@ -638,6 +700,14 @@ class FakeDiscord:
         return message
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
+        received = time.perf_counter()
+        response = await self._rest_inner(request, received)
+        if self.log is not None:
+            path = "/" + request.match_info["path"]
+            self.log.append((received, request.method, path, response.status))
+        return response
+
+    async def _rest_inner(self, request: web.Request, received: float) -> web.StreamResponse:
         path = "/" + request.match_info["path"]
         body: Any = None
         if request.can_read_body:
@@ -647,15 +717,82 @@ class FakeDiscord:
                     return self._error(400, 50035, "the fake accepts JSON bodies only", path)
                 body = json.loads(raw)
         self.requests.append((request.method, path, body))
+        self.stats.requests += 1
+        now = time.monotonic()
+        if self.stats.first is None:
+            self.stats.first = now
+        self.stats.last = now
         for index, (part, retry_after, is_global) in enumerate(self._rate_limits):
             if part in path:
                 del self._rate_limits[index]
                 return self._too_many(retry_after, is_global)
+        token = request.headers.get("Authorization", "")
+        limited = self._enforce_global(token, path, now)
+        if limited is not None:
+            return limited
+        bucket = self._take_bucket(token, request.method, path, now)
+        if isinstance(bucket, web.Response):
+            return bucket
+        self._received_at = received
         parts = path.strip("/").split("/")
         try:
-            return await self._route(request.method, parts, body or {}, path)
+            response = await self._route(request.method, parts, body or {}, path)
         except KeyError as exc:
-            return self._error(404, 10003, f"Unknown {exc.args[0]}", path)
+            response = self._error(404, 10003, f"Unknown {exc.args[0]}", path)
+        if bucket is not None:
+            self._bucket_headers(response, bucket[0], bucket[1], now)
+        return response
+
+    # -- enforced rate limits (off unless asked for) ----------------------------------------
+
+    def _enforce_global(self, token: str, path: str, now: float) -> web.Response | None:
+        """Discord's global limit: at most N requests in any second per bot token."""
+        if self.global_rate_limit is None or _GLOBAL_EXEMPT.match(path):
+            return None
+        window = self._global_windows.setdefault(token, collections.deque())
+        while window and window[0] <= now - 1.0:
+            window.popleft()
+        if len(window) >= self.global_rate_limit:
+            self.stats.global_429 += 1
+            return self._too_many(max(window[0] + 1.0 - now, 0.001), True)
+        window.append(now)
+        return None
+
+    def _bucket_rule(self, method: str, path: str) -> tuple[str, str, int, float]:
+        """(bucket hash, major parameter, limit, seconds) for a route."""
+        for rule_method, pattern, limit, per in ROUTE_BUCKETS:
+            found = pattern.match(path) if method == rule_method else None
+            if found:
+                name = hashlib.sha1(f"{method} {pattern.pattern}".encode()).hexdigest()[:16]
+                return name, found.group(1), limit, per
+        name = hashlib.sha1(f"{method} {path}".encode()).hexdigest()[:16]
+        return name, "", *DEFAULT_BUCKET
+
+    def _take_bucket(
+        self, token: str, method: str, path: str, now: float
+    ) -> tuple[str, _Bucket] | web.Response | None:
+        if not self.route_buckets:
+            return None
+        name, major, limit, per = self._bucket_rule(method, path)
+        bucket = self._buckets.setdefault((token, f"{name}:{major}"), _Bucket(limit, per))
+        if now >= bucket.reset:
+            bucket.used, bucket.reset = 0, now + per
+        if bucket.used >= bucket.limit:
+            self.stats.route_429 += 1
+            response = self._too_many(bucket.reset - now, False)
+            self._bucket_headers(response, name, bucket, now)
+            return response
+        bucket.used += 1
+        return name, bucket
+
+    @staticmethod
+    def _bucket_headers(response: web.Response, name: str, bucket: _Bucket, now: float) -> None:
+        after = max(bucket.reset - now, 0.0)
+        response.headers["X-RateLimit-Bucket"] = name
+        response.headers["X-RateLimit-Limit"] = str(bucket.limit)
+        response.headers["X-RateLimit-Remaining"] = str(max(bucket.limit - bucket.used, 0))
+        response.headers["X-RateLimit-Reset"] = f"{time.time() + after:.3f}"
+        response.headers["X-RateLimit-Reset-After"] = f"{after:.3f}"
 
     async def _route(
         self, method: str, parts: list[str], body: Any, path: str
@@ -772,6 +909,7 @@ class FakeDiscord:
                 result.changed.set()
                 return invalid
         result.callback_type, result.callback_data = kind, data
+        result.callback_at = self._received_at
         message: dict[str, Any] | None = None
         if kind in (CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
             payload = data if kind == CHANNEL_MESSAGE else {"flags": data.get("flags", 0)}
