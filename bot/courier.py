@@ -8,6 +8,7 @@ nobody. Discord's errors become the core's: 403 -> TargetForbidden, 404 -> Targe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,9 +133,15 @@ class DiscordCourier:
             if not isinstance(channel, discord.TextChannel):
                 raise TargetForbidden(f"{target} is not a text or forum channel")
             header = await channel.send(content=content, allowed_mentions=NO_PINGS)
-            thread = await header.create_thread(
-                name=name, auto_archive_duration=AUTO_ARCHIVE_MINUTES
-            )
+            try:
+                thread = await header.create_thread(
+                    name=name, auto_archive_duration=AUTO_ARCHIVE_MINUTES
+                )
+            except discord.HTTPException:
+                # No thread, no digest: take the header back so a retry starts clean.
+                with contextlib.suppress(discord.HTTPException):
+                    await header.delete()
+                raise
             return str(header.id), str(thread.id)
 
     async def send_paper(

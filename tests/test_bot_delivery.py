@@ -378,3 +378,17 @@ async def test_cli_deliver_posts_the_day(
     assert fake.papers_in(fake.thread_of(3000)["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
     again = await asyncio.to_thread(runner.invoke, app, ["deliver", "--date", "2026-11-20"])
     assert "0 sent" in again.output and len(fake.threads) == 1
+
+
+async def test_thread_creation_refused_leaves_no_stray_header(
+    bot: HotpapersBot, fake: DeliveryFake
+) -> None:
+    """Without Create Public Threads: the header is taken back and the channel is paused."""
+    fake.thread_forbidden_channels.add(3001)
+    subscribe(bot.engine, "channel:3001", "category", "cs.LG")
+    report = await run(bot)
+    assert [t.outcome for t in report.targets] == ["paused"]
+    assert fake.in_channel(3001) == []
+    fake.thread_forbidden_channels.clear()
+    again = await run(bot)
+    assert [t.outcome for t in again.targets] == []  # paused until someone resumes it

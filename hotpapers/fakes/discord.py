@@ -344,6 +344,8 @@ class FakeDiscord:
         self.resumed = 0
         self.heartbeats = 0
         self.forbidden_channels: set[int] = set()
+        # channels where the bot may post but not create threads (no Create Public Threads)
+        self.thread_forbidden_channels: set[int] = set()
         self.missing_channels: set[int] = set()
         self._rate_limits: list[tuple[str, float, bool]] = []  # (path part, retry_after, global)
         self._ids = itertools.count(10_000)
@@ -1002,7 +1004,15 @@ class FakeDiscord:
                     return self._error(404, 10008, "Unknown Message", path)
                 return self._json(found, path=path)
             case "POST", ["messages", message_id, "threads"]:
+                if channel_id in self.thread_forbidden_channels:
+                    return self._error(403, 50013, "Missing Permissions", path)
                 return self._thread(channel_id, body, path, thread_id=int(message_id))
+            case "DELETE", ["messages", message_id]:
+                gone = self.messages.pop(int(message_id), None)
+                if gone is None:
+                    return self._error(404, 10008, "Unknown Message", path)
+                self.channel_messages[:] = [m for m in self.channel_messages if m is not gone]
+                return web.Response(status=204)
             case "POST", ["threads"]:
                 return self._thread(channel_id, body, path)
             case "PUT", ["messages", _, "reactions", _, "@me"]:
