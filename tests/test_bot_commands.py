@@ -18,12 +18,12 @@ from typer.testing import CliRunner
 
 from bot.client import HotpapersBot
 from bot.runner import invite_url, sync_commands
-from hotpapers.config import DiscordSettings, Settings
 from hotpapers.db import transaction
 from hotpapers.fakes.discord import FakeDiscord
 from hotpapers.models import SocialPost
 from hotpapers.records import PaperRecord
 from hotpapers.store import record_announcements, upsert_papers
+from tests.discord_support import bot_settings, running_fake
 
 LISTING = date(2026, 11, 20)
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -88,28 +88,17 @@ def papers(engine: Engine) -> Engine:
     return engine
 
 
-def _settings(fake: FakeDiscord) -> Settings:
-    discord_settings = DiscordSettings(
-        token="fake-token",  # type: ignore[arg-type]
-        api_url=fake.api_url,
-        gateway_url=fake.gateway_url,
-    )
-    return Settings(discord=discord_settings)
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    async with FakeDiscord() as running:
+    async with running_fake(FakeDiscord()) as running:
         yield running
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 
 @pytest.fixture
 async def bot(fake: FakeDiscord, papers: Engine) -> AsyncIterator[HotpapersBot]:
     async with aiohttp.ClientSession() as session:
         client = HotpapersBot(
-            _settings(fake), papers, session, clock=lambda: NOW, guild_ready_timeout=0.05
+            bot_settings(fake), papers, session, clock=lambda: NOW, guild_ready_timeout=0.05
         )
         task = asyncio.create_task(client.start("fake-token"))
         try:
@@ -324,7 +313,7 @@ async def test_help_lists_every_command(bot: HotpapersBot, fake: FakeDiscord) ->
 
 
 async def test_sync_commands_publishes_to_one_guild(fake: FakeDiscord) -> None:
-    names = await asyncio.wait_for(sync_commands(_settings(fake), guild_id=2000), 10)
+    names = await asyncio.wait_for(sync_commands(bot_settings(fake), guild_id=2000), 10)
     assert sorted(names) == [
         "author", "category", "help", "hot", "paper", "search",
         "settings", "subscribe", "subscriptions", "unsubscribe",

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import discord
 import pytest
 from aiohttp import web
 from sqlalchemy import Engine
@@ -23,12 +22,12 @@ from bot.client import HotpapersBot
 from bot.courier import DiscordCourier, deliver_day
 from bot.reactions import ReactionsCog
 from hotpapers import migrate
-from hotpapers.config import DiscordSettings, Settings
 from hotpapers.db import make_engine, transaction
 from hotpapers.delivery import FORBIDDEN_REASON, DeliveryReport, deliver, plan
 from hotpapers.fakes.discord import FakeDiscord
 from hotpapers.models import GuildSettings, SignalSnapshot
 from hotpapers.ranking import RankedPaper
+from tests.discord_support import bot_settings, running_fake
 from tests.test_delivery import (
     DAY,
     LATER,
@@ -98,25 +97,10 @@ class DeliveryFake(FakeDiscord):
         return thread
 
 
-def _settings(fake: FakeDiscord) -> Settings:
-    discord_settings = DiscordSettings(
-        token="fake-token",  # type: ignore[arg-type]
-        api_url=fake.api_url,
-        gateway_url=fake.gateway_url,
-    )
-    return Settings(discord=discord_settings)
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[DeliveryFake]:
-    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    running = DeliveryFake()
-    await running.start()
-    try:
+    async with running_fake(DeliveryFake()) as running:
         yield running
-    finally:
-        await running.close()
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 
 @pytest.fixture
@@ -124,7 +108,7 @@ async def bot(fake: DeliveryFake, engine: Engine) -> AsyncIterator[HotpapersBot]
     add_day(engine)
     async with aiohttp.ClientSession() as session:
         client = HotpapersBot(
-            _settings(fake), engine, session, clock=lambda: NOW, guild_ready_timeout=0.05
+            bot_settings(fake), engine, session, clock=lambda: NOW, guild_ready_timeout=0.05
         )
         task = asyncio.create_task(client.start("fake-token"))
         try:

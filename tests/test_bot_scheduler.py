@@ -16,6 +16,7 @@ from bot.scheduler import SchedulerCog
 from hotpapers.db import transaction
 from hotpapers.models import GuildSettings, SocialPost, Subscription
 from tests import test_bot_delivery as delivery
+from tests.discord_support import bot_settings
 from tests.test_bot_delivery import PAPERS, DeliveryFake, posted
 from tests.test_delivery import NEXT_DAY, add_papers, record, subscribe
 
@@ -82,7 +83,7 @@ async def scheduler(
     add_monday(engine)
     async with aiohttp.ClientSession() as session:
         client = HotpapersBot(
-            delivery._settings(fake),
+            bot_settings(fake),
             engine,
             session,
             clock=clock,
@@ -182,7 +183,7 @@ async def test_the_client_schedules_by_itself_unless_told_not_to(
     add_monday(engine)
     async with aiohttp.ClientSession() as session:
         client = HotpapersBot(
-            delivery._settings(fake),
+            bot_settings(fake),
             engine,
             session,
             clock=lambda: at(9, 30),
@@ -200,7 +201,7 @@ async def test_the_client_schedules_by_itself_unless_told_not_to(
         finally:
             await client.close()
             await asyncio.wait_for(task, 10)
-        quiet = HotpapersBot(delivery._settings(fake), engine, session, schedule_deliveries=False)
+        quiet = HotpapersBot(bot_settings(fake), engine, session, schedule_deliveries=False)
         async with quiet:
             await quiet.setup_hook()
             assert quiet.get_cog(SchedulerCog.__cog_name__) is None

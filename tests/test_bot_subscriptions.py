@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
-import discord
 import pytest
 from sqlalchemy import Engine
 
@@ -27,6 +26,7 @@ from hotpapers.db import transaction
 from hotpapers.fakes.discord import FakeDiscord, InteractionResult
 from hotpapers.records import PaperRecord
 from hotpapers.store import upsert_papers
+from tests.discord_support import bot_settings, running_fake
 
 MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
@@ -35,22 +35,12 @@ HOSTILE = "@everyone **bold** [link](x)"
 
 
 @pytest.fixture
-async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
-    """The fake Discord, with members' permissions set per user (the fake sends none)."""
-    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    permissions = {ALICE: MANAGE_CHANNELS, CAROL: MANAGE_CHANNELS | MANAGE_GUILD}
-    async with FakeDiscord() as running:
-        dispatch = running.dispatch
-
-        async def with_permissions(event: str, data: dict[str, Any]) -> None:
-            member = data.get("member") if event == "INTERACTION_CREATE" else None
-            if member is not None:
-                member["permissions"] = str(permissions.get(int(member["user"]["id"]), 0))
-            await dispatch(event, data)
-
-        monkeypatch.setattr(running, "dispatch", with_permissions)
-        yield running
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """The fake Discord, where Alice and Carol manage channels (Carol the server too)."""
+    running = FakeDiscord()
+    running.member_permissions = {ALICE: MANAGE_CHANNELS, CAROL: MANAGE_CHANNELS | MANAGE_GUILD}
+    async with running_fake(running) as started:
+        yield started
 
 
 @pytest.fixture
@@ -67,15 +57,8 @@ async def bot(fake: FakeDiscord, engine: Engine) -> AsyncIterator[HotpapersBot]:
     )
     with transaction(engine) as session:
         upsert_papers(session, [record])
-    settings = Settings(
-        discord=DiscordSettings(
-            token="fake-token",  # type: ignore[arg-type]
-            api_url=fake.api_url,
-            gateway_url=fake.gateway_url,
-        )
-    )
     async with aiohttp.ClientSession() as session:
-        client = HotpapersBot(settings, engine, session, guild_ready_timeout=0.05)
+        client = HotpapersBot(bot_settings(fake), engine, session, guild_ready_timeout=0.05)
         task = asyncio.create_task(client.start("fake-token"))
         try:
             await fake.wait_ready(timeout=10)

@@ -12,16 +12,15 @@ import pytest
 import yarl
 
 from hotpapers.fakes.discord import FakeDiscord, FakeDiscordError, command_errors, limit_errors
+from tests.discord_support import running_fake
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    async with FakeDiscord() as running:
+    async with running_fake(FakeDiscord()) as running:
         discord.http.Route.BASE = running.api_url
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(running.gateway_url)
         yield running
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 
 @pytest.fixture

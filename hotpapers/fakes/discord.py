@@ -344,6 +344,8 @@ class FakeDiscord:
         self.resumed = 0
         self.heartbeats = 0
         self.forbidden_channels: set[int] = set()
+        # user id -> the permission bits their member object carries in interactions
+        self.member_permissions: dict[int, int] = {}
         # channels where the bot may post but not create threads (no Create Public Threads)
         self.thread_forbidden_channels: set[int] = set()
         self.missing_channels: set[int] = set()
@@ -480,7 +482,7 @@ class FakeDiscord:
                 "joined_at": "2020-01-01T00:00:00+00:00",
                 "deaf": False,
                 "mute": False,
-                "permissions": "0",
+                "permissions": str(self.member_permissions.get(int(user["id"]), 0)),
                 "flags": 0,
             }
         else:
