@@ -790,7 +790,9 @@ class FakeDiscord:
         return name, bucket
 
     @staticmethod
-    def _bucket_headers(response: web.StreamResponse, name: str, bucket: _Bucket, now: float) -> None:
+    def _bucket_headers(
+        response: web.StreamResponse, name: str, bucket: _Bucket, now: float
+    ) -> None:
         after = max(bucket.reset - now, 0.0)
         response.headers["X-RateLimit-Bucket"] = name
         response.headers["X-RateLimit-Limit"] = str(bucket.limit)
