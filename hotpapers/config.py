@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -43,6 +44,22 @@ ARXIV_HOLIDAYS_2026 = [
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _check_post_time(value: str) -> str:
+    hours, sep, minutes = value.partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+            and int(hours) < 24 and int(minutes) < 60):
+        raise ValueError(f"{value!r} is not a time of day as HH:MM (e.g. \"09:00\")")
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. \"Europe/Berlin\")") from None
+    return value
 
 
 def is_loopback_url(url: str) -> bool:
@@ -168,6 +185,14 @@ class DiscordSettings(_Section):
     gateway_url: str = "wss://gateway.discord.gg"
     default_post_time: str = "09:00"
     default_timezone: str = "UTC"
+    # Sharding: total shards (None = one, or Discord's recommendation when several
+    # processes share the bot) and the shard ids this process runs (None = all).
+    shard_count: int | None = Field(None, ge=1)
+    shard_ids: list[int] | None = None
+    # Parallel deliveries (targets in flight) and the client-side request pace, kept under
+    # Discord's global limit of 50 requests/s per bot so the limit is never hit.
+    delivery_workers: int = Field(50, ge=1, le=500)
+    max_requests_per_second: float = Field(45.0, gt=0, le=50)
 
 
 class XPublishSettings(_Section):
@@ -175,6 +200,15 @@ class XPublishSettings(_Section):
     api_url: str = "https://api.x.com"
     daily_budget_usd: float = Field(1.0, ge=0)
     dry_run: bool = True
+    # What one post costs (X bills posts containing a link higher); checked against the budget.
+    price_per_post_usd: float = Field(0.2, ge=0)
+    # Papers in the daily summary, and whether they follow as replies (a short thread).
+    top: int = Field(5, ge=1, le=25)
+    thread: bool = False
+    # Local time (in [scheduler] timezone) after which the day's summary is posted.
+    post_time: str = "10:00"
+
+    _post_time = field_validator("post_time")(_check_post_time)
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
     access_token: SecretStr | None = None
@@ -186,8 +220,56 @@ class PublishSettings(_Section):
 
 
 class SiteSettings(_Section):
+    enabled: bool = True
     out_dir: Path = Path("site")
     base_url: str = "http://localhost:8080"
+    title: str = "Hot Papers"
+    # Days shown on the index and in the feeds.
+    feed_days: int = Field(30, ge=1, le=3650)
+    # `hotpapers site serve` and `hotpapers run` serve the site here (empty host = off in run).
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class SchedulerSettings(_Section):
+    # The zone for post times of the Markdown and X posts (Discord servers choose their own).
+    timezone: str = "UTC"
+    # Collect: first try this many minutes after arXiv's 20:00 America/New_York announcement,
+    # then every retry_minutes until the feed shows the new day, for at most retry_hours.
+    collect_delay_minutes: int = Field(5, ge=0, le=600)
+    collect_retry_minutes: int = Field(10, ge=1, le=600)
+    collect_retry_hours: float = Field(6.0, gt=0, le=48)
+    signals_interval_minutes: int = Field(60, ge=1)
+    # How often due deliveries are looked for (each server posts at its own time).
+    publish_check_minutes: int = Field(1, ge=1, le=60)
+    # Local time of the daily Markdown post (and site rebuild).
+    post_time: str = "09:00"
+    # A job that missed its time by more than this (downtime) waits for the next one.
+    misfire_grace_seconds: int = Field(3600, ge=1)
+    # Seconds to let the delivery in hand finish on SIGTERM before abandoning it.
+    shutdown_grace_seconds: float = Field(20.0, ge=0)
+
+    _post_time = field_validator("post_time")(_check_post_time)
+    _timezone = field_validator("timezone")(_check_timezone)
+
+
+class OpsSettings(_Section):
+    # /healthz and /metrics (Prometheus) listen here; port 0 = off.
+    host: str = "127.0.0.1"
+    port: int = Field(9108, ge=0, le=65535)
+    # /healthz reports "stale" when the last successful collect is older than this.
+    stale_collect_hours: float = Field(30.0, gt=0)
+
+
+class ClusterSettings(_Section):
+    # A name for this process in logs, /healthz and the work queue (default: host:pid).
+    process_name: str = ""
+    # The PostgreSQL advisory-lock key the scheduler leader holds (one per deployment).
+    leader_lock_key: int = 7227
+    # Seconds between attempts to become leader / heartbeat checks.
+    leader_poll_seconds: float = Field(5.0, gt=0)
+    # A delivery task locked longer than this by a process that vanished is taken over.
+    task_lease_seconds: float = Field(300.0, gt=0)
 
 
 class LoggingSettings(_Section):
@@ -208,6 +290,9 @@ class Settings(BaseSettings):
     discord: DiscordSettings = DiscordSettings()
     publish: PublishSettings = PublishSettings()
     site: SiteSettings = SiteSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    ops: OpsSettings = OpsSettings()
+    cluster: ClusterSettings = ClusterSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod

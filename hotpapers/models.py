@@ -217,3 +217,61 @@ class Delivery(SQLModel, table=True):
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
     error: str | None = Field(default=None, max_length=300)
+
+
+class Publication(SQLModel, table=True):
+    """Once-per-day publications (the X daily post, the Markdown post, the site build).
+
+    Claimed before publishing and completed after, so a restart never publishes a day twice:
+    a row in state "sent" means done; "claimed" older than a lease means the process died
+    mid-publication and the publisher decides (e.g. X: look for the post before retrying).
+    """
+
+    __table_args__ = (UniqueConstraint("kind", "listing_date", name="uq_publication"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # x | markdown | site
+    listing_date: date
+    state: str = Field(default="claimed", max_length=10)  # claimed | sent | failed | dry-run
+    external_id: str | None = Field(default=None, max_length=100)  # e.g. the first post's id
+    detail: str | None = Field(default=None, sa_column=Column(Text))
+    claimed_at: datetime | None = None
+    done_at: datetime | None = None
+
+
+class JobStatus(SQLModel, table=True):
+    """Outcome of each scheduled job's last runs, shared by every process (for /healthz)."""
+
+    __tablename__ = "job_status"
+
+    job: str = Field(primary_key=True, max_length=40)  # collect | signals | publish | x | ...
+    last_started_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    last_process: str | None = Field(default=None, max_length=100)
+
+
+class DeliveryTask(SQLModel, table=True):
+    """The work queue of per-target digests: the leader enqueues, every process drains.
+
+    On PostgreSQL workers take rows with `FOR UPDATE SKIP LOCKED`; the per-paper ledger
+    (`Delivery`) keeps each message exactly once whoever runs the task.
+    """
+
+    __tablename__ = "delivery_task"
+    __table_args__ = (
+        UniqueConstraint("target", "listing_date", name="uq_delivery_task"),
+        Index("ix_delivery_task_state", "state", "available_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    target: str = Field(max_length=60)
+    listing_date: date
+    state: str = Field(default="queued", max_length=10)  # queued | running | done | failed
+    attempts: int = 0
+    available_at: datetime | None = None  # not before (retry back-off)
+    locked_by: str | None = Field(default=None, max_length=100)
+    locked_at: datetime | None = None
+    done_at: datetime | None = None
+    error: str | None = Field(default=None, max_length=300)
