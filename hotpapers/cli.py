@@ -350,6 +350,17 @@ def demo(
     out.print(f"post written to {result.post_path}", highlight=False)
 
 
+def mount_subcommands(parent: typer.Typer) -> None:
+    """Commands that live beside their code (site, publish, run)."""
+    from hotpapers.publish.cli import app as publish_app
+    from hotpapers.service.cli import run
+    from hotpapers.site.cli import app as site_app
+
+    parent.add_typer(site_app, name="site")
+    parent.add_typer(publish_app, name="publish")
+    parent.command("run")(run)
+
+
 def mount_plugins(parent: typer.Typer) -> None:
     """Adapters (e.g. the Discord bot) add their commands through the `hotpapers.commands`
     entry points, so the core never imports them."""
@@ -363,6 +374,7 @@ def mount_plugins(parent: typer.Typer) -> None:
 
 
 def main() -> None:
+    mount_subcommands(app)
     mount_plugins(app)
     try:
         app()

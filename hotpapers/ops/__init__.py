@@ -1,0 +1,1 @@
+"""Operations: job status for /healthz, Prometheus metrics."""

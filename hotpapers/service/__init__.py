@@ -1,0 +1,1 @@
+"""`hotpapers run`: the scheduler, the publishers and the adapters in one process."""

@@ -1,0 +1,1 @@
+"""The static web archive: a page per day and per category, Atom and JSON feeds."""
