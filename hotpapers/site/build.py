@@ -1,0 +1,244 @@
+"""`build_site`: render the whole archive into a fresh folder, then swap it into place.
+
+A reader never sees a half-built site and a failed build leaves the previous one as it
+was: everything is written into a temporary folder beside `out_dir`, which only replaces
+`out_dir` once it is complete. The output depends only on the database (and `now`, which
+bounds the counts used), so rebuilding an unchanged archive gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import shutil
+import struct
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine
+
+from hotpapers.config import Settings
+from hotpapers.errors import HotpapersError, InputError
+from hotpapers.ranking import RankedPaper
+from hotpapers.site.content import Day, SiteContent, gather, measurements, slug
+from hotpapers.site.feeds import Feed, atom_document, json_document
+from hotpapers.site.pages import Chart, Renderer
+from hotpapers.site.views import attention_alt, published_at, top_chart_alt
+
+log = logging.getLogger(__name__)
+
+# Marks a folder as ours: a build replaces only an empty folder or one it built before.
+MARKER = ".hotpapers-site"
+_STATIC = Path(__file__).resolve().parent / "static"
+
+
+@dataclass(slots=True)
+class SiteReport:
+    out_dir: Path
+    days: int = 0
+    categories: int = 0
+    papers: int = 0
+    pages: int = 0
+    feeds: int = 0
+    charts: int = 0
+
+    def sentence(self) -> str:
+        return (
+            f"site written to {self.out_dir}: {self.days} days, {self.categories} categories, "
+            f"{self.papers} papers ({self.pages} pages, {self.feeds} feeds, "
+            f"{self.charts} charts)."
+        )
+
+
+def build_site(
+    settings: Settings,
+    engine: Engine,
+    out_dir: Path | None = None,
+    *,
+    now: datetime | None = None,
+) -> SiteReport:
+    """Write the static archive (pages, feeds, charts) of the recent ranked days."""
+    out = Path(out_dir or settings.site.out_dir)
+    _check_out_dir(out)
+    now = now or datetime.now(UTC)
+    content = gather(settings, engine, now)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    except OSError as exc:
+        raise _cannot_write(out, exc) from exc
+    try:
+        report = _Writer(settings, engine, staging, now).write(content)
+        staging.chmod(0o755)  # mkdtemp makes it private; a web server must read it
+        _swap(staging, out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _cannot_write(out, exc) from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    report.out_dir = out
+    log.info("site %s", report.sentence())
+    return report
+
+
+def _cannot_write(out: Path, exc: OSError) -> HotpapersError:
+    log.debug("site build failed", exc_info=True)
+    return HotpapersError(f"cannot write the site to {out}: {exc.strerror or exc}")
+
+
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"the site folder {out} is a file; choose a folder")
+    if out.is_dir() and not (out / MARKER).exists() and any(out.iterdir()):
+        raise InputError(
+            f"{out} holds files that hotpapers did not write; "
+            "choose an empty or new folder for the site"
+        )
+
+
+def _keep_unchanged_times(new: Path, out: Path) -> None:
+    """Files equal to the live ones keep their modification time, so their ETag and
+    Last-Modified stay the same and readers' caches stay valid across rebuilds."""
+    for path in new.rglob("*"):
+        live = out / path.relative_to(new)
+        if path.is_file() and live.is_file() and live.read_bytes() == path.read_bytes():
+            stat = live.stat()
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put the finished folder in place: two renames, the old folder deleted afterwards."""
+    if not out.exists():
+        new.rename(out)
+        return
+    _keep_unchanged_times(new, out)
+    old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+    out.rename(old)
+    new.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def charts_module() -> ModuleType | None:
+    """`hotpapers.charts` when it is installed (the site works without pictures)."""
+    try:
+        return importlib.import_module("hotpapers.charts")
+    except ImportError:
+        return None
+
+
+def png_size(data: bytes) -> Chart | None:
+    """Width and height from a PNG's header, or None if `data` is not a PNG."""
+    if len(data) < 24 or not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    width, height = struct.unpack(">II", data[16:24])
+    return Chart(width, height)
+
+
+class _Writer:
+    """Writes one build into `root`, counting what it wrote."""
+
+    def __init__(self, settings: Settings, engine: Engine, root: Path, now: datetime) -> None:
+        self.settings, self.engine, self.root, self.now = settings, engine, root, now
+        self.report = SiteReport(out_dir=root)
+        self.charts = charts_module()
+        base = settings.site.base_url.rstrip("/") + "/"
+        self.site_url = base
+        self.site_path = urlsplit(base).path or "/"
+
+    def write(self, content: SiteContent) -> SiteReport:
+        renderer = Renderer(self.settings, list(content.categories))
+        self._file(MARKER, "built by hotpapers site build\n")
+        shutil.copyfile(_STATIC / "site.css", self.root / "site.css")
+        self._page("index.html", renderer.index(content.days))
+        self._page("404.html", renderer.not_found(self.site_path))
+        for position, day in enumerate(content.days):
+            newer = content.days[position - 1].day if position else None
+            older = content.days[position + 1].day if position + 1 < len(content.days) else None
+            chart = self._top_chart(day)
+            self._page(f"{day.day.isoformat()}/index.html", renderer.day(day, newer, older, chart))
+        for category, listings in content.categories.items():
+            self._page(
+                f"category/{slug(category)}/index.html", renderer.category(category, listings)
+            )
+        for paper_id, appearances in content.papers.items():
+            chart = self._attention_chart(paper_id, appearances[0][1])
+            self._page(f"paper/{slug(paper_id)}/index.html", renderer.paper(appearances, chart))
+        self._feeds(content)
+        self.report.days, self.report.categories = len(content.days), len(content.categories)
+        self.report.papers = len(content.papers)
+        return self.report
+
+    def _file(self, relative: str, data: str | bytes) -> None:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+    def _page(self, relative: str, html: str) -> None:
+        self._file(relative, html)
+        self.report.pages += 1
+
+    def _feeds(self, content: SiteContent) -> None:
+        title = self.settings.site.title
+        fallback = _fallback(content)
+        everything = [(day.day, item) for day in content.days for item in day.ranked]
+        self._feed("", title, everything, fallback)
+        for category, listings in content.categories.items():
+            entries = [(listing.day, item) for listing in listings for item in listing.ranked]
+            self._feed(f"category/{slug(category)}/", f"{title}: {category}", entries, fallback)
+
+    def _feed(
+        self, folder: str, title: str, entries: list[tuple[date, RankedPaper]], fallback: datetime
+    ) -> None:
+        page = self.site_url + folder
+        feed = Feed(title, page, page + "feed.atom", page + "feed.json", entries, fallback)
+        self._file(folder + "feed.atom", atom_document(feed, self.site_url))
+        self._file(folder + "feed.json", json_document(feed, self.site_url))
+        self.report.feeds += 2
+
+    def _top_chart(self, day: Day) -> Chart | None:
+        if self.charts is None:
+            return None
+        title = f"{self.settings.site.title} {day.day.isoformat()}"
+        data = self._chart(self.charts.top_papers_chart_png, day.ranked, title)
+        alt = top_chart_alt(day.day, day.ranked)
+        return self._save_chart(f"{day.day.isoformat()}/top.png", data, alt)
+
+    def _attention_chart(self, paper_id: str, latest: RankedPaper) -> Chart | None:
+        if self.charts is None:
+            return None
+        data = self._chart(self.charts.attention_chart_png, self.engine, paper_id)
+        if data is None:
+            return None
+        alt = attention_alt(latest, *measurements(self.engine, paper_id, self.now))
+        return self._save_chart(f"paper/{slug(paper_id)}/attention.png", data, alt)
+
+    def _chart(self, draw: object, *args: object) -> bytes | None:
+        """A chart that cannot be drawn is left out of the page, not the build's end."""
+        try:
+            data = draw(*args)  # type: ignore[operator]
+        except Exception:
+            log.warning("a chart could not be drawn; the page goes without it", exc_info=True)
+            return None
+        return data if isinstance(data, bytes) else None
+
+    def _save_chart(self, relative: str, data: bytes | None, alt: str) -> Chart | None:
+        size = png_size(data) if data else None
+        if size is None or data is None:
+            return None
+        self._file(relative, data)
+        self.report.charts += 1
+        return Chart(size.width, size.height, alt)
+
+
+def _fallback(content: SiteContent) -> datetime:
+    """`updated` of an empty feed: the newest day's announcement, or a fixed old time."""
+    if content.days:
+        return published_at(content.days[0].day)
+    return datetime(2000, 1, 1, tzinfo=UTC)

@@ -1,0 +1,129 @@
+"""What the site shows, read from the database: the ranked days, per category and per paper.
+
+The ranking is the one `hotpapers rank` prints (`jobs.rank`); nothing is scored again here.
+Everything is ordered explicitly so that the same database always gives the same site.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from hotpapers import jobs
+from hotpapers.config import Settings
+from hotpapers.models import Announcement, SignalSnapshot
+from hotpapers.ranking import RankedPaper
+
+# Rank every paper of a day once (the day page shows the top, category pages dig deeper).
+_EVERY_PAPER = 1_000_000
+# A long gap (collection paused, no signals) must not make one build rank the whole archive.
+_SCAN_FACTOR = 4
+_UNSAFE_SLUG = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def slug(text: str) -> str:
+    """A path segment that cannot climb out of its folder: old-style ids have a slash."""
+    cleaned = _UNSAFE_SLUG.sub("_", text)
+    return "_" + cleaned if cleaned.startswith(".") else cleaned
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    ranked: list[RankedPaper]  # the day's top papers, best first
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A ranked list on one page: a day's top papers, or a category's papers of a day."""
+
+    day: date
+    ranked: list[RankedPaper]
+
+
+@dataclass
+class SiteContent:
+    days: list[Day] = field(default_factory=list)  # newest first
+    # category -> its listings, newest day first.
+    categories: dict[str, list[Listing]] = field(default_factory=dict)
+    # paper id -> (day, ranked paper) for every appearance, newest first.
+    papers: dict[str, list[tuple[date, RankedPaper]]] = field(default_factory=dict)
+
+
+def gather(settings: Settings, engine: Engine, now: datetime) -> SiteContent:
+    """The newest `site.feed_days` listing days that have a ranking, with their papers."""
+    top = settings.ranking.top
+    wanted = set(settings.arxiv.categories)
+    content = SiteContent()
+    by_category: dict[str, list[Listing]] = defaultdict(list)
+    for day in _listing_dates(engine, now, settings.site.feed_days * _SCAN_FACTOR):
+        ranked = jobs.rank(settings, engine, day, now=now, top=_EVERY_PAPER)
+        if not ranked:
+            continue
+        content.days.append(Day(day, ranked[:top]))
+        for category, listing in _category_listings(day, ranked, wanted, top).items():
+            by_category[category].append(listing)
+        if len(content.days) >= settings.site.feed_days:
+            break
+    content.categories = {name: by_category[name] for name in sorted(by_category)}
+    content.papers = _appearances(content)
+    return content
+
+
+def _listing_dates(engine: Engine, now: datetime, limit: int) -> list[date]:
+    """Listing dates with announcements up to `now`, newest first."""
+    query = (
+        select(col(Announcement.listing_date))
+        .where(col(Announcement.listing_date) <= now.date())
+        .distinct()
+        .order_by(col(Announcement.listing_date).desc())
+        .limit(limit)
+    )
+    with Session(engine) as session:
+        return list(session.execute(query).scalars())
+
+
+def _category_listings(
+    day: date, ranked: Sequence[RankedPaper], wanted: set[str], top: int
+) -> dict[str, Listing]:
+    """Per configured category, its best `top` papers of the day (ranks stay the day's)."""
+    found: dict[str, list[RankedPaper]] = defaultdict(list)
+    for item in ranked:
+        for category in dict.fromkeys(item.paper.categories):
+            if (category in wanted or not wanted) and len(found[category]) < top:
+                found[category].append(item)
+    return {category: Listing(day, items) for category, items in found.items()}
+
+
+def _appearances(content: SiteContent) -> dict[str, list[tuple[date, RankedPaper]]]:
+    """Every paper shown anywhere, with the days it was ranked on."""
+    seen: dict[str, dict[date, RankedPaper]] = defaultdict(dict)
+    for day in content.days:
+        for item in day.ranked:
+            seen[item.paper.arxiv_id][day.day] = item
+    for listings in content.categories.values():
+        for listing in listings:
+            for item in listing.ranked:
+                seen[item.paper.arxiv_id].setdefault(listing.day, item)
+    return {
+        paper_id: sorted(days.items(), key=lambda pair: pair[0], reverse=True)
+        for paper_id, days in sorted(seen.items())
+    }
+
+
+def measurements(engine: Engine, paper_id: str, now: datetime) -> tuple[int, float]:
+    """How many snapshots a paper's attention chart is drawn from, and over how many days."""
+    query = select(
+        func.count(), func.min(SignalSnapshot.taken_at), func.max(SignalSnapshot.taken_at)
+    ).where(col(SignalSnapshot.paper_id) == paper_id, col(SignalSnapshot.taken_at) <= now)
+    with Session(engine) as session:
+        count, first, last = session.execute(query).one()
+    if not count or first is None or last is None:
+        return 0, 0.0
+    return int(count), (last - first).total_seconds() / 86400

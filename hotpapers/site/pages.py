@@ -1,0 +1,98 @@
+"""The site's HTML pages, rendered from Jinja2 templates with autoescaping on.
+
+Every piece of stored text (titles, abstracts, author names, post text) goes through the
+autoescaper; links from stored data pass `safe_url` first. Links between pages are
+relative, so the site works under any path prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from hotpapers.arxiv.ids import abs_url, pdf_url
+from hotpapers.config import Settings
+from hotpapers.ranking import RankedPaper, format_number
+from hotpapers.site import views
+from hotpapers.site.content import Day, Listing, slug
+
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A PNG written beside a page; width and height keep the layout from jumping."""
+
+    width: int
+    height: int
+    alt: str = ""  # the chart in words, for readers who cannot see it
+
+
+def environment(settings: Settings) -> jinja2.Environment:
+    """Autoescaping on; filters bound to this build's weights and embed rules."""
+    weights, digest = dict(settings.ranking.weights), settings.digest
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        slug=slug,
+        abs_url=abs_url,
+        pdf_url=pdf_url,
+        num=lambda value: format_number(round(float(value), 4)),
+        safe_url=views.safe_url,
+        shorten=views.shorten,
+        score_terms=lambda item: views.score_terms(item, weights),
+        decay_factor=lambda item: views.decay_factor(item, weights),
+        signal_rows=views.signal_rows,
+        signals_sentence=views.signals_sentence,
+        posts_to_show=lambda item: views.posts_to_show(item, digest),
+    )
+    return env
+
+
+class Renderer:
+    """Renders the pages of one build with the settings' title and weights."""
+
+    def __init__(self, settings: Settings, category_pages: list[str]) -> None:
+        self.common = {"site_title": settings.site.title, "category_pages": category_pages}
+        self.env = environment(settings)
+
+    def _render(self, template: str, root: str, **values: Any) -> str:
+        return self.env.get_template(template).render(root=root, **self.common, **values)
+
+    def index(self, days: list[Day]) -> str:
+        return self._render("index.html.j2", "", days=days)
+
+    def day(self, day: Day, newer: date | None, older: date | None, chart: Chart | None) -> str:
+        return self._render(
+            "day.html.j2",
+            "../",
+            day=day.day,
+            ranked=day.ranked,
+            newer=newer,
+            older=older,
+            chart=chart,
+        )
+
+    def category(self, category: str, listings: list[Listing]) -> str:
+        return self._render("category.html.j2", "../../", category=category, listings=listings)
+
+    def paper(self, appearances: list[tuple[date, RankedPaper]], chart: Chart | None) -> str:
+        latest = appearances[0][1]
+        return self._render(
+            "paper.html.j2",
+            "../../",
+            latest=latest,
+            appearances=appearances,
+            chart=chart,
+        )
+
+    def not_found(self, root: str) -> str:
+        return self._render("404.html.j2", root)
