@@ -4,11 +4,12 @@ HotpapersError
 ├── ConfigError            bad configuration value or unreadable file (exit 2)
 ├── InputError             bad command-line argument (exit 2)
 ├── DatabaseError          the database cannot be reached or written
-└── ArxivError             anything that went wrong talking to arXiv
-    ├── ArxivHTTPError     a non-retryable HTTP status, or retries exhausted
-    ├── ArxivAPIError      the API answered with its error document (HTTP 400)
-    ├── FeedParseError     a body that is not the XML we expect
-    └── RunTimeExceeded    the per-run time bound was reached
+├── ArxivError             anything that went wrong talking to arXiv
+│   ├── ArxivHTTPError     a non-retryable HTTP status, or retries exhausted
+│   ├── ArxivAPIError      the API answered with its error document (HTTP 400)
+│   ├── FeedParseError     a body that is not the XML we expect
+│   └── RunTimeExceeded    the per-run time bound was reached
+└── PublishError           a destination (X) refused or failed a post
 """
 
 from __future__ import annotations
@@ -52,3 +53,7 @@ class FeedParseError(ArxivError):
 
 class RunTimeExceeded(ArxivError):
     pass
+
+
+class PublishError(HotpapersError):
+    """A destination (X) refused or failed a post; the ledger says what is left to post."""

@@ -9,11 +9,18 @@ Used by the tests and the benchmarks, driven by the real tweepy `AsyncClient`. I
   (`author_id`) and `user.fields`; the 512-character query limit,
 * `GET /2/tweets?ids=` - post lookup (unknown ids come back in `errors`),
 * `GET /oembed?url=` - publish.x.com's oEmbed JSON (404 for unknown posts),
+* `POST /2/tweets` - create a post (OAuth 1.0a user context: an `OAuth ...` Authorization
+  header with a consumer key, token and signature; the signature itself is not verified),
+  JSON `{"text": ..., "reply": {"in_reply_to_tweet_id": ...}}` -> 201 `{"data": {"id",
+  "text"}}`; X's 403 for duplicate content, 400 for text over 280 weighted characters or a
+  reply to an unknown post; created posts are kept in `created` (and are searchable),
+* `GET /2/users/me` (user context) and `GET /2/users/:id/tweets` - the posting account and
+  its posts, newest first (how a publisher finds a post whose answer it never got),
 
 sends `x-rate-limit-limit/remaining/reset` on every API response from a per-window budget
 (429 when it is spent), counts `reads_returned` (posts returned: what X bills) and injects
 faults into the next API requests (`fail_next`, `malformed_next`, `html_error_next`,
-`slow_next`, `exhaust_rate_limit`).
+`slow_next`, `hold_next`, `exhaust_rate_limit`).
 
 `url:` is a tokenized match, as X documents it: the term and every expanded URL are split
 into runs of letters and runs of digits, and the term's tokens must appear consecutively in
@@ -30,11 +37,13 @@ import random
 import re
 import secrets
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -116,6 +125,7 @@ class FakeTweet:
     impressions: int = 0
     retweet_of: str | None = None
     quote_of: str | None = None
+    in_reply_to: str | None = None
 
     @property
     def is_retweet(self) -> bool:
@@ -192,7 +202,7 @@ def _tco(post_id: str, n: int) -> str:
 class Fault:
     """One injected misbehaviour for the next API request."""
 
-    kind: str  # "status", "malformed", "html", "slow"
+    kind: str  # "status", "malformed", "html", "slow", "hold", "lose"
     status: int = 500
     seconds: float = 0.0
     after: int = 0  # let this many API requests through first
@@ -334,6 +344,22 @@ def _invalid_request(parameter: str, value: str, message: str) -> web.Response:
     )
 
 
+MAX_POST_WEIGHT = 280
+DUPLICATE_DETAIL = "You are not allowed to create a Tweet with duplicate content."
+_OAUTH_PARAM_RE = re.compile(r'(oauth_[a-z_]+)="([^"]*)"')
+_OAUTH_REQUIRED = ("oauth_consumer_key", "oauth_token", "oauth_signature", "oauth_nonce")
+_LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
+_FAKE_LINK_RE = re.compile(r"https?://\S+")
+
+
+def fake_weighted_length(text: str) -> int:
+    """X's count, as the fake applies it: NFC code points weighing 1 or 2, links 23."""
+    text = unicodedata.normalize("NFC", _FAKE_LINK_RE.sub("x" * 23, text))
+    return sum(
+        1 if any(low <= ord(char) <= high for low, high in _LIGHT_RANGES) else 2 for char in text
+    )
+
+
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
@@ -350,8 +376,18 @@ class FakeX(LocalServer):
         rate_limit: int = 450,
         rate_window: float = 900.0,
         max_query_length: int = MAX_QUERY_LENGTH,
+        consumer_key: str | None = None,
+        access_token: str | None = None,
+        account: str = "hotpapers",
     ) -> None:
         self.posts: dict[str, FakeTweet] = {}
+        # POST /2/tweets: the expected OAuth 1.0a keys (None = any) and the posting account.
+        self.consumer_key = consumer_key
+        self.access_token = access_token
+        self.account = account
+        self.created: list[FakeTweet] = []
+        self.held = asyncio.Event()  # set while a `hold_next` request is held
+        self._release = asyncio.Event()
         self.users: dict[str, FakeUser] = {}
         self.bearer_token = bearer_token
         self.now = now
@@ -470,6 +506,9 @@ class FakeX(LocalServer):
         app.router.add_get("/2/tweets/search/recent", self._search)
         app.router.add_get("/2/tweets", self._lookup)
         app.router.add_get("/oembed", self._oembed)
+        app.router.add_post("/2/tweets", self._create)
+        app.router.add_get("/2/users/me", self._me)
+        app.router.add_get("/2/users/{user_id}/tweets", self._timeline)
         return app
 
     # --- faults and rate limits -------------------------------------------------------------
@@ -490,6 +529,17 @@ class FakeX(LocalServer):
     def slow_next(self, seconds: float, times: int = 1, *, after: int = 0) -> None:
         """Delay the answers by `seconds`."""
         self._queue(Fault("slow", seconds=seconds), times, after)
+
+    def hold_next(self, times: int = 1, *, after: int = 0, lose: bool = False) -> None:
+        """Hold the requests (set `held`) until `release()`: a post in flight when its client
+        dies. Released, it is handled as usual (X did it, the answer was lost) or, with
+        `lose`, dropped unhandled (it never reached X)."""
+        self._release.clear()
+        self.held.clear()
+        self._queue(Fault("lose" if lose else "hold"), times, after)
+
+    def release(self) -> None:
+        self._release.set()
 
     def _queue(self, fault: Fault, times: int, after: int) -> None:
         for n in range(times):
@@ -544,10 +594,7 @@ class FakeX(LocalServer):
         handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
         allowed: bool,
     ) -> web.StreamResponse:
-        auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or (
-            self.bearer_token is not None and auth != f"Bearer {self.bearer_token}"
-        ):
+        if not self._authorized(request):
             return _problem(401, "Unauthorized", "Unauthorized")
         if not allowed:
             self.rate_limited += 1
@@ -558,6 +605,12 @@ class FakeX(LocalServer):
         if fault.kind == "slow":
             await asyncio.sleep(fault.seconds)
             return await handler(request)
+        if fault.kind in ("hold", "lose"):
+            self.held.set()
+            await self._release.wait()
+            if fault.kind == "lose":
+                return _problem(503, "Service Unavailable", "Service Unavailable")
+            return await handler(request)
         if fault.kind == "malformed":
             return web.Response(
                 status=200, body=b'{"data":[{"id":"1","text":"cut', content_type="application/json"
@@ -565,6 +618,25 @@ class FakeX(LocalServer):
         if fault.kind == "html":
             return web.Response(status=fault.status, body=_HTML_ERROR, content_type="text/html")
         return self._error_status(fault.status)
+
+    def _authorized(self, request: web.Request) -> bool:
+        """Bearer token for reads; OAuth 1.0a user context for creating posts."""
+        auth = request.headers.get("Authorization", "")
+        user_context = request.method == "POST" or request.path == "/2/users/me"
+        if auth.startswith("OAuth ") and request.path.startswith("/2/users/"):
+            user_context = True
+        if user_context:
+            params = dict(_OAUTH_PARAM_RE.findall(auth)) if auth.startswith("OAuth ") else {}
+            return all(params.get(name) for name in _OAUTH_REQUIRED) and all(
+                expected is None or unquote(params[name]) == expected
+                for name, expected in (
+                    ("oauth_consumer_key", self.consumer_key),
+                    ("oauth_token", self.access_token),
+                )
+            )
+        return auth.startswith("Bearer ") and (
+            self.bearer_token is None or auth == f"Bearer {self.bearer_token}"
+        )
 
     @staticmethod
     def _error_status(status: int) -> web.Response:
@@ -712,6 +784,54 @@ class FakeX(LocalServer):
         if meta is not None:
             payload["meta"] = meta
         return payload
+
+    async def _create(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await request.json()
+        except ValueError:
+            return _invalid_request("body", "", "The request body is not valid JSON")
+        text = body.get("text") if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text:
+            return _invalid_request("text", "", "The `text` field is required")
+        if fake_weighted_length(text) > MAX_POST_WEIGHT:
+            return _invalid_request("text", text, "Your Tweet text is too long.")
+        if any(post.text == text for post in self.created):
+            return _problem(403, "Forbidden", DUPLICATE_DETAIL)
+        reply = body.get("reply") or {}
+        reply_to = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
+        if reply_to is not None and str(reply_to) not in self.posts:
+            return _invalid_request(
+                "reply.in_reply_to_tweet_id", str(reply_to), "The Tweet you are replying to "
+                "has been deleted or is not visible to you."
+            )  # fmt: skip
+        self._sequence += 1
+        moment = self.clock()
+        post = FakeTweet(
+            id=snowflake(moment, self._sequence), author=self.user(self.account), text=text,
+            created_at=moment, in_reply_to=str(reply_to) if reply_to is not None else None,
+        )  # fmt: skip
+        self.add(post)
+        self.created.append(post)
+        return web.json_response(
+            {"data": {"id": post.id, "text": text, "edit_history_tweet_ids": [post.id]}},
+            status=201,
+        )
+
+    async def _me(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({"data": self.user(self.account).as_json()})
+
+    async def _timeline(self, request: web.Request) -> web.StreamResponse:
+        raw_max = request.query.get("max_results", "10")
+        if not raw_max.isdigit() or not 5 <= int(raw_max) <= 100:
+            return _invalid_request(
+                "max_results", raw_max, f"The `max_results` query parameter value [{raw_max}] "
+                "is not between 5 and 100"
+            )  # fmt: skip
+        user_id = request.match_info["user_id"]
+        posts = [post for post in self._newest_first() if post.author.id == user_id]
+        page = posts[: int(raw_max)]
+        meta: dict[str, Any] = {"result_count": len(page)}
+        return web.json_response(self._payload(page, request.query, meta))
 
     async def _oembed(self, request: web.Request) -> web.StreamResponse:
         url = request.query.get("url", "")
