@@ -30,6 +30,7 @@ from yarl import URL
 
 from hotpapers.arxiv.ids import canonical_id, find_ids
 from hotpapers.config import XSignalSettings
+from hotpapers.ops.metrics import counted
 from hotpapers.signals._x_query import (
     MAX_QUERY_LENGTH,
     SWEEP_QUERY,
@@ -62,7 +63,7 @@ def _usd(amount: float) -> str:
     return f"${amount:.2f}" if amount >= 0.01 or amount == 0 else f"${amount:g}"
 
 
-def _route_middleware(api_url: str) -> aiohttp.ClientMiddlewareType:
+def route_middleware(api_url: str) -> aiohttp.ClientMiddlewareType:
     """A client middleware sending tweepy's api.twitter.com requests to `api_url`."""
     base = URL(api_url)
     prefix = base.raw_path.rstrip("/")
@@ -198,7 +199,7 @@ class XSource:
         if not wanted:
             return result
         run = _Run(wanted, budget, result, self._start_time(wanted.values(), now))
-        middleware = _route_middleware(self.settings.api_url)
+        middleware = route_middleware(self.settings.api_url)
         if self.session is not None:
             await self._run(run, _RoutedSession(self.session, middleware, self.timeout))
         else:
@@ -294,14 +295,17 @@ class XSource:
             await self._wait_for_window(self._blocked_until)
             run.result.requests += 1
             try:
-                response = await client.search_recent_tweets(
-                    query,
-                    max_results=max_results,
-                    next_token=next_token,
-                    start_time=run.start_time,
-                    tweet_fields=TWEET_FIELDS,
-                    expansions=["author_id"],
-                    user_fields=["username"],
+                response = await counted(
+                    "x",
+                    client.search_recent_tweets(
+                        query,
+                        max_results=max_results,
+                        next_token=next_token,
+                        start_time=run.start_time,
+                        tweet_fields=TWEET_FIELDS,
+                        expansions=["author_id"],
+                        user_fields=["username"],
+                    ),
                 )
             except tweepy.TooManyRequests as exc:
                 reset = exc.reset_time if exc.reset_time is not None else time.time() + 60
