@@ -19,7 +19,7 @@ from rich.table import Table
 
 from hotpapers.config import Settings, load_settings, masked_dump, require_category
 from hotpapers.errors import HotpapersError, InputError
-from hotpapers.logs import setup_logging
+from hotpapers.logs import secret_values, setup_logging
 
 log = logging.getLogger("hotpapers")
 app = typer.Typer(
@@ -78,7 +78,8 @@ def friendly(func: F) -> F:
 
 def _settings() -> Settings:
     settings = load_settings(state.config)
-    setup_logging(settings.logging.level, verbose=state.verbose)
+    secrets = secret_values(settings)
+    setup_logging(settings.logging.level, verbose=state.verbose, secrets=secrets)
     return settings
 
 

@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from hotpapers.arxiv.taxonomy import normalize_category, suggest_category
 from hotpapers.errors import ConfigError
+from hotpapers.logs import mask_url
 
 ARXIV_MIN_INTERVAL = 3.0
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -388,4 +389,6 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data, secrets shown as '********' (or unset)."""
-    return settings.model_dump(mode="json")
+    data = settings.model_dump(mode="json")
+    data["database"]["url"] = mask_url(data["database"]["url"])  # a password in the URL
+    return data

@@ -18,6 +18,7 @@ from hotpapers.config import Settings
 from hotpapers.db import transaction
 from hotpapers.errors import InputError
 from hotpapers.models import Announcement, FeedState
+from hotpapers.ops.metrics import PAPERS_COLLECTED
 from hotpapers.ranking import RankedPaper, rank_papers
 from hotpapers.render.markdown import render_post
 from hotpapers.store import record_announcements, upsert_papers
@@ -168,6 +169,7 @@ def _write_listing(
         if listing.source == "feed":
             _save_feed_state(session, feed_url(rss_url, cats), listing)
     report.papers = len(listing.records)
+    PAPERS_COLLECTED.inc(report.papers)
     report.inserted, report.updated = stats.inserted, stats.updated
     report.skipped = listing.skipped
 

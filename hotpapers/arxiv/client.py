@@ -30,6 +30,7 @@ from yarl import URL
 from hotpapers import __version__
 from hotpapers.config import ARXIV_MIN_INTERVAL, ArxivSettings, is_loopback_url
 from hotpapers.errors import ArxivHTTPError, RunTimeExceeded
+from hotpapers.ops.metrics import counted
 
 log = logging.getLogger(__name__)
 
@@ -262,7 +263,8 @@ class ArxivClient:
                 budget = min(settings.timeout, remaining)
                 retry_after: float | None = None
                 try:
-                    answer = await self._send(method, url, params, data, headers, budget)
+                    sending = self._send(method, url, params, data, headers, budget)
+                    answer = await counted("arxiv", sending, failed=lambda a: a.status >= 400)
                 except TimeoutError:
                     if budget < settings.timeout:
                         raise self._exceeded(f"{url} answered") from None

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from hotpapers.arxiv.ids import canonical_id
+from hotpapers.ops.metrics import counted
 from hotpapers.signals.base import PaperRef
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -93,7 +94,9 @@ class JsonClient:
         max_wait: float = 120.0,
         rate: float | None = None,
         headers: Mapping[str, str] | None = None,
+        service: str = "http",  # the metrics label: hn, hf
     ) -> None:
+        self.service = service
         self._session = session
         self._own_session = session is None
         self.timeout = timeout
@@ -129,7 +132,10 @@ class JsonClient:
             self.requests += 1
             retry_in: float | None
             try:
-                status, headers, body = await self._fetch(url, params)
+                fetching = self._fetch(url, params)
+                status, headers, body = await counted(
+                    self.service, fetching, failed=lambda r: r[0] >= 400
+                )
             except TimeoutError:
                 problem = f"no answer within {self.timeout:g} s"
                 retry_in = None

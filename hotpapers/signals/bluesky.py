@@ -60,6 +60,7 @@ from atproto_client.request import AsyncRequest
 from atproto_core.exceptions import AtProtocolError
 
 from hotpapers.config import BlueskySettings
+from hotpapers.ops.metrics import counted
 from hotpapers.signals._http import (
     LOOKBACK_BEFORE_ANNOUNCEMENT,
     RateLimiter,
@@ -400,7 +401,7 @@ class _Run:
             self.result.requests += 1
             retry_in: float | None = None
             try:
-                return await make()
+                return await counted("bluesky", make())
             except RateLimitExceededError as exc:
                 problem = f"rate limited ({_describe(exc)})"
                 retry_in = exc.retry_after

@@ -90,6 +90,7 @@ class HFSource:
             max_retries=self.max_retries,
             backoff=self.backoff,
             rate=self.rate,
+            service=self.name,
         )
         try:
             async with client as http:

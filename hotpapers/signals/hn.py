@@ -110,6 +110,7 @@ class HNSource:
             max_retries=self.max_retries,
             backoff=self.backoff,
             rate=self.rate,
+            service=self.name,
         )
         plan = self.plan(papers)
         measured: dict[str, Measurement] = {}
