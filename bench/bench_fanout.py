@@ -1,7 +1,7 @@
 """Fan-out of one day's digest to many channels against a rate-limiting fake Discord.
 
-    python bench/bench_fanout.py --channels 1000 --papers 10 [--mode sequential|concurrent]
-                                 [--concurrency 25] [--max-seconds 600]
+    python bench/bench_fanout.py --channels 1000 --papers 10 [--mode product|sequential]
+                                 [--workers 50] [--pace 45] [--max-seconds 600]
 
 The fake (FakeDiscord with `global_rate_limit=50, route_buckets=True`: 50 requests/s per bot
 token, 5 messages / 5 s per channel or thread, real X-RateLimit-* headers) runs in a child
@@ -9,29 +9,32 @@ process; its GUILD_CREATE lists all the channels. This process runs the real bot
 login, so channels come from the cache) and delivers through `DiscordCourier` and
 `hotpapers.delivery.deliver`:
 
-* `--mode sequential`: the core's `deliver(...)` as it is (one target at a time);
-* `--mode concurrent`: the same `deliver(...)` called for one target at a time by
-  `--concurrency` workers (bench-only; the core is unchanged), to show what the limit allows;
-  `--pace N` adds a client-side limiter (at most N request starts in any second, interaction
-  routes exempt) in front of discord.py's HTTP client, since discord.py only reacts to global
-  429s (each of which counts against Discord's invalid-request limit).
+* `--mode product`: the product path as the bot runs it: `deliver(..., workers=N)` (settings
+  `discord.delivery_workers`, `--workers`) with the bot's `RequestPacer` at
+  `discord.max_requests_per_second` (`--pace`) on every REST request;
+* `--mode sequential`: the same with one worker (one target at a time: how the core delivered
+  before), the peer for comparison.
 
 Bounded: the delivery is cancelled after --max-seconds and what got through is reported. The
 database is a fresh SQLite file under bench/data/. RSS is this (the bot's) process's: idle
-after READY, and the peak sampled every 50 ms during the fan-out.
+after READY, and the peak sampled every 50 ms during the fan-out. Also during the fan-out:
+the event loop's lag (how late a 50-ms sleep wakes: a blocked loop would stall the gateway
+heartbeat), the heartbeats the fake received (it asks for one every 5 s), CPU seconds of the
+bot and of the fake process, and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
 import sys
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -106,6 +109,8 @@ class FanoutFake(FakeDiscord):
             "channels_exact": exact,
             "channels_with_duplicates": duplicates,
             "papers_posted": sum(len(v) for v in papers.values()),
+            "cpu_seconds": time.process_time(),
+            "heartbeats": self.heartbeats,
         }
 
 
@@ -120,6 +125,7 @@ def serve_fake(
             global_rate_limit=limit,
             route_buckets=True,
             keep_log=True,
+            heartbeat_interval_ms=5000,
         )
         await fake.start()
         conn.send((fake.api_url, fake.gateway_url))
@@ -197,39 +203,6 @@ def make_database(path: Path, channels: int, papers: int) -> list[str]:
 # -- the bot -----------------------------------------------------------------------------------
 
 
-class Pacer:
-    """At most `rate` request starts in any one-second window (a sliding window)."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self.starts: deque[float] = deque()
-        self.lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        async with self.lock:
-            while True:
-                now = time.monotonic()
-                while self.starts and self.starts[0] <= now - 1.0:
-                    self.starts.popleft()
-                if len(self.starts) < self.rate:
-                    self.starts.append(now)
-                    return
-                await asyncio.sleep(self.starts[0] + 1.0 - now)
-
-
-def pace(client: Any, rate: int) -> None:
-    """Put a Pacer in front of the client's REST calls (bench-only)."""
-    pacer = Pacer(rate)
-    original = client.http.request
-
-    async def paced(route: Any, **kwargs: Any) -> Any:
-        if not route.path.startswith(("/interactions", "/webhooks")):
-            await pacer.wait()
-        return await original(route, **kwargs)
-
-    client.http.request = paced
-
-
 class RssSampler:
     """Peak RSS of this process, sampled every 50 ms in a thread."""
 
@@ -255,24 +228,54 @@ class RssSampler:
         self._thread.join(1)
 
 
+class LoopWatch:
+    """How late the event loop wakes a 50-ms sleep: its lag."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(0.05)
+            self.lags.append(loop.time() - before - 0.05)
+
+    def __enter__(self) -> LoopWatch:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def summary(self) -> tuple[float, float]:
+        """(p99, max) lag in ms."""
+        if not self.lags:
+            return 0.0, 0.0
+        ordered = sorted(self.lags)
+        return ordered[int(0.99 * (len(ordered) - 1))] * 1000, ordered[-1] * 1000
+
+
 async def run_bot(
     api_url: str,
     gateway_url: str,
     db_path: Path,
     mode: str,
-    concurrency: int,
+    workers: int,
     max_seconds: float,
-    rate: int,
+    rate: float,
 ) -> dict[str, Any]:
     import aiohttp
     import psutil
     from sqlmodel import Session
 
     from bot.client import HotpapersBot
-    from bot.courier import DiscordCourier
+    from bot.courier import DiscordCourier, pacer_for
     from hotpapers.config import DiscordSettings, Settings
     from hotpapers.db import make_engine
-    from hotpapers.delivery import DeliveryReport, deliver, plan
+    from hotpapers.delivery import deliver, plan
 
     engine = make_engine(f"sqlite:///{db_path}")
     settings = Settings(
@@ -280,11 +283,21 @@ async def run_bot(
             token="fake-token",  # type: ignore[arg-type]
             api_url=api_url,
             gateway_url=gateway_url,
+            delivery_workers=workers if mode == "product" else 1,
+            max_requests_per_second=rate,
         )
     )
     out: dict[str, Any] = {}
     async with aiohttp.ClientSession() as http:
-        client = HotpapersBot(settings, engine, http, clock=lambda: NOW, guild_ready_timeout=2.0)
+        client = HotpapersBot(
+            settings,
+            engine,
+            http,
+            clock=lambda: NOW,
+            guild_ready_timeout=2.0,
+            schedule_deliveries=False,
+        )
+        pacer = pacer_for(client)  # before login, as the bot does it
         task = asyncio.create_task(client.start("fake-token"))
         try:
             await asyncio.wait_for(client.wait_until_ready(), 60)
@@ -295,43 +308,33 @@ async def run_bot(
                 plans = plan(session, settings, DAY, NOW)
             out["targets"] = len(plans)
             courier = DiscordCourier(client)
-            if rate:
-                pace(client, rate)
-            reports: list[DeliveryReport] = []
-
-            async def sequential() -> None:
-                reports.append(DeliveryReport(DAY))
-                report = await deliver(engine, courier, plans, DAY, NOW)
-                reports[0] = report
-
-            async def concurrent() -> None:
-                queue = list(reversed(plans))
-
-                async def worker() -> None:
-                    while queue:
-                        one = queue.pop()
-                        reports.append(await deliver(engine, courier, [one], DAY, NOW))
-
-                await asyncio.gather(*(worker() for _ in range(concurrency)))
-
+            workers_used = settings.discord.delivery_workers
+            job = deliver(engine, courier, plans, DAY, NOW, workers=workers_used)
+            job_task = asyncio.ensure_future(job)
+            load_before = Path("/proc/loadavg").read_text().split()[:3]
+            cpu_before = time.process_time()
             started = time.monotonic()
-            with RssSampler() as sampler:
-                job = sequential() if mode == "sequential" else concurrent()
-                try:
-                    await asyncio.wait_for(job, max_seconds)
-                    out["finished"] = True
-                except TimeoutError:
-                    out["finished"] = False
+            with RssSampler() as sampler, LoopWatch() as watch:
+                done, _pending = await asyncio.wait([job_task], timeout=max_seconds)
+                out["finished"] = bool(done)
+                if not done:
+                    job_task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await job_task
             out["wall"] = time.monotonic() - started
+            out["cpu_seconds"] = time.process_time() - cpu_before
+            out["load"] = (load_before, Path("/proc/loadavg").read_text().split()[:3])
             out["rss_peak_mb"] = sampler.peak / 1e6
+            out["lag_p99_ms"], out["lag_max_ms"] = watch.summary()
+            out["pacer"] = (pacer.requests, pacer.global_429, pacer.route_429)
             outcomes: Counter[str] = Counter()
-            sent = 0
-            for report in reports:
-                for target in report.targets:
-                    outcomes[target.outcome] += 1
-                sent += report.sent
+            if out["finished"]:
+                report = job_task.result()
+                outcomes.update(target.outcome for target in report.targets)
+                out["sent"] = report.sent
+            else:
+                out["sent"] = "n/a (cancelled)"
             out["outcomes"] = dict(outcomes)
-            out["sent"] = sent
         finally:
             await client.close()
             await asyncio.wait_for(task, 30)
@@ -345,11 +348,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--channels", type=int, default=1000)
     parser.add_argument("--papers", type=int, default=10)
-    parser.add_argument("--mode", choices=["sequential", "concurrent"], default="sequential")
-    parser.add_argument("--concurrency", type=int, default=25)
+    parser.add_argument("--mode", choices=["product", "sequential"], default="product")
+    parser.add_argument("--workers", type=int, default=50, help="targets in flight (product)")
     parser.add_argument("--global-limit", type=int, default=50)
     parser.add_argument("--max-seconds", type=float, default=600.0)
-    parser.add_argument("--pace", type=int, default=0, help="client-side requests/s; 0: off")
+    parser.add_argument("--pace", type=float, default=45.0, help="the bot's requests/s")
     args = parser.parse_args()
 
     db_path = ROOT / "bench" / "data" / f"fanout_{args.channels}_{os.getpid()}.db"
@@ -371,7 +374,7 @@ def main() -> None:
                 gateway_url,
                 db_path,
                 args.mode,
-                args.concurrency,
+                args.workers,
                 args.max_seconds,
                 args.pace,
             )
@@ -388,14 +391,16 @@ def main() -> None:
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     span = (seen["answered_last"] or 0) - (seen["answered_first"] or 0)
     rate = seen["answered"] / span if span > 0 else 0.0
-    mode = args.mode + (f" ×{args.concurrency}" if args.mode == "concurrent" else "")
-    mode += f", paced at {args.pace}/s" if args.pace else ""
+    workers = args.workers if args.mode == "product" else 1
+    mode = f"{args.mode}, {workers} worker(s), paced at {args.pace:g}/s"
     print(machine())
     print(
         f"mode {mode}: {args.channels} channels × {args.papers} papers, global limit "
         f"{args.global_limit}/s; finished: {bot['finished']} in {bot['wall']:.1f} s"
     )
     print(f"bot: targets planned {bot['targets']}, outcomes {bot['outcomes']}, sent {bot['sent']}")
+    requests, global_429, route_429 = bot["pacer"]
+    print(f"bot's pacer: requests {requests}, 429s global {global_429}, route {route_429}")
     print(
         f"fake: requests {seen['requests']} (answered {seen['answered']}, global 429 "
         f"{seen['global_429']}, route 429 {seen['route_429']}); by kind {seen['kinds']}"
@@ -419,6 +424,16 @@ def main() -> None:
         f"bot RSS: idle after READY {bot['rss_idle_mb']:.0f} MB "
         f"({bot['cached_channels']} channels cached), peak during fan-out "
         f"{bot['rss_peak_mb']:.0f} MB"
+    )
+    print(
+        f"event loop lag during the fan-out: p99 {bot['lag_p99_ms']:.1f} ms, max "
+        f"{bot['lag_max_ms']:.1f} ms; gateway heartbeats the fake received (asked for every "
+        f"5 s) {seen['heartbeats']}"
+    )
+    print(
+        f"CPU seconds: bot {bot['cpu_seconds']:.1f} during the fan-out, fake process "
+        f"{seen['cpu_seconds']:.1f} in all; load average before {' '.join(bot['load'][0])}, "
+        f"after {' '.join(bot['load'][1])}"
     )
     if not bot["finished"] and done:
         projected = bot["wall"] * args.channels / done

@@ -7,25 +7,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.client import HotpapersBot
-from bot.courier import DiscordCourier, deliver_day
+from bot.courier import DiscordCourier, deliver_day, pacer_for
 from bot.reactions import ReactionsCog
 from hotpapers import migrate
+from hotpapers.config import Settings
 from hotpapers.db import make_engine, transaction
 from hotpapers.delivery import FORBIDDEN_REASON, DeliveryReport, deliver, plan
 from hotpapers.fakes.discord import FakeDiscord
 from hotpapers.models import GuildSettings, SignalSnapshot
+from hotpapers.ops.metrics import REGISTRY
 from hotpapers.ranking import RankedPaper
 from tests.discord_support import bot_settings, running_fake
 from tests.test_delivery import (
@@ -48,67 +50,27 @@ FORUM_ID = 3004
 HOSTILE = "@everyone look <@123> **now**"
 
 
-class DeliveryFake(FakeDiscord):
-    """The fake Discord plus what delivery needs: message history and a forum channel."""
-
-    def __init__(self) -> None:
-        super().__init__(channels={3000: "papers", 3001: "locked", FORUM_ID: "forum"})
-
-    def _channel(self, channel_id: int) -> dict[str, Any]:
-        data = super()._channel(channel_id)
-        if channel_id == FORUM_ID:
-            data["type"] = 15
-        return data
-
-    def _channel_route(
-        self, method: str, channel_id: int, rest: list[str], body: dict[str, Any], path: str
-    ) -> web.Response:
-        reachable = channel_id in self.channels and not (
-            channel_id in self.forbidden_channels or channel_id in self.missing_channels
-        )
-        if reachable and method == "GET" and rest == ["messages"]:
-            found = [m for m in self.messages.values() if m["channel_id"] == str(channel_id)]
-            return self._json(found[::-1][:100], path=path)
-        if reachable and method == "POST" and rest == ["threads"] and channel_id == FORUM_ID:
-            response = self._thread(channel_id, body, path)
-            if response.status != 200:
-                return response
-            thread = self.threads[-1]
-            starter = self._message(int(thread["id"]), body.get("message") or {})
-            self.channel_messages.append(starter)
-            return self._json({**thread, "message": starter}, path=path)
-        return super()._channel_route(method, channel_id, rest, body, path)
-
-    # -- what a user sees ------------------------------------------------------------------
-
-    def in_channel(self, channel_id: int | str) -> list[dict[str, Any]]:
-        return [m for m in self.channel_messages if m["channel_id"] == str(channel_id)]
-
-    def papers_in(self, channel_id: int | str) -> list[str]:
-        """The arXiv ids of the paper messages in a channel, top to bottom."""
-        return [
-            m["embeds"][0]["url"].rsplit("/", 1)[1]
-            for m in self.in_channel(channel_id)
-            if m["embeds"]
-        ]
-
-    def thread_of(self, parent: int) -> dict[str, Any]:
-        [thread] = [t for t in self.threads if t["parent_id"] == str(parent)]
-        return thread
+def delivery_fake(**options: Any) -> FakeDiscord:
+    """The fake Discord with a text channel, one the tests lock, and a forum channel."""
+    fake = FakeDiscord(channels={3000: "papers", 3001: "locked", FORUM_ID: "forum"}, **options)
+    fake.forum_channels.add(FORUM_ID)
+    return fake
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[DeliveryFake]:
-    async with running_fake(DeliveryFake()) as running:
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with running_fake(delivery_fake()) as running:
         yield running
 
 
-@pytest.fixture
-async def bot(fake: DeliveryFake, engine: Engine) -> AsyncIterator[HotpapersBot]:
-    add_day(engine)
+@asynccontextmanager
+async def running_bot(
+    fake: FakeDiscord, engine: Engine, settings: Settings
+) -> AsyncIterator[HotpapersBot]:
+    """The real bot, logged in to the fake over the gateway."""
     async with aiohttp.ClientSession() as session:
         client = HotpapersBot(
-            bot_settings(fake), engine, session, clock=lambda: NOW, guild_ready_timeout=0.05
+            settings, engine, session, clock=lambda: NOW, guild_ready_timeout=0.05
         )
         task = asyncio.create_task(client.start("fake-token"))
         try:
@@ -120,6 +82,13 @@ async def bot(fake: DeliveryFake, engine: Engine) -> AsyncIterator[HotpapersBot]
             await asyncio.wait_for(task, 10)
 
 
+@pytest.fixture
+async def bot(fake: FakeDiscord, engine: Engine) -> AsyncIterator[HotpapersBot]:
+    add_day(engine)
+    async with running_bot(fake, engine, bot_settings(fake)) as client:
+        yield client
+
+
 async def run(
     bot: HotpapersBot,
     listing_date: date = DAY,
@@ -128,7 +97,9 @@ async def run(
 ) -> DeliveryReport:
     with Session(bot.engine) as session:
         plans = plan(session, bot.settings, listing_date, now)
-    return await deliver(bot.engine, courier or DiscordCourier(bot), plans, listing_date, now)
+    courier = courier or DiscordCourier(bot)
+    workers = bot.settings.discord.delivery_workers
+    return await deliver(bot.engine, courier, plans, listing_date, now, workers=workers)
 
 
 def posted(fake: FakeDiscord) -> list[Any]:
@@ -141,7 +112,7 @@ def posted(fake: FakeDiscord) -> list[Any]:
 
 
 async def test_header_thread_and_one_message_per_paper_in_rank_order(
-    bot: HotpapersBot, fake: DeliveryFake
+    bot: HotpapersBot, fake: FakeDiscord
 ) -> None:
     subscribe(bot.engine, PAPERS, "category", "cs.LG")
     report = await run(bot)
@@ -166,7 +137,7 @@ async def test_header_thread_and_one_message_per_paper_in_rank_order(
 
 
 async def test_crash_mid_delivery_then_new_run_posts_each_paper_once(
-    bot: HotpapersBot, fake: DeliveryFake
+    bot: HotpapersBot, fake: FakeDiscord
 ) -> None:
     subscribe(bot.engine, PAPERS, "category", "cs.LG")
 
@@ -197,7 +168,7 @@ async def test_crash_mid_delivery_then_new_run_posts_each_paper_once(
 
 
 async def test_forbidden_channel_paused_missing_channel_removed_others_delivered(
-    bot: HotpapersBot, fake: DeliveryFake
+    bot: HotpapersBot, fake: FakeDiscord
 ) -> None:
     fake.forbidden_channels.add(3001)
     subscribe(bot.engine, "channel:3001", "category", "cs.LG")
@@ -220,7 +191,7 @@ async def test_forbidden_channel_paused_missing_channel_removed_others_delivered
 
 
 async def test_replacement_next_day_edits_the_existing_message(
-    bot: HotpapersBot, fake: DeliveryFake
+    bot: HotpapersBot, fake: FakeDiscord
 ) -> None:
     subscribe(bot.engine, PAPERS, "category", "cs.LG")
     await run(bot)
@@ -242,7 +213,7 @@ async def test_replacement_next_day_edits_the_existing_message(
     assert {(r.paper_id, r.version) for r in ledger(bot.engine)} >= {("2611.00101", 2)}
 
 
-async def test_dm_subscription_gets_its_papers_by_dm(bot: HotpapersBot, fake: DeliveryFake) -> None:
+async def test_dm_subscription_gets_its_papers_by_dm(bot: HotpapersBot, fake: FakeDiscord) -> None:
     subscribe(bot.engine, "dm:7", "author", "Philipp Krähenbühl")
     await run(bot)
     assert ("POST", "/users/@me/channels", {"recipient_id": 7}) in fake.requests
@@ -253,7 +224,7 @@ async def test_dm_subscription_gets_its_papers_by_dm(bot: HotpapersBot, fake: De
     assert fake.threads == []
 
 
-async def test_forum_style_opens_a_forum_post(bot: HotpapersBot, fake: DeliveryFake) -> None:
+async def test_forum_style_opens_a_forum_post(bot: HotpapersBot, fake: FakeDiscord) -> None:
     with transaction(bot.engine) as session:
         session.add(GuildSettings(guild_id="2000", post_style="forum"))
     subscribe(bot.engine, f"channel:{FORUM_ID}", "category", "cs.LG")
@@ -266,7 +237,7 @@ async def test_forum_style_opens_a_forum_post(bot: HotpapersBot, fake: DeliveryF
 
 
 async def test_hostile_paper_pings_nobody_and_fits_the_limits(
-    bot: HotpapersBot, fake: DeliveryFake
+    bot: HotpapersBot, fake: FakeDiscord
 ) -> None:
     hostile = record(
         "2611.00109",
@@ -292,7 +263,7 @@ async def test_hostile_paper_pings_nobody_and_fits_the_limits(
 
 
 async def test_reactions_on_a_paper_message_become_a_discord_snapshot(
-    bot: HotpapersBot, fake: DeliveryFake
+    bot: HotpapersBot, fake: FakeDiscord
 ) -> None:
     subscribe(bot.engine, PAPERS, "category", "cs.LG")
     await run(bot)
@@ -338,7 +309,7 @@ async def _snapshot(engine: Engine, paper_id: str, timeout: float = 5.0) -> Sign
 
 
 async def test_cli_deliver_posts_the_day(
-    fake: DeliveryFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.cli import app
 
@@ -365,7 +336,7 @@ async def test_cli_deliver_posts_the_day(
 
 
 async def test_thread_creation_refused_leaves_no_stray_header(
-    bot: HotpapersBot, fake: DeliveryFake
+    bot: HotpapersBot, fake: FakeDiscord
 ) -> None:
     """Without Create Public Threads: the header is taken back and the channel is paused."""
     fake.thread_forbidden_channels.add(3001)
@@ -376,3 +347,115 @@ async def test_thread_creation_refused_leaves_no_stray_header(
     fake.thread_forbidden_channels.clear()
     again = await run(bot)
     assert [t.outcome for t in again.targets] == []  # paused until someone resumes it
+
+
+# -- fan-out: many channels at once, under a tight global limit ------------------------------
+
+CROWD = [4000 + n for n in range(16)]
+CROWD_LIMIT = 30  # the fake's global limit, requests/s per bot
+EXPECTED = ["2611.00101", "2611.00102", "2611.00104"]
+
+
+@pytest.fixture
+async def crowd(engine: Engine) -> AsyncIterator[tuple[FakeDiscord, HotpapersBot]]:
+    """16 subscribed channels; the fake enforces a global limit of 30/s and per-route buckets;
+    the bot paces itself at 25/s with 16 deliveries in flight."""
+    channels = {channel: f"papers-{channel}" for channel in CROWD}
+    fake = FakeDiscord(channels=channels, global_rate_limit=CROWD_LIMIT, route_buckets=True)
+    add_day(engine)
+    for channel in CROWD:
+        subscribe(engine, f"channel:{channel}", "category", "cs.LG")
+    async with running_fake(fake):
+        settings = bot_settings(fake)
+        pace = {"max_requests_per_second": 25.0, "delivery_workers": len(CROWD)}
+        settings = Settings(discord=settings.discord.model_copy(update=pace))
+        async with running_bot(fake, engine, settings) as client:
+            yield fake, client
+
+
+def assert_delivered_once(fake: FakeDiscord, channel: int) -> None:
+    """One header, one thread, the papers once each in rank order."""
+    assert len(fake.in_channel(channel)) == 1
+    assert fake.papers_in(fake.thread_of(channel)["id"]) == EXPECTED
+
+
+async def test_fan_out_is_paced_under_the_global_limit_and_failures_stay_apart(
+    crowd: tuple[FakeDiscord, HotpapersBot],
+) -> None:
+    fake, bot = crowd
+    forbidden, missing, throttled = CROWD[3], CROWD[7], CROWD[11]
+    fake.forbidden_channels.add(forbidden)
+    fake.missing_channels.add(missing)
+    fake.rate_limit_next(f"/channels/{throttled}/messages", retry_after=120)  # > 60 s: give up
+    pacer = pacer_for(bot)
+    paced_before, refused_before = pacer.requests, pacer.failed
+    requests_before, errors_before = discord_requests()
+    report = await run(bot)
+    outcomes = {t.target: t.outcome for t in report.targets}
+    assert outcomes.pop(f"channel:{forbidden}") == "paused"
+    assert outcomes.pop(f"channel:{missing}") == "removed"
+    assert outcomes.pop(f"channel:{throttled}") == "retry"
+    assert set(outcomes.values()) == {"ok"} and report.sent == 13 * 3
+    for channel in set(CROWD) - {forbidden, missing, throttled}:
+        assert_delivered_once(fake, channel)
+    assert fake.in_channel(throttled) == []
+    # 16 deliveries at once never tripped the global limit: the pacer kept them under it.
+    assert fake.stats.global_429 == 0 and fake.stats.route_429 == 0
+    assert pacer.global_429 == 0 and pacer.requests - paced_before >= 13 * 5
+    # Each request is counted for /metrics; the 403, 404 and 429 as failed.
+    requests_after, errors_after = discord_requests()
+    assert requests_after - requests_before == pacer.requests - paced_before
+    assert errors_after - errors_before == pacer.failed - refused_before >= 3
+
+
+def discord_requests() -> tuple[float, float]:
+    """The process's Prometheus counters of Discord requests and failed ones."""
+    labels = {"service": "discord"}
+    requests = REGISTRY.get_sample_value("hotpapers_api_requests_total", labels) or 0.0
+    errors = REGISTRY.get_sample_value("hotpapers_api_errors_total", labels) or 0.0
+    return requests, errors
+
+
+class HangingCourier(DiscordCourier):
+    """Hangs on each channel's last paper: before posting it (odd channels) or after Discord
+    took it (even channels), as a bot stopped mid-request does."""
+
+    def __init__(self, bot: HotpapersBot, targets: int) -> None:
+        super().__init__(bot)
+        self.targets = targets
+        self.hanging = 0
+        self.all_hanging = asyncio.Event()
+
+    async def send_paper(
+        self, target: str, thread_id: str | None, ranked: RankedPaper
+    ) -> tuple[str, str]:
+        if ranked.paper.arxiv_id != EXPECTED[-1]:
+            return await super().send_paper(target, thread_id, ranked)
+        if int(target.split(":")[1]) % 2 == 0:
+            await super().send_paper(target, thread_id, ranked)
+        self.hanging += 1
+        if self.hanging == self.targets:
+            self.all_hanging.set()
+        await asyncio.Event().wait()  # until cancelled
+        raise AssertionError("unreachable")
+
+
+async def test_fan_out_cancelled_midway_then_rerun_posts_the_rest_exactly_once(
+    crowd: tuple[FakeDiscord, HotpapersBot],
+) -> None:
+    fake, bot = crowd
+    courier = HangingCourier(bot, len(CROWD))
+    task = asyncio.create_task(run(bot, courier=courier))
+    await asyncio.wait_for(courier.all_hanging.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert {row.state for row in ledger(bot.engine)} == {"sent", "claimed"}
+
+    report = await run(bot, now=LATER)  # the restart
+    for channel in CROWD:
+        assert_delivered_once(fake, channel)
+    assert sum(t.recovered for t in report.targets) == 8  # found in the thread's history
+    assert sum(t.resent for t in report.targets) == 8
+    assert {row.state for row in ledger(bot.engine)} == {"sent"}
+    assert fake.stats.global_429 == 0

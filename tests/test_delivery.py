@@ -6,12 +6,14 @@ implements the Courier protocol (it is not a mock of project code).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from hotpapers.config import Settings
@@ -473,3 +475,138 @@ async def test_dm_papers_go_straight_into_the_dm(day: Engine) -> None:
     assert courier.styles == ["dm"]
     assert thread_of(day, "dm:7") is None
     assert courier.papers_in("dm:7") == ["2611.00102"]
+
+
+# -- many targets at once ------------------------------------------------------------------
+
+
+def subscribe_many(engine: Engine, count: int) -> list[str]:
+    targets = [f"channel:{100 + n}" for n in range(count)]
+    for target in targets:
+        subscribe(engine, target, "category", "cs.LG")
+    return targets
+
+
+EXPECTED = ["2611.00101", "2611.00102", "2611.00104"]
+
+
+@dataclass
+class GatedCourier(RecordingCourier):
+    """A recording courier whose every call yields to the loop; `at_once` targets must be
+    starting their digests together before any goes on (a sequential run would hang)."""
+
+    at_once: int = 1
+    starting: int = 0
+    most_starting: int = 0
+    _barrier: asyncio.Barrier | None = None
+
+    async def start_digest(self, target: str, title: str, style: str) -> tuple[str, str | None]:
+        self._barrier = self._barrier or asyncio.Barrier(self.at_once)
+        self.starting += 1
+        self.most_starting = max(self.most_starting, self.starting)
+        await self._barrier.wait()
+        self.starting -= 1
+        return await super().start_digest(target, title, style)
+
+    async def send_paper(
+        self, target: str, thread_id: str | None, ranked: RankedPaper
+    ) -> tuple[str, str]:
+        await asyncio.sleep(0)
+        return await super().send_paper(target, thread_id, ranked)
+
+
+async def test_many_targets_at_once_each_gets_every_paper_once_in_order(day: Engine) -> None:
+    targets = subscribe_many(day, 40)
+    courier = GatedCourier(at_once=8)
+    report = await asyncio.wait_for(deliver(day, courier, make_plan(day), DAY, NOW, workers=8), 30)
+    assert courier.most_starting == 8  # eight targets in flight, never more
+    assert [t.target for t in report.targets] == targets  # the report keeps the plans' order
+    assert {t.outcome for t in report.targets} == {"ok"} and report.sent == 40 * 3
+    for target in targets:
+        thread = thread_of(day, target)
+        assert thread is not None and courier.papers_in(thread) == EXPECTED
+        assert len(courier.channels[target]) == 1  # one header
+    assert len(ledger(day)) == 120 and {row.state for row in ledger(day)} == {"sent"}
+
+
+async def test_failing_targets_do_not_disturb_the_others(day: Engine) -> None:
+    targets = subscribe_many(day, 24)
+    failing: dict[str, Exception] = {
+        targets[3]: TargetForbidden("403 Forbidden: Missing Access"),
+        targets[9]: TargetGone("404 Not Found: Unknown Channel"),
+        targets[15]: Transient("500 Internal Server Error"),
+        targets[21]: RuntimeError("a bug"),
+    }
+    courier = GatedCourier(at_once=1, failing=failing)
+    report = await deliver(day, courier, make_plan(day), DAY, NOW, workers=6)
+    outcomes = {t.target: t.outcome for t in report.targets}
+    assert [outcomes[t] for t in failing] == ["paused", "removed", "retry", "error"]
+    for target in set(targets) - set(failing):
+        thread = thread_of(day, target)
+        assert outcomes[target] == "ok"
+        assert thread is not None and courier.papers_in(thread) == EXPECTED
+    statuses = {row.target: row.status for row in subscription_rows(day)}
+    assert statuses[targets[3]] == "paused" and targets[9] not in statuses
+
+
+@dataclass
+class HangingCourier(GatedCourier):
+    """Hangs on each target's last paper: before posting it on odd channels, after posting
+    it (the answer lost) on even ones, as a process does when it is stopped mid-request."""
+
+    targets: int = 0  # how many will hang: `all_hanging` is set when they all do
+    hang_at_rank: int = 4
+    hanging: int = 0
+    all_hanging: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send_paper(
+        self, target: str, thread_id: str | None, ranked: RankedPaper
+    ) -> tuple[str, str]:
+        if ranked.rank != self.hang_at_rank:
+            return await super().send_paper(target, thread_id, ranked)
+        if int(target.split(":")[1]) % 2 == 0:
+            await super().send_paper(target, thread_id, ranked)
+        self.hanging += 1
+        if self.hanging == self.targets:
+            self.all_hanging.set()
+        await asyncio.Event().wait()  # forever: only cancellation ends it
+        raise AssertionError("unreachable")
+
+
+async def test_cancelled_mid_fan_out_then_rerun_delivers_the_rest_exactly_once(
+    day: Engine,
+) -> None:
+    targets = subscribe_many(day, 12)
+    courier = HangingCourier(targets=len(targets))
+    task = asyncio.create_task(deliver(day, courier, make_plan(day), DAY, NOW, workers=12))
+    await asyncio.wait_for(courier.all_hanging.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert {row.state for row in ledger(day)} == {"sent", "claimed"}
+
+    rerun = RecordingCourier(channels=courier.channels, _ids=courier._ids)
+    report = await deliver(day, rerun, make_plan(day, now=LATER), DAY, LATER, workers=12)
+    for target in targets:
+        thread = thread_of(day, target)
+        assert thread is not None and rerun.papers_in(thread) == EXPECTED
+        assert len(rerun.channels[target]) == 1
+    assert sum(t.recovered for t in report.targets) == 6  # posted before the stop: found
+    assert sum(t.resent for t in report.targets) == 6  # claimed but never posted: sent now
+    assert {row.state for row in ledger(day)} == {"sent"}
+
+
+async def test_database_calls_run_off_the_event_loop(day: Engine) -> None:
+    subscribe_many(day, 5)
+    plans = make_plan(day)
+    threads: set[int] = set()
+
+    def seen(*_args: object) -> None:
+        threads.add(threading.get_ident())
+
+    event.listen(day, "before_cursor_execute", seen)
+    try:
+        await deliver(day, GatedCourier(), plans, DAY, NOW, workers=3)
+    finally:
+        event.remove(day, "before_cursor_execute", seen)
+    assert threads and threading.get_ident() not in threads

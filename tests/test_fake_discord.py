@@ -167,3 +167,29 @@ async def test_command_sync_and_unanswered_interactions(
     assert answered.content == "pong" and not answered.ephemeral
     with pytest.raises(FakeDiscordError, match="did not answer"):
         await fake.send_interaction("unknown", timeout=0.3)
+
+
+async def test_history_newest_first_in_pages(client: discord.Client, fake: FakeDiscord) -> None:
+    channel = _channel(client)
+    sent = [await channel.send(content=f"message {n}") for n in range(105)]
+    await _channel(client, 3001).send(content="elsewhere")
+    newest = [m.content async for m in channel.history(limit=2)]
+    assert newest == ["message 104", "message 103"]
+    every = [m.id async for m in channel.history(limit=None)]  # two pages: `before` honoured
+    assert every == [m.id for m in reversed(sent)]
+    oldest = [m.content async for m in channel.history(limit=2, oldest_first=True)]
+    assert oldest == ["message 0", "message 1"]
+    assert fake.in_channel(3000)[0]["content"] == "message 0"
+
+
+async def test_forum_post_has_a_starter_message(client: discord.Client, fake: FakeDiscord) -> None:
+    fake.forum_channels.add(3001)
+    forum = await client.fetch_channel(3001)
+    assert isinstance(forum, discord.ForumChannel)
+    post = await forum.create_thread(name="Hot Papers", content="Today's papers")
+    assert post.thread.parent_id == 3001 and post.message.content == "Today's papers"
+    assert fake.thread_of(3001)["name"] == "Hot Papers"
+    assert [m["content"] for m in fake.in_channel(post.thread.id)] == ["Today's papers"]
+    with pytest.raises(discord.HTTPException) as refused:
+        await forum.create_thread(name="Empty", content="")
+    assert refused.value.status == 400 and len(fake.threads) == 1

@@ -3,13 +3,15 @@
 The core never talks to Discord directly: it plans (`plan`), then hands papers to a `Courier`
 (the bot implements it with discord.py; tests with a recording class). The `Delivery` table is
 the ledger: a row is *claimed* before a paper is sent and *completed* with the message id after,
-so a run that dies mid-way is finished by the next one without duplicates or gaps.
+so a run that dies mid-way is finished by the next one without duplicates or gaps. `deliver`
+works on many targets at once (`workers`), each target's papers in order.
 """
 
 from __future__ import annotations
 
 from hotpapers.delivery._plan import digest_title, matching, plan
 from hotpapers.delivery._run import (
+    DEFAULT_WORKERS,
     STALE_CLAIM,
     DeliveryReport,
     TargetReport,
@@ -32,6 +34,7 @@ from hotpapers.delivery._types import (
 from hotpapers.subscriptions import pause_target, remove_target
 
 __all__ = [
+    "DEFAULT_WORKERS",
     "DM_FORBIDDEN_REASON",
     "FORBIDDEN_REASON",
     "STALE_CLAIM",

@@ -1,16 +1,27 @@
-"""Delivering planned digests exactly once, through the ledger (claim, send, complete)."""
+"""Delivering planned digests exactly once, through the ledger (claim, send, complete).
+
+Targets are delivered concurrently by a bounded pool of workers: one target's papers always
+go out one after the other, in rank order, by one worker, while up to `workers` targets are in
+flight (each Discord thread only takes ~1 message/s, so throughput needs many at once). The
+database calls block, so they run in threads, off the event loop (the gateway heartbeat must
+keep beating); on SQLite the ledger's writes take turns behind one lock.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from hotpapers.db import transaction
+from hotpapers.db import is_postgres, transaction
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,
     FORBIDDEN_REASON,
@@ -29,8 +40,15 @@ from hotpapers.subscriptions import pause_target, remove_target
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 # A claim younger than this may belong to a run still sending it: left alone.
 STALE_CLAIM = timedelta(minutes=5)
+# Targets in flight by default (the bot passes settings.discord.delivery_workers).
+DEFAULT_WORKERS = 50
+
+# SQLite has one writer at a time; taking turns here beats its busy-wait and retry.
+_SQLITE_WRITES = threading.Lock()
 
 
 @dataclass
@@ -61,49 +79,88 @@ async def deliver(
     plans: list[TargetPlan],
     listing_date: date,
     now: datetime,
+    *,
+    workers: int = DEFAULT_WORKERS,
 ) -> DeliveryReport:
-    """Deliver every plan; one target's failure never stops the others."""
-    report = DeliveryReport(listing_date)
-    for target_plan in plans:
-        result = TargetReport(target_plan.target)
-        report.targets.append(result)
-        try:
-            await _deliver_target(engine, courier, target_plan, now, result)
-            log.info(
-                "%s %s: %s, %d sent, %d recovered, %d resent, %d edited, %d refused",
-                listing_date,
-                result.target,
-                result.outcome,
-                result.sent,
-                result.recovered,
-                result.resent,
-                result.edited,
-                result.failed,
-            )
-        except TargetForbidden as exc:
-            result.outcome, result.error = "paused", str(exc)
-            log.warning("%s: forbidden (%s); pausing its subscriptions", result.target, exc)
-            dm = target_plan.style == "dm"
-            pause_target(
-                engine, target_plan.target, DM_FORBIDDEN_REASON if dm else FORBIDDEN_REASON
-            )
-        except TargetGone as exc:
-            result.outcome, result.error = "removed", str(exc)
-            log.warning("%s: gone (%s); removing its subscriptions", result.target, exc)
-            remove_target(engine, target_plan.target)
-        except Transient as exc:
-            result.outcome, result.error = "retry", str(exc)
-            log.warning("%s: temporary failure (%s); retrying next run", result.target, exc)
-        except Exception as exc:  # a bug or an outage for one target must not stop the rest
-            result.outcome, result.error = "error", str(exc)
-            log.exception("%s: delivery failed", result.target)
+    """Deliver every plan, up to `workers` targets at a time; one target's failure never
+    stops the others. The report lists the targets in the order of `plans`."""
+    report = DeliveryReport(listing_date, [TargetReport(p.target) for p in plans])
+    todo = iter(zip(plans, report.targets, strict=True))  # shared: each pair taken once
+
+    async def worker() -> None:
+        for target_plan, result in todo:
+            try:
+                await _deliver_one(engine, courier, target_plan, now, result)
+            except Exception as exc:  # e.g. the database failing while pausing the target
+                result.outcome, result.error = "error", str(exc)
+                log.exception("%s: delivery failed", result.target)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(1, min(workers, len(plans)))):
+                group.create_task(worker())
+    except BaseExceptionGroup as failed:
+        # Only a BaseException gets here (a dying process, cancellation): pass it on as is.
+        raise failed.exceptions[0] from None
     return report
+
+
+async def _deliver_one(
+    engine: Engine, courier: Courier, target_plan: TargetPlan, now: datetime, result: TargetReport
+) -> None:
+    """One target's digest, with its failure turned into the report's outcome."""
+    try:
+        await _deliver_target(engine, courier, target_plan, now, result)
+        log.info(
+            "%s %s: %s, %d sent, %d recovered, %d resent, %d edited, %d refused",
+            target_plan.listing_date,
+            result.target,
+            result.outcome,
+            result.sent,
+            result.recovered,
+            result.resent,
+            result.edited,
+            result.failed,
+        )
+    except TargetForbidden as exc:
+        result.outcome, result.error = "paused", str(exc)
+        log.warning("%s: forbidden (%s); pausing its subscriptions", result.target, exc)
+        dm = target_plan.style == "dm"
+        reason = DM_FORBIDDEN_REASON if dm else FORBIDDEN_REASON
+        await _write(engine, pause_target, engine, target_plan.target, reason)
+    except TargetGone as exc:
+        result.outcome, result.error = "removed", str(exc)
+        log.warning("%s: gone (%s); removing its subscriptions", result.target, exc)
+        await _write(engine, remove_target, engine, target_plan.target)
+    except Transient as exc:
+        result.outcome, result.error = "retry", str(exc)
+        log.warning("%s: temporary failure (%s); retrying next run", result.target, exc)
+    except Exception as exc:  # a bug or an outage for one target must not stop the rest
+        result.outcome, result.error = "error", str(exc)
+        log.exception("%s: delivery failed", result.target)
+
+
+async def _read(call: Callable[..., T], *args: object) -> T:
+    """A blocking database read, in a thread."""
+    return await asyncio.to_thread(call, *args)
+
+
+async def _write(engine: Engine, call: Callable[..., T], *args: object) -> T:
+    """A blocking database write, in a thread; on SQLite one at a time."""
+
+    def write() -> T:
+        if is_postgres(engine):
+            return call(*args)
+        with _SQLITE_WRITES:
+            return call(*args)
+
+    return await asyncio.to_thread(write)
 
 
 async def _deliver_target(
     engine: Engine, courier: Courier, plan: TargetPlan, now: datetime, result: TargetReport
 ) -> None:
-    ledger = _ledger(engine, plan.target, plan.listing_date)
+    ledger = await _read(_ledger, engine, plan.target, plan.listing_date)
     if any(row.state == "claimed" and not _stale(row, now) for row in ledger.values()):
         # Another run is delivering to this target right now: let it finish, in order.
         result.outcome = "busy"
@@ -140,22 +197,29 @@ def _ledger(engine: Engine, target: str, day: date) -> dict[str, Delivery]:
 
 async def _thread(engine: Engine, courier: Courier, plan: TargetPlan, now: datetime) -> str | None:
     """The day's thread for the target, started (header first) on the first paper."""
-    with Session(engine) as session:
-        found = session.get(DeliveryThread, (plan.target, plan.listing_date))
-        if found is not None:
-            return found.thread_id
+    found = await _read(_known_thread, engine, plan.target, plan.listing_date)
+    if found is not None:
+        return found.thread_id
     header_id, thread_id = await courier.start_digest(plan.target, plan.title, plan.style)
-    with transaction(engine) as session:
-        session.add(
-            DeliveryThread(
-                target=plan.target,
-                listing_date=plan.listing_date,
-                header_message_id=header_id,
-                thread_id=thread_id,
-                created_at=now,
-            )
-        )
+    row = DeliveryThread(
+        target=plan.target,
+        listing_date=plan.listing_date,
+        header_message_id=header_id,
+        thread_id=thread_id,
+        created_at=now,
+    )
+    await _write(engine, _add, engine, row)
     return thread_id
+
+
+def _known_thread(engine: Engine, target: str, day: date) -> DeliveryThread | None:
+    with Session(engine) as session:
+        return session.get(DeliveryThread, (target, day))
+
+
+def _add(engine: Engine, row: DeliveryThread) -> None:
+    with transaction(engine) as session:
+        session.add(row)
 
 
 async def _deliver_paper(
@@ -168,7 +232,7 @@ async def _deliver_paper(
     result: TargetReport,
 ) -> None:
     paper_id = item.paper.arxiv_id
-    row_id = _claim(engine, plan, paper_id, now)
+    row_id = await _write(engine, _claim, engine, plan, paper_id, now)
     if row_id is None:  # someone else holds it, live: theirs to finish
         return
     fresh = row_id > 0
@@ -176,17 +240,17 @@ async def _deliver_paper(
     if not fresh:
         found = await courier.find_paper_message(plan.target, thread_id, paper_id)
         if found is not None:
-            _complete(engine, row_id, *found, now)
+            await _write(engine, _complete, engine, row_id, *found, now)
             result.recovered += 1
             return
     try:
         channel_id, message_id = await courier.send_paper(plan.target, thread_id, item)
     except MessageRejected as exc:
-        _fail(engine, row_id, str(exc))
+        await _write(engine, _fail, engine, row_id, str(exc))
         result.failed += 1
         log.error("%s: %s was refused: %s", plan.target, paper_id, exc)
         return
-    _complete(engine, row_id, channel_id, message_id, now)
+    await _write(engine, _complete, engine, row_id, channel_id, message_id, now)
     if fresh:
         result.sent += 1
     else:
@@ -254,14 +318,7 @@ async def _update(
 ) -> None:
     """Edit every earlier message of the paper in this target to show the new version."""
     paper_id = change.ranked.paper.arxiv_id
-    with Session(engine) as session:
-        query = select(Delivery).where(
-            Delivery.target == target,
-            Delivery.paper_id == paper_id,
-            Delivery.state == "sent",
-            col(Delivery.version) < change.version,
-        )
-        rows = list(session.exec(query))
+    rows = await _read(_older_versions, engine, target, paper_id, change.version)
     for row in rows:
         if row.channel_id and row.message_id:
             try:
@@ -270,7 +327,21 @@ async def _update(
                 result.edited += 1
             except MessageGone:
                 log.info("%s: the message of %s was deleted; not edited", target, paper_id)
-        with transaction(engine) as session:
-            session.execute(
-                update(Delivery).where(col(Delivery.id) == row.id).values(version=change.version)
-            )
+        await _write(engine, _set_version, engine, row.id, change.version)
+
+
+def _older_versions(engine: Engine, target: str, paper_id: str, version: int) -> list[Delivery]:
+    """The target's sent messages of `paper_id` that show a version older than `version`."""
+    with Session(engine) as session:
+        query = select(Delivery).where(
+            Delivery.target == target,
+            Delivery.paper_id == paper_id,
+            Delivery.state == "sent",
+            col(Delivery.version) < version,
+        )
+        return list(session.exec(query))
+
+
+def _set_version(engine: Engine, row_id: int | None, version: int) -> None:
+    with transaction(engine) as session:
+        session.execute(update(Delivery).where(col(Delivery.id) == row_id).values(version=version))

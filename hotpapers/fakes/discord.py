@@ -3,7 +3,10 @@ discord.py client in tests without the internet.
 
 It keeps what the bot sent (messages, edits, interaction callbacks, follow-ups, command
 definitions), enforces Discord's message and embed limits (400 with Discord's error JSON),
-sends rate-limit headers, and can answer 429, 403 or 404 on demand.
+sends rate-limit headers, and can answer 429, 403 or 404 on demand. Channels answer their
+message history (newest first, `limit` / `before` / `after`), and channels listed in
+`fake.forum_channels` are forums whose threads are posts with a starter message;
+`in_channel`, `papers_in` and `thread_of` show what a user would see.
 
     fake = FakeDiscord()
     await fake.start()
@@ -28,6 +31,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import email.parser
+import email.policy
 import hashlib
 import itertools
 import json
@@ -337,10 +342,16 @@ class FakeDiscord:
         self.threads: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, Any]] = []  # (method, path, json body)
         self.rejected: list[dict[str, Any]] = []  # bodies refused for breaking limits
+        self.files: dict[str, bytes] = {}  # uploaded attachment id -> bytes (multipart bodies)
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
         self.interactions: dict[int, InteractionResult] = {}
         self.identify: dict[str, Any] | None = None
+        # Sharding: more servers the bot is in (ids chosen so `(id >> 22) % count` picks the
+        # shard), every IDENTIFY payload, and the [shard id, shard count] of each connection.
+        self.other_guilds: list[int] = []
+        self.identifies: list[dict[str, Any]] = []
+        self._shards: dict[web.WebSocketResponse, tuple[int, int]] = {}
         self.resumed = 0
         self.heartbeats = 0
         self.forbidden_channels: set[int] = set()
@@ -349,6 +360,9 @@ class FakeDiscord:
         # channels where the bot may post but not create threads (no Create Public Threads)
         self.thread_forbidden_channels: set[int] = set()
         self.missing_channels: set[int] = set()
+        # forum channels (type 15): a thread created in one is a post with a starter message
+        self.forum_channels: set[int] = set()
+        self._query: dict[str, str] = {}  # the query string of the request being answered
         self._rate_limits: list[tuple[str, float, bool]] = []  # (path part, retry_after, global)
         self._ids = itertools.count(10_000)
         self._seq = 0
@@ -426,12 +440,46 @@ class FakeDiscord:
             await socket.close(code=4000, message=b"fake reconnect")
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a gateway DISPATCH to the connected client."""
+        """Send a gateway DISPATCH to the connected client (with shards: to the connection of
+        the shard that owns the event's server, as Discord does)."""
         if not self._sockets:
             raise FakeDiscordError("no client is connected to the fake gateway")
+        await self._send_dispatch(self._socket_for(data.get("guild_id")), event, data)
+
+    def shard_of(self, guild_id: int | str, shard_count: int) -> int:
+        """The shard that receives a server's events (Discord's formula)."""
+        return (int(guild_id) >> 22) % shard_count
+
+    def _socket_for(self, guild_id: object) -> web.WebSocketResponse:
+        if guild_id is not None:
+            for socket in reversed(self._sockets):
+                shard = self._shards.get(socket)
+                if shard is not None and self.shard_of(str(guild_id), shard[1]) == shard[0]:
+                    return socket
+        return self._sockets[-1]
+
+    async def _send_dispatch(
+        self, socket: web.WebSocketResponse, event: str, data: dict[str, Any]
+    ) -> None:
         self._seq += 1
         frame = {"op": 0, "t": event, "s": self._seq, "d": data}
-        await self._sockets[-1].send_str(json.dumps(frame))
+        await socket.send_str(json.dumps(frame))
+
+    def _owned_guilds(self, socket: web.WebSocketResponse) -> list[int]:
+        """The servers whose events go to this connection (all of them when unsharded)."""
+        guilds = [self.guild_id, *self.other_guilds]
+        shard = self._shards.get(socket)
+        if shard is None:
+            return guilds
+        return [guild for guild in guilds if self.shard_of(guild, shard[1]) == shard[0]]
+
+    def _other_guild(self, guild_id: int) -> dict[str, Any]:
+        """GUILD_CREATE of one of `other_guilds`: the main server's shape, no channels."""
+        guild = self._guild()
+        guild["id"] = str(guild_id)
+        guild["channels"] = []
+        guild["roles"] = [{**guild["roles"][0], "id": str(guild_id)}]
+        return guild
 
     async def send_interaction(
         self,
@@ -445,6 +493,7 @@ class FakeDiscord:
         custom_id: str | None = None,
         message_id: int | None = None,
         in_guild: bool = True,
+        guild_id: int | None = None,
         timeout: float = 5.0,
     ) -> InteractionResult:
         """Deliver one interaction and return what the bot answered.
@@ -473,7 +522,7 @@ class FakeDiscord:
             "context": 0 if in_guild else 1,
         }
         if in_guild:
-            payload["guild_id"] = str(self.guild_id)
+            payload["guild_id"] = str(guild_id or self.guild_id)
             payload["guild_locale"] = "en-US"
             payload["channel"] = self._channel(channel_id)
             payload["member"] = {
@@ -530,6 +579,25 @@ class FakeDiscord:
         result.settled_at = time.perf_counter()
         return result
 
+    # -- what a user sees -------------------------------------------------------------------
+
+    def in_channel(self, channel_id: int | str) -> list[dict[str, Any]]:
+        """The messages posted in a channel, thread or DM, oldest first."""
+        return [m for m in self.channel_messages if m["channel_id"] == str(channel_id)]
+
+    def papers_in(self, channel_id: int | str) -> list[str]:
+        """The arXiv ids of the paper messages (embed linking to the abs page), top to bottom."""
+        return [
+            m["embeds"][0]["url"].rsplit("/", 1)[1]
+            for m in self.in_channel(channel_id)
+            if m["embeds"] and m["embeds"][0].get("url")
+        ]
+
+    def thread_of(self, parent: int | str) -> dict[str, Any]:
+        """The one thread (or forum post) started in channel `parent`."""
+        [thread] = [t for t in self.threads if t["parent_id"] == str(parent)]
+        return thread
+
     # -- gateway ---------------------------------------------------------------------------
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
@@ -546,6 +614,7 @@ class FakeDiscord:
                 await self._on_gateway_frame(socket, message)
         finally:
             self._sockets.remove(socket)
+            self._shards.pop(socket, None)
         return socket
 
     async def _on_gateway_frame(
@@ -557,9 +626,21 @@ class FakeDiscord:
             await socket.send_str(json.dumps({"op": 11}))
         elif op == 2:  # IDENTIFY
             self.identify = message.get("d") or {}
-            self._seq = 0
-            await self.dispatch("READY", self._ready_payload())
-            await self.dispatch("GUILD_CREATE", self._guild())
+            self.identifies.append(self.identify)
+            shard = self.identify.get("shard")
+            if shard:
+                self._shards[socket] = (int(shard[0]), int(shard[1]))
+            else:
+                self._seq = 0
+            owned = self._owned_guilds(socket)
+            ready = self._ready_payload()
+            ready["guilds"] = [{"id": str(guild), "unavailable": True} for guild in owned]
+            if shard:
+                ready["shard"] = [int(shard[0]), int(shard[1])]
+            await self._send_dispatch(socket, "READY", ready)
+            for guild in owned:
+                data = self._guild() if guild == self.guild_id else self._other_guild(guild)
+                await self._send_dispatch(socket, "GUILD_CREATE", data)
             self._ready.set()
         elif op == 6:  # RESUME
             self.resumed += 1
@@ -579,7 +660,7 @@ class FakeDiscord:
     def _channel(self, channel_id: int) -> dict[str, Any]:
         return {
             "id": str(channel_id),
-            "type": 0,
+            "type": 15 if channel_id in self.forum_channels else 0,
             "guild_id": str(self.guild_id),
             "name": self.channels.get(channel_id, "channel"),
             "position": 0,
@@ -683,7 +764,7 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": payload.get("attachments") or [],
             "embeds": payload.get("embeds") or [],
             "components": payload.get("components") or [],
             "pinned": False,
@@ -695,13 +776,54 @@ class FakeDiscord:
         return message
 
     def _edit(self, message: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-        for key in ("content", "embeds", "components", "allowed_mentions"):
+        for key in ("content", "embeds", "components", "allowed_mentions", "attachments"):
             if key in payload:
                 message[key] = payload[key]
         if "flags" in payload and payload["flags"] is not None:
             message["flags"] = int(payload["flags"]) | (int(message.get("flags") or 0) & EPHEMERAL)
         message["edited_timestamp"] = _now_iso()
         return message
+
+    def _multipart(self, content_type: str, raw: bytes) -> dict[str, Any]:
+        """A multipart/form-data body as Discord reads it: `payload_json` plus `files[n]`.
+
+        The uploaded files become the message's `attachments` (id, filename, size,
+        content_type, url); their bytes are kept in `self.files` by attachment id.
+        Attachments listed with the id of an earlier upload are kept (edits keep files).
+        """
+        head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+        form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+        body: dict[str, Any] = {}
+        uploads: dict[int, tuple[str, bytes]] = {}
+        for part in form.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+            if name == "payload_json":
+                body = json.loads(data)
+            elif isinstance(name, str) and (match := re.fullmatch(r"files\[(\d+)\]", name)):
+                uploads[int(match.group(1))] = (part.get_filename() or "file", data)
+        listed = body.get("attachments") or [{"id": index} for index in uploads]
+        attachments = []
+        for entry in listed:
+            index = int(entry["id"]) if str(entry.get("id", "")).isdigit() else -1
+            if index in uploads:
+                filename, data = uploads[index]
+                attachment_id = str(next(self._ids))
+                self.files[attachment_id] = data
+                png = data.startswith(b"\x89PNG")
+                attachments.append({
+                    "id": attachment_id,
+                    "filename": entry.get("filename") or filename,
+                    "size": len(data),
+                    "content_type": "image/png" if png else "application/octet-stream",
+                    "url": f"https://cdn.fake/attachments/{attachment_id}/{filename}",
+                })  # fmt: skip
+            elif str(entry.get("id")) in self.files:
+                attachments.append(entry)
+        if uploads or "attachments" in body:
+            body["attachments"] = attachments
+        return body
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         received = time.perf_counter()
@@ -718,8 +840,9 @@ class FakeDiscord:
             raw = await request.read()
             if raw:
                 if request.content_type.startswith("multipart/"):
-                    return self._error(400, 50035, "the fake accepts JSON bodies only", path)
-                body = json.loads(raw)
+                    body = self._multipart(request.headers["Content-Type"], raw)
+                else:
+                    body = json.loads(raw)
         self.requests.append((request.method, path, body))
         self.stats.requests += 1
         now = time.monotonic()
@@ -738,6 +861,7 @@ class FakeDiscord:
         if isinstance(bucket, web.Response):
             return bucket
         self._received_at = received
+        self._query = dict(request.query)
         parts = path.strip("/").split("/")
         try:
             response = await self._route(request.method, parts, body or {}, path)
@@ -1002,6 +1126,8 @@ class FakeDiscord:
                 if invalid is not None:
                     return invalid
                 return self._json(self._edit(edited, body), path=path)
+            case "GET", ["messages"]:
+                return self._json(self._history(channel_id), path=path)
             case "GET", ["messages", message_id]:
                 found = self.messages.get(int(message_id))
                 if found is None:
@@ -1017,11 +1143,40 @@ class FakeDiscord:
                     return self._error(404, 10008, "Unknown Message", path)
                 self.channel_messages[:] = [m for m in self.channel_messages if m is not gone]
                 return web.Response(status=204)
+            case "POST", ["threads"] if channel_id in self.forum_channels:
+                return self._forum_post(channel_id, body, path)
             case "POST", ["threads"]:
                 return self._thread(channel_id, body, path)
             case "PUT", ["messages", _, "reactions", _, "@me"]:
                 return web.Response(status=204)
         return self._error(404, 0, f"404: Not Found ({method} {path})", path)
+
+    def _history(self, channel_id: int) -> list[dict[str, Any]]:
+        """GET /channels/{id}/messages: newest first, honouring `limit`, `before`, `after`
+        (with `after`, the oldest `limit` messages after it, still newest first)."""
+        found = [m for m in self.channel_messages if m["channel_id"] == str(channel_id)]
+        found.sort(key=lambda m: int(m["id"]), reverse=True)
+        limit = min(int(self._query.get("limit", 50)), 100)
+        if "before" in self._query:
+            found = [m for m in found if int(m["id"]) < int(self._query["before"])]
+        if "after" in self._query:
+            found = [m for m in found if int(m["id"]) > int(self._query["after"])]
+            return found[-limit:]
+        return found[:limit]
+
+    def _forum_post(self, channel_id: int, body: dict[str, Any], path: str) -> web.Response:
+        """A thread in a forum channel: a post whose starter message is `body["message"]`."""
+        starter_body = body.get("message") or {}
+        invalid = self._invalid(starter_body, path)
+        if invalid is not None:
+            return invalid
+        response = self._thread(channel_id, body, path)
+        if response.status != 200:
+            return response
+        thread = self.threads[-1]
+        starter = self._message(int(thread["id"]), starter_body)
+        self.channel_messages.append(starter)
+        return self._json({**thread, "message": starter}, path=path)
 
     def _thread(
         self, channel_id: int, body: dict[str, Any], path: str, thread_id: int | None = None
