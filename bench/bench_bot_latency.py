@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import platform
 import random
@@ -38,8 +39,9 @@ import aiohttp  # noqa: E402
 import discord  # noqa: E402
 import psutil  # noqa: E402
 from sqlalchemy import Engine, bindparam, create_engine, delete, insert, text  # noqa: E402
-from sqlmodel import SQLModel  # noqa: E402
+from sqlmodel import SQLModel, col  # noqa: E402
 
+import hotpapers.fulltext  # noqa: E402  (create_all makes the full-text index too)
 import hotpapers.models  # noqa: E402, F401  (registers the tables)
 from bot.client import HotpapersBot  # noqa: E402
 from hotpapers.config import DiscordSettings, Settings  # noqa: E402
@@ -138,9 +140,9 @@ def add_listing(engine: Engine) -> None:
     """Announce the newest LISTED papers on LISTING; give WITH_POSTS of them social posts."""
     categories = list(Settings().arxiv.categories)
     rng = random.Random(7)
-    cats = bindparam("cats", expanding=True)
+    cats: Any = bindparam("cats", expanding=True)
     with engine.begin() as connection:
-        connection.execute(delete(Announcement).where(Announcement.listing_date == LISTING))
+        connection.execute(delete(Announcement).where(col(Announcement.listing_date) == LISTING))
         connection.execute(delete(SocialPost))
         newest = list(
             connection.execute(
@@ -237,6 +239,15 @@ def search_arguments(engine: Engine, count: int, rng: random.Random) -> list[str
     return picked
 
 
+def missing_arguments(searches: list[str]) -> list[str]:
+    """Searches that find nothing: a made-up word, alone or after real ones (the words every
+    matching paper must also have); the old LIKE scan read the whole table for these."""
+    return [
+        f"{words} zq{index}xv" if index % 2 else f"zq{index}xv"
+        for index, words in enumerate(searches)
+    ]
+
+
 # -- the measurement ------------------------------------------------------------------------
 
 
@@ -253,6 +264,7 @@ async def measure(
     deadline: float,
     *,
     focused: str | None = None,
+    label: str = "",
 ) -> dict[str, Any]:
     callbacks: list[float] = []
     answers: list[float] = []
@@ -273,7 +285,7 @@ async def measure(
         fake.interactions.clear()
         fake.messages.clear()
     return {
-        "command": command + (" (autocomplete)" if focused else ""),
+        "command": command + (" (autocomplete)" if focused else "") + label,
         "runs": len(callbacks),
         "cb_p50": statistics.median(callbacks),
         "cb_p99": percentile(callbacks, 0.99),
@@ -286,12 +298,13 @@ async def measure(
 
 
 async def run(
-    url: str, runs: int, max_seconds: float, only: set[str]
+    url: str, runs: int, max_seconds: float, only: set[str], gc_freeze: bool = False
 ) -> tuple[list[dict[str, Any]], float]:
     engine = make_engine(url)
     rng = random.Random(1)
     authors = author_arguments(engine, runs, rng)
     searches = search_arguments(engine, runs, rng)
+    missing = missing_arguments(searches)
     saved = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     rows: list[dict[str, Any]] = []
     try:
@@ -312,20 +325,22 @@ async def run(
                 await asyncio.wait_for(client.wait_until_ready(), 30)
                 await asyncio.sleep(1.0)
                 idle = rss_mb()
-                plans: list[tuple[str, Callable[[int], dict[str, Any]], str | None]] = [
-                    ("hot", lambda i: {"date": LISTING.isoformat(), "limit": 10}, None),
-                    ("author", lambda i: {"name": authors[i]}, None),
-                    ("author", lambda i: {"name": authors[i]}, "name"),
-                    ("search", lambda i: {"words": searches[i]}, None),
+                if gc_freeze:  # the proposal for bot start-up: see bench/results/bot.md
+                    gc.collect()
+                    gc.freeze()
+                plans: list[tuple[str, Callable[[int], dict[str, Any]], str | None, str]] = [
+                    ("hot", lambda i: {"date": LISTING.isoformat(), "limit": 10}, None, ""),
+                    ("author", lambda i: {"name": authors[i]}, None, ""),
+                    ("author", lambda i: {"name": authors[i]}, "name", ""),
+                    ("search", lambda i: {"words": searches[i]}, None, ""),
+                    ("search", lambda i: {"words": missing[i]}, None, " (no match)"),
                 ]
-                plans = [
-                    plan
-                    for plan in plans
-                    if (plan[0] if plan[2] is None else "autocomplete") in only
-                ]
-                for command, options, focused in plans:
+                plans = [plan for plan in plans if _selector(plan) in only]
+                for command, options, focused, label in plans:
                     deadline = time.monotonic() + max_seconds / len(plans)  # each its share
-                    row = await measure(fake, command, options, runs, deadline, focused=focused)
+                    row = await measure(
+                        fake, command, options, runs, deadline, focused=focused, label=label
+                    )
                     rows.append(row)
                     print(_line(row), flush=True)
             finally:
@@ -335,6 +350,14 @@ async def run(
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
         engine.dispose()
     return rows, idle
+
+
+def _selector(plan: tuple[str, Any, str | None, str]) -> str:
+    """The name --commands uses for a plan: hot, author, autocomplete, search, nomatch."""
+    command, _, focused, label = plan
+    if focused is not None:
+        return "autocomplete"
+    return "nomatch" if label else command
 
 
 def _line(row: dict[str, Any]) -> str:
@@ -355,13 +378,20 @@ def main() -> None:
         "--max-seconds", type=float, default=1200.0, help="split evenly between the commands"
     )
     parser.add_argument(
-        "--commands", default="hot,author,autocomplete,search", help="comma-separated subset"
+        "--commands",
+        default="hot,author,autocomplete,search,nomatch",
+        help="comma-separated subset",
+    )
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() once the bot is ready (start-up objects out of full collections)",
     )
     args = parser.parse_args()
     url = prepare_database(args.db, args.papers, args.pg_admin)
     print(machine())
     only = set(args.commands.split(","))
-    rows, idle = asyncio.run(run(url, args.runs, args.max_seconds, only))
+    rows, idle = asyncio.run(run(url, args.runs, args.max_seconds, only, args.gc_freeze))
     print(f"\n{args.papers:,} papers, {args.db}, {args.runs} sequential invocations each")
     print(
         "| command | runs | callback p50 ms | callback p99 ms | max ms | answer p50 ms "

@@ -1,15 +1,27 @@
-"""Loading what ranking needs for one listing: papers, their posts, their latest snapshots."""
+"""Loading what ranking needs for one listing: papers, their posts, their latest snapshots.
+
+Plain column selects (no ORM objects: building ~3,300 of them was most of /hot's time), built
+once per shape with bound parameters (`:day`, `:cats`, `:now`), so SQLAlchemy compiles each
+only once; every query joins the listing's announcements instead of carrying its ~1,500 ids.
+`rank_listing` goes further for the bot: it scores on the signals alone and reads titles,
+abstracts, authors and categories only for the papers it returns.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import Select, bindparam, func, select
+from sqlmodel import Session
 
 from hotpapers.arxiv.calendar import announced_at
+from hotpapers.config import RankingSettings
 from hotpapers.models import (
     Announcement,
     Paper,
@@ -18,111 +30,301 @@ from hotpapers.models import (
     SignalSnapshot,
     SocialPost,
 )
-from hotpapers.ranking import Candidate, PaperView, PostSignal
+from hotpapers.ranking import (
+    Candidate,
+    PaperView,
+    PostSignal,
+    RankedPaper,
+    counted_posts,
+    rank_papers,
+)
+
+_ANNOUNCEMENT = Announcement.__table__.c  # type: ignore[attr-defined]
+_PAPER = Paper.__table__.c  # type: ignore[attr-defined]
+_AUTHOR = PaperAuthor.__table__.c  # type: ignore[attr-defined]
+_CATEGORY = PaperCategory.__table__.c  # type: ignore[attr-defined]
+_POST = SocialPost.__table__.c  # type: ignore[attr-defined]
+_SNAPSHOT = SignalSnapshot.__table__.c  # type: ignore[attr-defined]
+
+_POST_COLUMNS = (
+    _POST.paper_id,
+    _POST.source,
+    _POST.post_id,
+    _POST.author_id,
+    _POST.author_handle,
+    _POST.text,
+    _POST.url,
+    _POST.reposts,
+    _POST.likes,
+    _POST.replies,
+    _POST.quotes,
+    _POST.is_repost,
+    _POST.created_at,
+    _POST.taken_at,
+    _POST.oembed_html,
+)
+# What scoring reads of a post (X counts, one post per author, reposts excluded): no text.
+_SCORED_POST_COLUMNS = (
+    _POST.paper_id,
+    _POST.source,
+    _POST.post_id,
+    _POST.author_id,
+    _POST.author_handle,
+    _POST.reposts,
+    _POST.likes,
+    _POST.replies,
+    _POST.quotes,
+    _POST.is_repost,
+    _POST.taken_at,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Views:
+    """The three reads behind PaperView, for some set of papers."""
+
+    papers: Select[Any]
+    authors: Select[Any]
+    categories: Select[Any]
+
+
+def _views_of(narrow: Any) -> _Views:
+    """`narrow(query, paper_id_column)` limits a query to the papers wanted."""
+    return _Views(
+        papers=narrow(
+            select(_PAPER.id, _PAPER.title, _PAPER.abstract, _PAPER.primary_category), _PAPER.id
+        ),
+        authors=narrow(
+            select(_AUTHOR.paper_id, _AUTHOR.author_name).order_by(
+                _AUTHOR.paper_id, _AUTHOR.position
+            ),
+            _AUTHOR.paper_id,
+        ),
+        categories=narrow(
+            select(_CATEGORY.paper_id, _CATEGORY.category).order_by(
+                _CATEGORY.paper_id, _CATEGORY.position
+            ),
+            _CATEGORY.paper_id,
+        ),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Listing:
+    """Every read of one listing (`:day`, optionally `:cats`; snapshots also `:now`)."""
+
+    ids: Select[Any]  # announced paper ids (every one has a paper: a foreign key)
+    views: _Views
+    posts: Select[Any]
+    scored_posts: Select[Any]  # posts without their text, for scoring (rank_listing)
+    snapshots: Select[Any]
+
+
+@functools.cache
+def _listing(by_category: bool) -> _Listing:
+    listed_query = select(_ANNOUNCEMENT.paper_id).where(
+        _ANNOUNCEMENT.listing_date == bindparam("day")
+    )
+    if by_category:
+        listed_query = listed_query.where(
+            _ANNOUNCEMENT.category.in_(bindparam("cats", expanding=True))
+        )
+    listed = listed_query.distinct().subquery("listed")
+
+    def joined(query: Select[Any], column: Any) -> Select[Any]:
+        return query.join(listed, listed.c.paper_id == column)
+
+    newest = joined(
+        select(_SNAPSHOT.paper_id, _SNAPSHOT.source, func.max(_SNAPSHOT.taken_at).label("taken_at"))
+        .where(_SNAPSHOT.taken_at <= bindparam("now"))
+        .group_by(_SNAPSHOT.paper_id, _SNAPSHOT.source),
+        _SNAPSHOT.paper_id,
+    ).subquery("newest")
+    snapshots = select(_SNAPSHOT.paper_id, _SNAPSHOT.source, _SNAPSHOT.metrics).join(
+        newest,
+        (_SNAPSHOT.paper_id == newest.c.paper_id)
+        & (_SNAPSHOT.source == newest.c.source)
+        & (_SNAPSHOT.taken_at == newest.c.taken_at),
+    )
+    return _Listing(
+        ids=select(listed.c.paper_id),
+        views=_views_of(joined),
+        posts=joined(select(*_POST_COLUMNS), _POST.paper_id).order_by(_POST.id),
+        scored_posts=joined(select(*_SCORED_POST_COLUMNS), _POST.paper_id).order_by(_POST.id),
+        snapshots=snapshots,
+    )
+
+
+# The views and posts of the papers `:ids` (the few that rank_listing returns).
+_CHOSEN = _views_of(lambda query, column: query.where(column.in_(bindparam("ids", expanding=True))))
+_CHOSEN_POSTS = (
+    select(*_POST_COLUMNS)
+    .where(_POST.paper_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_POST.id)
+)
+
+
+def _params(listing_date: date, categories: Sequence[str] | None, now: datetime) -> dict[str, Any]:
+    params: dict[str, Any] = {"day": listing_date, "now": now}
+    if categories:
+        params["cats"] = list(categories)
+    return params
 
 
 def load_candidates(
     session: Session, listing_date: date, categories: Sequence[str] | None, now: datetime
 ) -> list[Candidate]:
     """Every paper announced on `listing_date` (in `categories`, if given) with its signals."""
-    query = select(Announcement.paper_id).where(Announcement.listing_date == listing_date)  # type: ignore[arg-type]
-    if categories:
-        query = query.where(Announcement.category.in_(categories))  # type: ignore[attr-defined]
-    ids = sorted(set(session.execute(query).scalars()))
-    if not ids:
+    sql, params = _listing(bool(categories)), _params(listing_date, categories, now)
+    views = _paper_views(session, sql.views, params, announced_at(listing_date))
+    if not views:
         return []
-    views = _paper_views(session, ids, announced_at(listing_date))
-    posts = _posts(session, ids, now)
-    snapshots = _latest_snapshots(session, ids, now)
+    posts = _posts(session, sql.posts, params, now)
+    snapshots = _latest_snapshots(session, sql, params)
     return [
         Candidate(paper=views[i], posts=tuple(posts.get(i, ())), snapshots=snapshots.get(i, {}))
-        for i in ids
-        if i in views
+        for i in sorted(views)
     ]
 
 
-def _paper_views(session: Session, ids: list[str], announced: datetime) -> dict[str, PaperView]:
-    papers = session.execute(select(Paper).where(Paper.id.in_(ids))).scalars().all()  # type: ignore[attr-defined]
+def rank_listing(
+    session: Session,
+    ranking: RankingSettings,
+    listing_date: date,
+    now: datetime,
+    *,
+    top: int | None = None,
+    categories: Sequence[str] | None = None,
+) -> list[RankedPaper]:
+    """The same ranking as `rank_papers(load_candidates(...))` with `ranking`'s settings
+    (what `jobs.rank` returns), reading the papers' text only for the ranked ones.
+
+    Scores use only a paper's id, its announcement time and its signals, so the listing is
+    scored with bare paper views and posts without their text; the full views and posts
+    replace them in the `top` results (the same posts count: choosing them needs no text).
+    """
+    sql, params = _listing(bool(categories)), _params(listing_date, categories, now)
+    posts = _posts(session, sql.scored_posts, params, now, scored_only=True)
+    snapshots = _latest_snapshots(session, sql, params)
+    if _silent_papers_rank(ranking):
+        ids = sorted(session.execute(sql.ids, params).scalars())
+    else:  # most of a listing has no signal at all: no need to score (or allocate) those
+        ids = sorted(posts.keys() | snapshots.keys())
+    if not ids:
+        return []
+    announced = announced_at(listing_date)
+    bare = [
+        Candidate(
+            paper=PaperView(i, "", (), (), "", "", announced=announced),
+            posts=tuple(posts.get(i, ())),
+            snapshots=snapshots.get(i, {}),
+        )
+        for i in ids
+    ]
+    settings: dict[str, Any] = {
+        "weights": ranking.weights,
+        "threshold": ranking.threshold,
+        "top": top or ranking.top,
+        "now": now,
+        "decay_hours": ranking.decay_hours,
+    }
+    ranked = rank_papers(bare, **settings)
+    if not ranked:
+        return []
+    chosen = {"ids": [r.paper.arxiv_id for r in ranked]}
+    views = _paper_views(session, _CHOSEN, chosen, announced)
+    if len(views) < len(ranked):  # an announcement without its paper: rank as load_candidates
+        candidates = load_candidates(session, listing_date, categories, now)
+        return rank_papers(candidates, **settings)
+    full = _posts(session, _CHOSEN_POSTS, chosen, now)
+    return [
+        dataclasses.replace(
+            r, paper=views[r.paper.arxiv_id], posts=counted_posts(full.get(r.paper.arxiv_id, ()))
+        )
+        for r in ranked
+    ]
+
+
+def _silent_papers_rank(ranking: RankingSettings) -> bool:
+    """Whether a paper without any post or snapshot can rank: it scores 0.0 (every weight
+    times 0, decayed), unless a weight is not finite (inf × 0 is NaN, never below a threshold)."""
+    finite = all(math.isfinite(weight) for weight in ranking.weights.values())
+    return not (finite and ranking.threshold > 0)
+
+
+def _paper_views(
+    session: Session, sql: _Views, params: dict[str, Any], announced: datetime
+) -> dict[str, PaperView]:
+    papers = session.execute(sql.papers, params).all()
+    if not papers:
+        return {}
     authors: dict[str, list[str]] = defaultdict(list)
-    rows = session.execute(
-        select(PaperAuthor.paper_id, PaperAuthor.author_name)
-        .where(PaperAuthor.paper_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(col(PaperAuthor.paper_id), col(PaperAuthor.position))
-    )
-    for paper_id, name in rows:
+    for paper_id, name in session.execute(sql.authors, params):
         authors[paper_id].append(name)
     categories: dict[str, list[str]] = defaultdict(list)
-    rows = session.execute(
-        select(PaperCategory.paper_id, PaperCategory.category)
-        .where(PaperCategory.paper_id.in_(ids))  # type: ignore[attr-defined]
-        .order_by(col(PaperCategory.paper_id), col(PaperCategory.position))
-    )
-    for paper_id, category in rows:
+    for paper_id, category in session.execute(sql.categories, params):
         categories[paper_id].append(category)
     return {
-        paper.id: PaperView(
-            arxiv_id=paper.id,
-            title=paper.title,
-            authors=tuple(authors[paper.id]),
-            categories=tuple(categories[paper.id]) or (paper.primary_category,),
-            abstract=paper.abstract,
-            primary_category=paper.primary_category,
+        paper_id: PaperView(
+            arxiv_id=paper_id,
+            title=title,
+            authors=tuple(authors[paper_id]),
+            categories=tuple(categories[paper_id]) or (primary,),
+            abstract=abstract,
+            primary_category=primary,
             announced=announced,
         )
-        for paper in papers
+        for paper_id, title, abstract, primary in papers
     }
 
 
-def _posts(session: Session, ids: list[str], now: datetime) -> dict[str, list[PostSignal]]:
-    query = select(SocialPost).where(SocialPost.paper_id.in_(ids))  # type: ignore[attr-defined]
+def _posts(
+    session: Session,
+    query: Select[Any],
+    params: dict[str, Any],
+    now: datetime,
+    *,
+    scored_only: bool = False,
+) -> dict[str, list[PostSignal]]:
+    """Posts by paper, as measured up to `now`; `scored_only` for _SCORED_POST_COLUMNS rows
+    (the text, link, creation time and embed left empty)."""
     found: dict[str, list[PostSignal]] = defaultdict(list)
-    for post in session.execute(query).scalars():
-        if post.taken_at is not None and post.taken_at > now:
+    for row in session.execute(query, params):
+        if scored_only:
+            (paper_id, source, post_id, author_id, handle) = row[:5]
+            (reposts, likes, replies, quotes, is_repost, taken_at) = row[5:]
+            text, url, created_at, embed = "", "", None, None
+        else:
+            (paper_id, source, post_id, author_id, handle, text, url) = row[:7]
+            (reposts, likes, replies, quotes, is_repost, created_at, taken_at, embed) = row[7:]
+        if taken_at is not None and taken_at > now:
             continue
-        found[post.paper_id].append(
+        found[paper_id].append(
             PostSignal(
-                source=post.source,
-                post_id=post.post_id,
-                author_id=post.author_id,
-                author_handle=post.author_handle,
-                text=post.text,
-                url=post.url,
-                reposts=post.reposts,
-                likes=post.likes,
-                replies=post.replies,
-                quotes=post.quotes,
-                is_repost=post.is_repost,
-                created_at=post.created_at,
-                taken_at=post.taken_at,
-                embed_html=post.oembed_html,
+                source=source,
+                post_id=post_id,
+                author_id=author_id,
+                author_handle=handle,
+                text=text,
+                url=url,
+                reposts=reposts,
+                likes=likes,
+                replies=replies,
+                quotes=quotes,
+                is_repost=is_repost,
+                created_at=created_at,
+                taken_at=taken_at,
+                embed_html=embed,
             )
         )
     return found
 
 
 def _latest_snapshots(
-    session: Session, ids: list[str], now: datetime
+    session: Session, sql: _Listing, params: dict[str, Any]
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """The newest snapshot per (paper, source) taken at or before `now`."""
-    newest = (
-        select(
-            SignalSnapshot.paper_id,
-            SignalSnapshot.source,
-            func.max(SignalSnapshot.taken_at).label("taken_at"),
-        )
-        .where(SignalSnapshot.paper_id.in_(ids), SignalSnapshot.taken_at <= now)  # type: ignore[attr-defined,operator]
-        .group_by(SignalSnapshot.paper_id, SignalSnapshot.source)
-        .subquery()
-    )
-    query = select(SignalSnapshot).join(
-        newest,
-        (SignalSnapshot.paper_id == newest.c.paper_id)  # type: ignore[arg-type]
-        & (SignalSnapshot.source == newest.c.source)
-        & (SignalSnapshot.taken_at == newest.c.taken_at),
-    )
+    """The newest snapshot per (paper, source) taken at or before `:now`."""
     found: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)
-    for snapshot in session.execute(query).scalars():
-        found[snapshot.paper_id][snapshot.source] = {
-            k: float(v) for k, v in snapshot.metrics.items()
-        }
+    for paper_id, source, metrics in session.execute(sql.snapshots, params):
+        found[paper_id][source] = {k: float(v) for k, v in metrics.items()}
     return found

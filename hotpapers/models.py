@@ -275,3 +275,8 @@ class DeliveryTask(SQLModel, table=True):
     locked_at: datetime | None = None
     done_at: datetime | None = None
     error: str | None = Field(default=None, max_length=300)
+
+
+# The full-text index rides on the paper table (create_all makes it too); imported last
+# because it needs the tables above.
+import hotpapers.fulltext  # noqa: E402, F401

@@ -8,15 +8,21 @@ SQLite (BINARY collation) and PostgreSQL (collation "C") answer from the b-tree.
 from __future__ import annotations
 
 import functools
+import logging
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import TextClause, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+import hotpapers.fulltext  # noqa: F401  (databases made by create_all get the text index)
 from hotpapers.arxiv.ids import split_id
+from hotpapers.errors import DatabaseError, InputError
 from hotpapers.text import fold
 
 __all__ = [
@@ -30,7 +36,10 @@ __all__ = [
     "papers_by_author",
     "papers_for_listing",
     "search_papers",
+    "search_terms",
 ]
+
+log = logging.getLogger(__name__)
 
 _TOP = "\U0010ffff"  # sorts after every character, in UTF-8 byte order as in code points
 
@@ -192,19 +201,42 @@ _MAX_AUTHORS = 100
 #    them; else step 2 runs again without the bound);
 # 2. each author's newest `limit` papers since then, merged: the newest `limit` distinct.
 #    Ties order by id, as in the index.
-_NEWEST_PG = text(
-    "SELECT (SELECT max(pa.submitted) FROM paper_author pa WHERE pa.author_name = a.name)"
-    " FROM unnest(CAST(:names AS text[])) AS a(name)"
+# PostgreSQL: the matching authors (what author_names(name, _MAX_AUTHORS) gives: the first
+# :cap distinct names of the full-name matches, then the last-name ones, each in folded
+# order), both steps, the paper rows and their author lists in ONE statement (one round trip,
+# one parse; every part is an index range scan or a probe per author or per paper).
+# `:bounded` false runs step 2 without the bound (the co-author case); the `bounded` column
+# says whether the bound was used.
+_AUTHOR_MATCHES_PG = " UNION ALL ".join(
+    f"(SELECT name, {group} AS g, row_number() OVER (ORDER BY {column}, name) AS r"
+    f" FROM author WHERE {column} >= :key AND {column} < :top"
+    f" ORDER BY {column}, name LIMIT :cap)"
+    for group, column in enumerate(("folded_name", "folded_last"))
 )
-_LATEST_PG = text(
-    "SELECT l.paper_id, max(l.submitted) AS submitted"
-    " FROM unnest(CAST(:names AS text[])) AS a(name)"
-    " CROSS JOIN LATERAL (SELECT DISTINCT pa.paper_id, pa.submitted FROM paper_author pa"
-    "  WHERE pa.author_name = a.name AND pa.submitted >= :since"
-    "  ORDER BY pa.submitted DESC, pa.paper_id DESC LIMIT :limit) AS l"
-    " GROUP BY l.paper_id ORDER BY submitted DESC, l.paper_id DESC LIMIT :limit"
+_BY_AUTHOR_PG = text(
+    f"WITH m AS ({_AUTHOR_MATCHES_PG}),"
+    " a AS MATERIALIZED (SELECT name FROM m GROUP BY name ORDER BY min(g * :cap + r)"
+    "  LIMIT :cap),"
+    # MATERIALIZED: inlined, each probe would run twice (the filter and the sort key).
+    " newest AS MATERIALIZED (SELECT (SELECT max(pa.submitted) FROM paper_author pa"
+    "  WHERE pa.author_name = a.name) AS t FROM a),"
+    " bound AS (SELECT COALESCE(CASE WHEN :bounded THEN (SELECT t FROM newest"
+    "  WHERE t IS NOT NULL ORDER BY t DESC OFFSET :limit - 1 LIMIT 1) END,"
+    "  '-infinity'::timestamp) AS since),"
+    " latest AS (SELECT l.paper_id, max(l.submitted) AS submitted"
+    "  FROM a CROSS JOIN bound b"
+    "  CROSS JOIN LATERAL (SELECT DISTINCT pa.paper_id, pa.submitted FROM paper_author pa"
+    "   WHERE pa.author_name = a.name AND pa.submitted >= b.since"
+    "   ORDER BY pa.submitted DESC, pa.paper_id DESC LIMIT :limit) AS l"
+    "  GROUP BY l.paper_id ORDER BY submitted DESC, l.paper_id DESC LIMIT :limit)"
+    f" SELECT {_SUMMARY_COLUMNS},"
+    " ARRAY(SELECT x.author_name FROM paper_author x WHERE x.paper_id = p.id"
+    "  ORDER BY x.position) AS authors,"
+    " (SELECT since FROM bound) > '-infinity'::timestamp AS bounded"
+    " FROM latest l JOIN paper p ON p.id = l.paper_id"
+    " ORDER BY l.submitted DESC, l.paper_id DESC"
 )
-_EARLIEST = {"postgresql": datetime(1, 1, 1), "sqlite": ""}  # before every stored time
+_EARLIEST = ""  # SQLite: before every stored time
 
 # SQLite has no LATERAL: one small index scan per author, UNION ALL. A few fixed sizes
 # (padded with NULL, which matches nothing), so each text is prepared once, then cached.
@@ -238,20 +270,17 @@ def papers_by_author(session: Session, name: str, limit: int = 20) -> list[Paper
     """
     if limit < 1:
         return []
+    if session.get_bind().dialect.name == "postgresql":
+        return _papers_by_authors_pg(session, fold(name), limit)
     names = author_names(session, name, _MAX_AUTHORS)
     if not names:
         return []
-    dialect = session.get_bind().dialect.name
-    earliest = _EARLIEST["postgresql" if dialect == "postgresql" else "sqlite"]
-    if dialect == "postgresql":
-        newest, latest = _NEWEST_PG, _LATEST_PG
-        params: dict[str, Any] = {"names": names, "limit": limit}
-    else:
-        size = next(size for size in (*_SQLITE_SIZES, len(names)) if size >= len(names))
-        newest, latest = _sqlite_steps(size)
-        padded = [*names, *([None] * (size - len(names)))]
-        params = {f"n_{i}": author for i, author in enumerate(padded)}
-        params["limit"] = limit
+    earliest = _EARLIEST
+    size = next(size for size in (*_SQLITE_SIZES, len(names)) if size >= len(names))
+    newest, latest = _sqlite_steps(size)
+    padded = [*names, *([None] * (size - len(names)))]
+    params: dict[str, Any] = {f"n_{i}": author for i, author in enumerate(padded)}
+    params["limit"] = limit
     times = sorted(
         (t for t in session.execute(newest, params).scalars().all() if t is not None),
         reverse=True,
@@ -268,6 +297,34 @@ def papers_by_author(session: Session, name: str, limit: int = 20) -> list[Paper
     _, params = _expanding("id", order)
     rows = {row.id: row for row in session.execute(_papers_by_id(len(order)), params).all()}
     return _summaries(session, [rows[paper_id] for paper_id in order if paper_id in rows])
+
+
+def _papers_by_authors_pg(session: Session, key: str, limit: int) -> list[PaperSummary]:
+    """papers_by_author on PostgreSQL, in one statement (see _BY_AUTHOR_PG); `key` folded."""
+    if not key:
+        return []
+    params: dict[str, Any] = {
+        "key": key,
+        "top": key + _TOP,
+        "cap": _MAX_AUTHORS,
+        "limit": limit,
+        "bounded": True,
+    }
+    rows = session.execute(_BY_AUTHOR_PG, params).all()
+    if len(rows) < limit and rows and rows[0].bounded:  # co-authors shared some of those
+        rows = session.execute(_BY_AUTHOR_PG, {**params, "bounded": False}).all()
+    return [
+        PaperSummary(
+            arxiv_id=row.id,
+            title=row.title,
+            authors=tuple(row.authors),
+            primary_category=row.primary_category,
+            submitted=_utc(row.submitted),
+            updated=_utc(row.updated),
+            latest_version=row.latest_version,
+        )
+        for row in rows
+    ]
 
 
 def author_names(session: Session, prefix: str, limit: int = 25) -> list[str]:
@@ -357,32 +414,142 @@ def papers_for_listing(
     ]
 
 
-def _like_escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+# -- full-text search (the index: hotpapers/fulltext.py, migration 0003) ----------------------
+
+_SEARCH_MAX_CHARS = 300
+_SEARCH_MAX_WORDS = 10
+_SEARCH_WORD = re.compile(r"[^\W_]+")  # letters and digits: what both indexes call a word
+
+# How a search finds the newest `limit` matches without scanning the table. Two ways, each
+# cheap in its own case: (a) take the matches from the text index and sort them by date,
+# which costs what the words' matches cost (rare words); (b) walk the newest papers through
+# the `submitted` index, checking each against the text index, which stops after `limit`
+# matches (common words).
+# * SQLite: FTS5 can stop early, so first (a) for at most _SEARCH_FEW matches: fewer means
+#   that is all of them. Otherwise (b), bounded to the newest _SEARCH_WINDOW papers (FTS5
+#   checks a paper in ~30 us: a window costs at most ~0.7 s at the worst).
+# * PostgreSQL: a GIN bitmap of a common word cannot stop early (~100 ms at 1M papers), but
+#   checking a paper's stored tsvector is ~1 us: first (b) over the newest
+#   _SEARCH_WINDOW_PG papers, then (a) with every match.
+# Last, on both, when the window holds fewer than `limit` matches: (a) with every match. That
+# is slow only for words common long ago but rare lately (seconds at 1M papers for words in
+# most old papers).
+_SEARCH_FEW = 2000
+_SEARCH_WINDOW = 20000
+_SEARCH_WINDOW_PG = 2000
+
+
+def search_terms(words: str | Sequence[str]) -> list[str]:
+    """The distinct words (letters and digits, 2+ characters) of a search, in order.
+
+    Everything else (quotes, `*`, `-`, parentheses, `%`) separates words, so no user text
+    ever reaches the database as query syntax; one-character words are dropped (they match
+    nearly everything). Raises InputError for a search too long to be meant.
+    """
+    raw = words if isinstance(words, str) else " ".join(words)
+    if len(raw) > _SEARCH_MAX_CHARS:
+        raise InputError(f"A search can be at most {_SEARCH_MAX_CHARS} characters long.")
+    found = _SEARCH_WORD.findall(unicodedata.normalize("NFC", raw))
+    terms = list(dict.fromkeys(word.lower() for word in found if len(word) > 1))
+    if len(terms) > _SEARCH_MAX_WORDS:
+        raise InputError(f"A search can have at most {_SEARCH_MAX_WORDS} words.")
+    return terms
+
+
+@dataclass(frozen=True, slots=True)
+class _SearchSql:
+    few: TextClause | None  # :q :few :limit -> (id, found): the newest of up to :few matches
+    recent: TextClause  # :q :window :limit -> ids of the newest matches in the window
+    every: TextClause  # :q :limit -> ids of the newest matches, all considered
+
+
+_ORDER = " ORDER BY p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
+
+# SQLite: the FTS5 query is the words, each quoted as a string ("word"): never FTS5 syntax.
+_SQLITE_MATCH = "SELECT rowid FROM paper_fts WHERE paper_fts MATCH :q"
+_SQLITE_SEARCH = _SearchSql(
+    few=text(
+        "SELECT p.id, count(*) OVER () AS found FROM paper p"
+        f" WHERE p.rowid IN ({_SQLITE_MATCH} LIMIT :few)" + _ORDER
+    ),
+    # The bound first (NULL, so no row, when the table is smaller than the window).
+    recent=text(
+        "SELECT p.id FROM paper p INDEXED BY ix_paper_submitted WHERE p.submitted >= ("
+        "  SELECT submitted FROM paper WHERE submitted IS NOT NULL"
+        "  ORDER BY submitted DESC LIMIT 1 OFFSET :window)"
+        " AND EXISTS (SELECT 1 FROM paper_fts WHERE paper_fts MATCH :q AND rowid = p.rowid)"
+        " ORDER BY p.submitted DESC LIMIT :limit"
+    ),
+    every=text(f"SELECT p.id FROM paper p WHERE p.rowid IN ({_SQLITE_MATCH})" + _ORDER),
+)
+
+# PostgreSQL: plainto_tsquery reads plain words (AND), never tsquery syntax.
+_PG_MATCH = "p.search_vector @@ plainto_tsquery('hotpapers_search', :q)"
+_PG_SEARCH = _SearchSql(
+    few=None,
+    recent=text(
+        "SELECT p.id FROM (SELECT id, submitted, search_vector FROM paper"
+        "  WHERE submitted IS NOT NULL ORDER BY submitted DESC LIMIT :window) p"
+        f" WHERE {_PG_MATCH} ORDER BY p.submitted DESC LIMIT :limit"
+    ),
+    every=text(f"SELECT p.id FROM paper p WHERE {_PG_MATCH}" + _ORDER),
+)
 
 
 def search_papers(
     session: Session, words: str | Sequence[str], limit: int = 20
 ) -> list[PaperSummary]:
-    """Papers whose title or abstract contains every word (case-insensitive), newest first.
+    """Papers whose title or abstract contains every word, newest submission first.
 
-    Wildcards in the words (`%`, `_`) are literal. A plain LIKE scan: fine for now, not fast.
+    Whole words, case- and accent-insensitive ("schrodinger" finds "Schrödinger"), no
+    stemming ("network" does not find "networks"). No match, or no usable word, gives an
+    empty list; InputError for a search too long to be meant (see `search_terms`).
     """
-    terms = words.split() if isinstance(words, str) else [w for w in words if w.strip()]
+    terms = search_terms(words)
     if not terms or limit < 1:
         return []
-    where = []
-    params: dict[str, Any] = {"limit": limit}
-    for i, term in enumerate(terms):
-        params[f"w{i}"] = f"%{_like_escape(term.lower())}%"
-        where.append(
-            f"(lower(p.title) LIKE :w{i} ESCAPE '\\' OR lower(p.abstract) LIKE :w{i} ESCAPE '\\')"
-        )
-    rows = session.execute(
-        text(
-            f"SELECT {_SUMMARY_COLUMNS} FROM paper p WHERE {' AND '.join(where)}"
-            " ORDER BY p.submitted DESC, p.id DESC LIMIT :limit"
-        ),
-        params,
-    ).all()
-    return _summaries(session, rows)
+    try:
+        order = _search_ids(session, terms, limit)
+    except DBAPIError as exc:
+        if not any(name in str(exc) for name in ("paper_fts", "search_vector", "hotpapers_")):
+            raise
+        log.error("the full-text index is missing: %s", exc.orig)
+        raise DatabaseError(
+            "Search is not set up in this database yet; run `hotpapers db upgrade`."
+        ) from exc
+    if not order:
+        return []
+    _, params = _expanding("id", order)
+    found = _summaries(session, session.execute(_papers_by_id(len(order)), params).all())
+    # Newest first, undated last, ties by id (the window walk gives them by date only).
+    found.sort(key=lambda p: (p.submitted is not None, p.submitted or _NEVER, p.arxiv_id))
+    return found[::-1]
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _search_ids(session: Session, terms: list[str], limit: int) -> list[str]:
+    if session.get_bind().dialect.name != "postgresql":
+        quoted = " ".join(f'"{term}"' for term in terms)
+        return _newest_matches(session, _SQLITE_SEARCH, quoted, limit, _SEARCH_WINDOW)
+    # The planner must not trade the indexes for a scan of the table on a (mis)estimate.
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    order = _newest_matches(session, _PG_SEARCH, " ".join(terms), limit, _SEARCH_WINDOW_PG)
+    session.execute(text("RESET enable_seqscan"))
+    return order
+
+
+def _newest_matches(
+    session: Session, sql: _SearchSql, query: str, limit: int, window: int
+) -> list[str]:
+    """Ids of the newest `limit` papers matching `query` (the steps: see _SEARCH_FEW)."""
+    params = {"q": query, "limit": limit, "few": _SEARCH_FEW, "window": window}
+    if sql.few is not None:
+        few = session.execute(sql.few, params).all()
+        if not few or few[0].found < _SEARCH_FEW:
+            return [row.id for row in few]
+    recent = list(session.execute(sql.recent, params).scalars())
+    if len(recent) == limit:
+        return recent
+    return list(session.execute(sql.every, params).scalars())

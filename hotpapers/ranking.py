@@ -101,11 +101,17 @@ def counted_posts(posts: Iterable[PostSignal]) -> tuple[PostSignal, ...]:
 def x_metrics(posts: Iterable[PostSignal]) -> dict[str, float]:
     """Summed counts of the original X posts (reposts never add; one post per author)."""
     originals = counted_posts(posts)
+    reposts = likes = replies = quotes = 0  # integer sums, as sum() gave: one pass, not four
+    for post in originals:
+        reposts += post.reposts
+        likes += post.likes
+        replies += post.replies
+        quotes += post.quotes
     return {
-        "retweets": float(sum(post.reposts for post in originals)),
-        "likes": float(sum(post.likes for post in originals)),
-        "replies": float(sum(post.replies for post in originals)),
-        "quotes": float(sum(post.quotes for post in originals)),
+        "retweets": float(reposts),
+        "likes": float(likes),
+        "replies": float(replies),
+        "quotes": float(quotes),
         "posts": float(len(originals)),
     }
 
@@ -134,11 +140,21 @@ def score(
     decay_hours: float | None = None,
 ) -> float:
     """Sum of weight × signals[source][metric] over the `source.metric` weight keys, decayed."""
+    factor = decay_factor(hours_since_announcement, decay_hours)
+    return _weighted(signals, _parsed_weights(weights)) * factor
+
+
+def _parsed_weights(weights: Mapping[str, float]) -> list[tuple[str, str, float]]:
+    return [(*_split_weight_key(key), weight) for key, weight in weights.items()]
+
+
+def _weighted(
+    signals: Mapping[str, Mapping[str, float]], weights: list[tuple[str, str, float]]
+) -> float:
     total = 0.0
-    for key, weight in weights.items():
-        source, metric = _split_weight_key(key)
+    for source, metric, weight in weights:
         total += weight * float(signals.get(source, {}).get(metric, 0.0))
-    return total * decay_factor(hours_since_announcement, decay_hours)
+    return total
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -163,8 +179,14 @@ def _numeric(metrics: Mapping[str, object]) -> dict[str, float]:
     }
 
 
+# x_metrics(()) : what a paper nobody has posted about gets (most of a listing).
+_NO_X = {"retweets": 0.0, "likes": 0.0, "replies": 0.0, "quotes": 0.0, "posts": 0.0}
+
+
 def candidate_signals(candidate: Candidate) -> dict[str, dict[str, float]]:
     """Per-source metrics for a candidate: X from its posts (first), then the snapshots."""
+    if not candidate.posts and not candidate.snapshots:
+        return {X: dict(_NO_X)}  # a copy: callers own the result
     signals: dict[str, dict[str, float]] = {}
     x_snapshot = candidate.snapshots.get(X)
     if candidate.posts or x_snapshot is None:
@@ -197,14 +219,19 @@ def rank_papers(
     the same on every run.
     """
     scored: list[tuple[float, float, str, Candidate, dict[str, dict[str, float]]]] = []
+    # The same arithmetic as score(), with the weights parsed and the decay worked out once
+    # (not per candidate: a listing's papers share one announcement time).
+    parsed: list[tuple[str, str, float]] | None = None
+    factors: dict[datetime | None, float] = {}
     for candidate in candidates:
         signals = candidate_signals(candidate)
-        value = score(
-            signals,
-            weights,
-            hours_since_announcement=hours_between(candidate.paper.announced, now),
-            decay_hours=decay_hours,
-        )
+        if parsed is None:
+            parsed = _parsed_weights(weights)
+        announced = candidate.paper.announced
+        factor = factors.get(announced)
+        if factor is None:
+            factor = factors[announced] = decay_factor(hours_between(announced, now), decay_hours)
+        value = _weighted(signals, parsed) * factor
         if value < threshold:
             continue
         likes = signals.get(X, {}).get("likes", 0.0)

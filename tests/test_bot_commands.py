@@ -242,7 +242,7 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("hot", {"limit": 0, "category": "quant-ph"}, "`quant-ph` is not one of them"),
     ("category", {"category": "@everyone"}, "is not an arXiv category"),
     ("search", {"words": "'; DROP TABLE paper; --"}, "No stored paper"),
-    ("search", {"words": "@everyone **x** [y](z)"}, "No stored paper"),
+    ("search", {"words": "@nobody **x** [y](z)"}, "No stored paper"),
     ("search", {"words": "   "}, "Please give some words"),
     ("search", {"words": "!!! ???"}, "has no letters or digits"),
     ("author", {"name": "Nobody Known"}, "No author named"),

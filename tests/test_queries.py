@@ -124,13 +124,14 @@ def test_latest_in_category(loaded: Engine) -> None:
         assert latest_in_category(session, "q-bio.NC") == []
 
 
-def test_search_papers_wildcards_are_literal(loaded: Engine) -> None:
+def test_search_papers_wildcards_are_not_syntax(loaded: Engine) -> None:
+    """Words, not substrings: `%` and `_` separate words (more in tests/test_search.py)."""
     with Session(loaded) as session:
-        assert ids(search_papers(session, "100%")) == ["2103.00002"]
-        assert ids(search_papers(session, "a_b")) == ["2103.00002"]
-        assert ids(search_papers(session, ["x_y", "50%"])) == ["2103.00002"]
+        assert ids(search_papers(session, "100%")) == ["2103.00002"]  # not "1000"
+        assert ids(search_papers(session, ["x_y", "50%"])) == ["2103.00002"]  # "50"
         assert ids(search_papers(session, "SURE test")) == ["2103.00002", "2103.00004"]
-        assert search_papers(session, "%%") == []  # literal: no "%%" anywhere
+        assert search_papers(session, "a_b") == []  # one-letter words are dropped
+        assert search_papers(session, "%%") == []
         assert search_papers(session, "   ") == []
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, TypeVar
 
 import discord
@@ -25,12 +27,16 @@ from bot.render import CHOICES_LIMIT, choice_name, clip_content
 from bot.views import Paginator, list_embed, paper_embed, ranked_pages
 from hotpapers import jobs, lookup, queries
 from hotpapers.arxiv.taxonomy import CATEGORIES
+from hotpapers.candidates import rank_listing
+from hotpapers.charts import attention_chart_png
 from hotpapers.errors import HotpapersError
+from hotpapers.ranking import RankedPaper
 
 if TYPE_CHECKING:
     from bot.client import HotpapersBot
 
 LIST_SIZE = 10
+ATTENTION_FILE = "attention.png"  # /paper's chart, shown as the embed's image
 T = TypeVar("T")
 
 
@@ -136,15 +142,7 @@ class PapersCog(commands.Cog):
             return
         top = max(1, min(int(limit), 50))
         await interaction.response.defer(thinking=True)
-        ranked = await asyncio.to_thread(
-            jobs.rank,
-            settings,
-            self.bot.engine,
-            day,
-            now=self.bot.clock(),
-            top=top,
-            categories=[chosen] if chosen else None,
-        )
+        ranked = await asyncio.to_thread(self._rank, day, top, [chosen] if chosen else None)
         scope = chosen or "all collected categories"
         if not ranked:
             await interaction.edit_original_response(
@@ -163,6 +161,18 @@ class PapersCog(commands.Cog):
             timeout=self.bot.paginator_timeout,
         )
         await interaction.edit_original_response(embed=pages[0], view=view)
+
+    def _rank(self, day: date, top: int, categories: list[str] | None) -> list[RankedPaper]:
+        """What `jobs.rank` returns, reading the text of the shown papers only (faster)."""
+        with Session(self.bot.engine) as session:
+            return rank_listing(
+                session,
+                self.bot.settings.ranking,
+                day,
+                self.bot.clock(),
+                top=top,
+                categories=categories,
+            )
 
     @hot.autocomplete("category")
     async def _hot_category(
@@ -194,14 +204,24 @@ class PapersCog(commands.Cog):
             return
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True)  # ranking a listing takes a moment
-        score = await asyncio.to_thread(
-            lookup.paper_score,
-            self.bot.settings,
-            self.bot.engine,
-            found.arxiv_id,
-            now=self.bot.clock(),
+        # The score and the chart are both CPU and database work: in threads, side by side.
+        score, chart = await asyncio.gather(
+            asyncio.to_thread(
+                lookup.paper_score,
+                self.bot.settings,
+                self.bot.engine,
+                found.arxiv_id,
+                now=self.bot.clock(),
+            ),
+            asyncio.to_thread(attention_chart_png, self.bot.engine, found.arxiv_id),
         )
-        await answer(interaction, paper_embed(found, score))
+        embed = paper_embed(found, score)
+        if chart is None:  # never measured anywhere: no picture to show
+            await answer(interaction, embed)
+            return
+        embed.set_image(url=f"attachment://{ATTENTION_FILE}")
+        picture = discord.File(io.BytesIO(chart), ATTENTION_FILE)
+        await interaction.edit_original_response(embed=embed, attachments=[picture])
 
     # -- /author ---------------------------------------------------------------------------
 
@@ -278,7 +298,11 @@ class PapersCog(commands.Cog):
         except BadInput as exc:
             await refuse(interaction, str(exc))
             return
-        papers = await self.read(interaction, queries.search_papers, text, LIST_SIZE)
+        try:
+            papers = await self.read(interaction, queries.search_papers, text, LIST_SIZE)
+        except HotpapersError as exc:  # too many words; no search index in this database
+            await refuse(interaction, str(exc))
+            return
         if not papers:
             await refuse(
                 interaction,

@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import hotpapers.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from hotpapers.db import make_engine
+from hotpapers.fulltext import include_object  # the full-text objects are not in the models
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -23,7 +24,7 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)  # fmt: skip
+                      render_as_batch=True, include_object=include_object)  # fmt: skip
     with context.begin_transaction():
         context.run_migrations()
 
@@ -41,7 +42,8 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     # Batch mode lets later migrations alter columns on SQLite too.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=True, include_object=include_object)  # fmt: skip
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,0 +1,104 @@
+"""The full-text index over paper titles and abstracts, for databases made without Alembic.
+
+Migration 0003 creates the same objects on migrated databases (it keeps its own copy of the
+SQL, as migrations must not change when this module does; tests/test_search.py checks that
+both give the same schema). Here they are attached to the `paper` table's CREATE and DROP, so
+`SQLModel.metadata.create_all` (tests, benchmarks) gives a searchable database too.
+
+* SQLite: an FTS5 table with external content (`paper` itself: the text is not stored twice),
+  tokenizer `unicode61 remove_diacritics 2` (case- and accent-insensitive words, no stemming),
+  kept in sync by triggers, so every writer (ORM, the importer's `executemany`) keeps it
+  current. It is keyed by `paper`'s implicit rowid: after a `VACUUM` that renumbers rowids,
+  run `INSERT INTO paper_fts(paper_fts) VALUES ('rebuild')`.
+* PostgreSQL: a stored generated `tsvector` column (computed by the server for ORM inserts,
+  upserts and COPY alike) with a GIN index. The text search configuration `hotpapers_search`
+  is `simple` (every word, no stemming, no stop words: the same words as FTS5, and arXiv text
+  is full of names and symbols that English stemming would mangle) with `unaccent` in front
+  when the extension can be created; without it, accents matter on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from hotpapers.models import Paper
+
+FTS_TABLE = "paper_fts"  # SQLite
+VECTOR_COLUMN = "search_vector"  # PostgreSQL
+VECTOR_INDEX = "ix_paper_search"
+TS_CONFIG = "hotpapers_search"
+
+SQLITE_CREATE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS paper_fts USING fts5(title, abstract,"
+    " content='paper', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS paper_fts_insert AFTER INSERT ON paper BEGIN"
+    " INSERT INTO paper_fts (rowid, title, abstract) VALUES (new.rowid, new.title, new.abstract);"
+    " END",
+    "CREATE TRIGGER IF NOT EXISTS paper_fts_delete AFTER DELETE ON paper BEGIN"
+    " INSERT INTO paper_fts (paper_fts, rowid, title, abstract)"
+    " VALUES ('delete', old.rowid, old.title, old.abstract);"
+    " END",
+    "CREATE TRIGGER IF NOT EXISTS paper_fts_update AFTER UPDATE OF title, abstract ON paper BEGIN"
+    " INSERT INTO paper_fts (paper_fts, rowid, title, abstract)"
+    " VALUES ('delete', old.rowid, old.title, old.abstract);"
+    " INSERT INTO paper_fts (rowid, title, abstract) VALUES (new.rowid, new.title, new.abstract);"
+    " END",
+)
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS paper_fts_insert",
+    "DROP TRIGGER IF EXISTS paper_fts_delete",
+    "DROP TRIGGER IF EXISTS paper_fts_update",
+    "DROP TABLE IF EXISTS paper_fts",
+)
+
+POSTGRES_CREATE = (
+    # A plpgsql block is a savepoint: without the right to create it, carry on without it.
+    "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS unaccent;"
+    " EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'unaccent is not available'; END $$",
+    "DO $$ BEGIN"
+    " IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'hotpapers_search') THEN"
+    "  CREATE TEXT SEARCH CONFIGURATION hotpapers_search (COPY = simple);"
+    "  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN"
+    "   ALTER TEXT SEARCH CONFIGURATION hotpapers_search"
+    "    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;"
+    "  END IF;"
+    " END IF; END $$",
+    # strip(): positions are not used (no phrase search), so the column stays smaller.
+    "ALTER TABLE paper ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS"
+    " (strip(to_tsvector('hotpapers_search'::regconfig, title || ' ' || abstract))) STORED",
+    "CREATE INDEX IF NOT EXISTS ix_paper_search ON paper USING gin (search_vector)",
+)
+
+
+# What the models do not describe: SQLite's FTS5 table and its shadow tables (paper_fts_data,
+# ...), PostgreSQL's generated column and its index.
+_UNMODELLED = {"table": (FTS_TABLE,), "column": (VECTOR_COLUMN,), "index": (VECTOR_INDEX,)}
+
+
+def include_object(
+    object: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic `include_object` hook: autogenerate leaves the full-text objects alone."""
+    if reflected and compare_to is None and name:
+        prefixes = _UNMODELLED.get(type_, ())
+        return not any(name == p or name.startswith(p + "_") for p in prefixes)
+    return True
+
+
+def _create(target: Any, connection: Any, **_: Any) -> None:
+    statements = SQLITE_CREATE if connection.dialect.name == "sqlite" else POSTGRES_CREATE
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+def _drop(target: Any, connection: Any, **_: Any) -> None:
+    # PostgreSQL: the column and its index go with the table.
+    if connection.dialect.name == "sqlite":
+        for statement in SQLITE_DROP:
+            connection.exec_driver_sql(statement)
+
+
+event.listen(Paper.__table__, "after_create", _create)  # type: ignore[attr-defined]
+event.listen(Paper.__table__, "before_drop", _drop)  # type: ignore[attr-defined]
