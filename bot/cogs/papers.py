@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import logging
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, TypeVar
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 import discord
 from discord import app_commands
 from discord.ext import commands
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.cogs._input import (
@@ -28,12 +30,13 @@ from bot.views import Paginator, list_embed, paper_embed, ranked_pages
 from hotpapers import jobs, lookup, queries
 from hotpapers.arxiv.taxonomy import CATEGORIES
 from hotpapers.candidates import rank_listing
-from hotpapers.charts import attention_chart_png
 from hotpapers.errors import HotpapersError
 from hotpapers.ranking import RankedPaper
 
 if TYPE_CHECKING:
     from bot.client import HotpapersBot
+
+log = logging.getLogger(__name__)
 
 LIST_SIZE = 10
 ATTENTION_FILE = "attention.png"  # /paper's chart, shown as the embed's image
@@ -213,7 +216,7 @@ class PapersCog(commands.Cog):
                 found.arxiv_id,
                 now=self.bot.clock(),
             ),
-            asyncio.to_thread(attention_chart_png, self.bot.engine, found.arxiv_id),
+            asyncio.to_thread(_attention_chart, self.bot.engine, found.arxiv_id),
         )
         embed = paper_embed(found, score)
         if chart is None:  # never measured anywhere: no picture to show
@@ -311,3 +314,17 @@ class PapersCog(commands.Cog):
             return
         title = f"Papers mentioning “{echo(text)}”"
         await answer(interaction, list_embed(title, papers))
+
+
+def _attention_chart(engine: Engine, paper_id: str) -> bytes | None:
+    """The paper's attention chart, or None; a chart that fails to draw never costs the answer.
+
+    matplotlib is imported on first use: it adds ~40 MB the bot needn't carry until then.
+    """
+    from hotpapers.charts import attention_chart_png
+
+    try:
+        return attention_chart_png(engine, paper_id)
+    except Exception:
+        log.exception("could not draw the attention chart of %s", paper_id)
+        return None
