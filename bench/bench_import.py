@@ -1,17 +1,21 @@
 """Benchmark `import_snapshot` on a generated snapshot into a fresh database.
 
     python bench/bench_import.py --records 1000000 --db sqlite|postgresql [--batch-size 5000]
-                                 [--keep] [--pg-admin URL]
+                                 [--keep] [--pg-admin URL] [--no-fulltext] [--incremental]
 
 The snapshot is generated (in a child process) under bench/data/ if it is not there yet. The
 import runs in this process; peak RSS is this process's `ru_maxrss`. SQLite writes
 bench/data/bench_N.db; PostgreSQL creates the private database `hp_bench_N` through the
 `postgres` database and drops it afterwards unless --keep (bench_queries.py reuses it).
+The schema includes the full-text search objects of migration 0003 (FTS5 table and triggers on
+SQLite, generated tsvector column and GIN index on PostgreSQL) unless --no-fulltext. The import
+into the fresh database takes the bulk path unless --incremental.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import resource
@@ -74,6 +78,25 @@ def drop_pg(records: int, admin_url: str) -> None:
     admin.dispose()
 
 
+def backend_pid(engine) -> int | None:  # type: ignore[no-untyped-def]
+    """The PostgreSQL server process of the pooled connection the import will check out."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def process_cpu(pid: int | None) -> float:
+    """user + system CPU seconds of a local process (0 if unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def machine() -> str:
     mem_kib = 0
     with open("/proc/meminfo") as meminfo:
@@ -93,7 +116,16 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--pg-admin", default=PG_ADMIN)
+    parser.add_argument(
+        "--no-fulltext", action="store_true", help="schema without the full-text search objects"
+    )
+    parser.add_argument(
+        "--incremental", action="store_true", help="one transaction per batch, not the bulk path"
+    )
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="  %(asctime)s %(message)s")
+    if not args.no_fulltext:
+        import hotpapers.fulltext  # noqa: F401  (attaches the full-text objects to `paper`)
 
     path = snapshot_file(args.records)
     url = database_url(args.db, args.records, args.pg_admin, fresh=True)
@@ -107,9 +139,18 @@ def main() -> None:
             last[0] = p.elapsed
             print(f"  {p.imported:>9,} papers  {p.imported / p.elapsed:8,.0f}/s", flush=True)
 
+    server = backend_pid(engine)
+    server_cpu = process_cpu(server)
     started = time.perf_counter()
-    report = import_snapshot(engine, path, batch_size=args.batch_size, on_progress=progress)
+    report = import_snapshot(
+        engine,
+        path,
+        batch_size=args.batch_size,
+        on_progress=progress,
+        bulk=not args.incremental,
+    )
     elapsed = time.perf_counter() - started
+    server_cpu = process_cpu(server) - server_cpu
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # The parser process (files >= 32 MB are parsed in a child; largest child's peak).
     rss_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -129,7 +170,9 @@ def main() -> None:
     print(f"file: {path.name} ({path.stat().st_size / 1e6:,.0f} MB)")
     print(
         f"read {report.read:,}, imported {report.imported:,}, skipped {report.skipped:,}, "
-        f"batches {report.batches} (new {report.new:,}, updated {report.updated:,})"
+        f"batches {report.batches} (new {report.new:,}, updated {report.updated:,}); "
+        f"path: {'bulk' if report.bulk else 'incremental'}, "
+        f"full-text objects: {'no' if args.no_fulltext else 'yes'}"
     )
     print(f"rows: {', '.join(f'{t} {n:,}' for t, n in counts.items())}")
     print(f"time: {elapsed:.1f} s -> {report.imported / elapsed:,.0f} papers/s")
@@ -139,7 +182,9 @@ def main() -> None:
     )
     print(
         f"CPU: importing process {cpu.ru_utime + cpu.ru_stime:.1f} s, "
-        f"parser process {cpu_child.ru_utime + cpu_child.ru_stime:.1f} s; "
+        f"parser process {cpu_child.ru_utime + cpu_child.ru_stime:.1f} s"
+        + (f", PostgreSQL server process {server_cpu:.1f} s" if server else "")
+        + "; "
         f"load average {os.getloadavg()[0]:.1f} (1 min, at the end)"
     )
 

@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_import import PG_ADMIN, database_url, drop_pg, machine  # noqa: E402
+from bench_import import PG_ADMIN, database_url, drop_pg, machine, process_cpu  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
@@ -54,16 +54,19 @@ def author_prefixes(names: list[str], rng: random.Random) -> list[str]:
 
 def measure(
     session: Session, call: Callable[[Session, Any], Any], args: list[Any]
-) -> tuple[list[float], int]:
+) -> tuple[list[float], list[float], int]:
+    """Wall-clock and this thread's CPU milliseconds per call, and how many found something.
+    (CPU does not include the PostgreSQL server's; on a loaded machine wall >> CPU.)"""
     for arg in args[:20]:  # warm-up
         call(session, arg)
-    times, found = [], 0
+    times, cpu, found = [], [], 0
     for arg in args:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         result = call(session, arg)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.thread_time() - started_cpu) * 1000)
         found += result is not None and result != []
-    return times, found
+    return times, cpu, found
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -131,11 +134,19 @@ def main() -> None:
             ("latest_in_category (limit 20)", latest_in_category, categories),
             ("get_paper", get_paper, ids),
         ]
+        server = None
+        if args.db == "postgresql":
+            server = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         for label, call, values in cases:
-            times, found = measure(session, call, values)
+            server_cpu = process_cpu(server)
+            times, cpu, found = measure(session, call, values)
+            # The server process's CPU over the calls (and their warm-up), per call.
+            server_ms = (process_cpu(server) - server_cpu) * 1000 / (len(values) + 20)
             lines.append(
                 f"| {label} | {len(times)} | {statistics.median(times):.2f} | "
-                f"{percentile(times, 0.99):.2f} | {max(times):.2f} | {found} |"
+                f"{percentile(times, 0.99):.2f} | {max(times):.2f} | "
+                f"{statistics.median(cpu):.2f} / {percentile(cpu, 0.99):.2f} | "
+                f"{f'{server_ms:.2f}' if server else '-'} | {found} |"
             )
         plans = explain(session, args.db)
     engine.dispose()
@@ -146,8 +157,11 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"database: {args.db}, {papers:,} papers")
     print(f"load average (1 min, at the end): {os.getloadavg()[0]:.1f}")
-    print("| query | n | p50 ms | p99 ms | max ms | non-empty |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| query | n | p50 ms | p99 ms | max ms | client CPU p50 / p99 ms"
+        " | server CPU mean ms | non-empty |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(lines))
     print("query plans:")
     print("\n".join(plans))

@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from hotpapers.arxiv.snapshot import parse_snapshot_line
 from hotpapers.db import make_engine, transaction
 from hotpapers.errors import DatabaseError
+from hotpapers.fulltext import FTS_TABLE, VECTOR_COLUMN  # also attaches the full-text objects
 from hotpapers.importer import ImportProgress, import_snapshot
 from hotpapers.store import upsert_papers
 
@@ -287,7 +288,7 @@ def test_failed_batch_is_rolled_back(engine: Engine, db_url: str, tmp_path: Path
 
     try:
         with pytest.raises(DatabaseError, match="batch 2"):
-            import_snapshot(engine, path, batch_size=3, on_progress=break_after_first)
+            import_snapshot(engine, path, batch_size=3, on_progress=break_after_first, bulk=False)
     finally:
         other.dispose()
     with engine.connect() as connection:
@@ -336,10 +337,123 @@ def test_dangling_author_reference_is_refused(engine: Engine, db_url: str, tmp_p
 
     try:
         with pytest.raises(DatabaseError, match="batch 2"):
-            import_snapshot(engine, path, batch_size=1, on_progress=delete_author)
+            import_snapshot(engine, path, batch_size=1, on_progress=delete_author, bulk=False)
     finally:
         other.dispose()
     assert count(engine, "paper") == 1 and count(engine, "paper_author") == 0
     with engine.connect() as connection:  # enforcement is back on for the pooled connection
         if engine.dialect.name == "sqlite":
             assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+
+
+# --- bulk path (first import into empty tables) -----------------------------------------------
+
+
+def schema(engine: Engine) -> list[tuple[Any, ...]]:
+    """Indexes, triggers, tables and constraints: what the bulk path drops and rebuilds."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            query = "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
+            return [tuple(row) for row in connection.execute(text(query))]
+        indexes = connection.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")
+        )
+        constraints = connection.execute(
+            text(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+                " FROM pg_constraint WHERE connamespace = current_schema()::regnamespace"
+            )
+        )
+        return sorted(tuple(row) for row in [*indexes, *constraints])
+
+
+def bulk_lines() -> list[Any]:
+    """Several batches, with a paper repeated in a later batch (newer, then older)."""
+    doe = [["Doe", "Jane", ""], ["Krähenbühl", "Philipp", ""]]
+    return [
+        *sample(),
+        *(record(f"2101.{n:05d}", people=doe, versions=1 + n % 3) for n in range(1, 8)),
+        record("2103.06902", versions=3, title="Newer line", people=doe, categories="hep-th"),
+        record("2101.00004", versions=1, title="Older line, ignored"),
+    ]
+
+
+def test_bulk_writes_the_incremental_rows(engine: Engine, tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "snap.json", bulk_lines())
+    empty_schema = schema(engine)
+    # in a parser process: for SQLite, it also builds the link rows of all-new batches
+    bulk = import_snapshot(engine, path, batch_size=3, parse_in_process=True)
+    assert bulk.bulk and (bulk.new, bulk.updated, bulk.stale) == (11, 1, 1)
+    assert schema(engine) == empty_schema  # every index, trigger and constraint is back
+    rows = dump(engine)
+
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    incremental = import_snapshot(engine, path, batch_size=3, bulk=False)
+    assert not incremental.bulk
+    assert (incremental.new, incremental.updated, incremental.stale) == (11, 1, 1)
+    assert dump(engine) == rows
+
+
+def test_bulk_keeps_full_text_search_current(engine: Engine, tmp_path: Path) -> None:
+    lines = [record("2101.00001", title="Cosmic  strings"), record("2101.00002", title="Quarks")]
+    import_snapshot(engine, write_lines(tmp_path / "snap.json", lines), batch_size=1)
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            query = (
+                f"SELECT p.id FROM {FTS_TABLE} f JOIN paper p ON p.rowid = f.rowid"
+                f" WHERE {FTS_TABLE} MATCH 'cosmic'"
+            )
+        else:
+            query = (
+                f"SELECT id FROM paper WHERE {VECTOR_COLUMN} @@"
+                " to_tsquery('hotpapers_search', 'cosmic')"
+            )
+        found = connection.execute(text(query)).scalars().all()
+    assert found == ["2101.00001"]
+
+
+def test_failed_bulk_import_leaves_nothing(engine: Engine, tmp_path: Path) -> None:
+    """A record the database refuses (a lone surrogate cannot be encoded) in the third batch:
+    the whole bulk import is rolled back, indexes and constraints included."""
+    lines = [record(f"2101.{n:05d}") for n in range(1, 6)]
+    texts = [json.dumps(line) for line in lines]
+    texts.append(json.dumps(record("2101.00009", title="bad \ud800 title")))
+    path = write_lines(tmp_path / "snap.json", texts)
+    empty_schema = schema(engine)
+    with pytest.raises(DatabaseError, match="nothing was kept"):
+        import_snapshot(engine, path, batch_size=2)
+    assert schema(engine) == empty_schema
+    for table in TABLES:
+        assert count(engine, table) == 0, table
+    # and the database takes the same import (without the bad line) afterwards
+    report = import_snapshot(engine, write_lines(tmp_path / "good.json", lines), batch_size=2)
+    assert report.bulk and count(engine, "paper") == 5
+
+
+def test_second_import_is_incremental(engine: Engine, tmp_path: Path) -> None:
+    first = import_snapshot(engine, write_lines(tmp_path / "a.json", sample()))
+    assert first.bulk
+    later = [record("2101.00001"), record("2103.06902", versions=3, title="Newer")]
+    second = import_snapshot(engine, write_lines(tmp_path / "b.json", later))
+    assert not second.bulk and (second.new, second.updated) == (1, 1)
+    assert count(engine, "paper") == 5
+
+
+def test_bulk_link_tables_need_no_vacuum(engine: Engine, tmp_path: Path) -> None:
+    """PostgreSQL: COPY FREEZE leaves the link tables all-visible, so the author and category
+    queries get index-only scans right after the import (not only after autovacuum)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL visibility map")
+    import_snapshot(engine, write_lines(tmp_path / "snap.json", bulk_lines()))
+    with engine.connect() as connection:
+        pages = connection.execute(
+            text(
+                "SELECT relname, relpages, relallvisible FROM pg_class WHERE relname IN"
+                " ('paper_version', 'paper_author', 'paper_category') ORDER BY relname"
+            )
+        ).all()
+    assert [(name, visible) for name, _, visible in pages] == [
+        (name, total) for name, total, _ in pages
+    ]
+    assert all(total > 0 for _, total, _ in pages)
