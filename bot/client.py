@@ -15,8 +15,10 @@ from discord.ext import commands
 from sqlalchemy import Engine
 
 from bot.render import clip_content
+from hotpapers.cluster import AlwaysLeader, LeaderElection, process_name
 from hotpapers.config import DiscordSettings, Settings
-from hotpapers.errors import HotpapersError
+from hotpapers.db import is_postgres
+from hotpapers.errors import ConfigError, HotpapersError
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,33 @@ def guard_gateway_parsers(state: Any) -> None:
         state.parsers[event] = guarded(event, parser)
 
 
+def shard_options(discord_settings: DiscordSettings) -> dict[str, Any]:
+    """discord.py's sharding arguments for this process, or a ConfigError for a bad combination.
+
+    No `shard_count`: one unsharded connection. `shard_count` alone: every shard here.
+    `shard_ids` too: only those (each process of a deployment runs its own share). Discord
+    sends a server's events to shard `(guild_id >> 22) % shard_count`.
+    """
+    count, ids = discord_settings.shard_count, discord_settings.shard_ids
+    if count is None:
+        if ids is not None:
+            raise ConfigError("discord.shard_ids needs discord.shard_count (the total shards)")
+        return {}
+    if ids is None:
+        ids = list(range(count))
+    wrong = [shard for shard in ids if not 0 <= shard < count]
+    if wrong:
+        raise ConfigError(
+            f"discord.shard_ids: shard {wrong[0]} does not exist with discord.shard_count = "
+            f"{count} (valid ids are 0 to {count - 1})"
+        )
+    if not ids or len(set(ids)) != len(ids):
+        raise ConfigError("discord.shard_ids must list each shard this process runs, once")
+    if len(ids) == 1:
+        return {"shard_id": ids[0], "shard_count": count}
+    return {"shard_ids": sorted(ids), "shard_count": count}
+
+
 class HotpapersBot(commands.Bot):
     """The hotpapers Discord bot.
 
@@ -99,7 +128,21 @@ class HotpapersBot(commands.Bot):
     for any HTTP the bot itself does (discord.py keeps its own for Discord). `clock` gives
     "now" for ranking (tests fix it); `guild_ready_timeout` is how long discord.py waits for
     more guilds before READY (tests shorten it).
+
+    `leader` decides which process of a deployment queues the scheduled digests; the caller
+    that passes one owns it (starts and stops it). Without one the bot makes its own: on
+    PostgreSQL an advisory-lock election it campaigns in once connected, on SQLite (one
+    process) a leader from the start.
+
+    Sharding follows `discord.shard_count` / `shard_ids`: one shard per process runs on this
+    class; several shards in one process get `ShardedHotpapersBot` (discord.py's
+    AutoShardedBot), chosen here so callers construct `HotpapersBot` either way.
     """
+
+    def __new__(cls, settings: Settings, *args: Any, **kwargs: Any) -> HotpapersBot:
+        if cls is HotpapersBot and "shard_ids" in shard_options(settings.discord):
+            cls = ShardedHotpapersBot
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -110,7 +153,9 @@ class HotpapersBot(commands.Bot):
         clock: Callable[[], datetime] | None = None,
         guild_ready_timeout: float = 2.0,
         schedule_deliveries: bool = True,
+        leader: LeaderElection | None = None,
     ) -> None:
+        sharding = shard_options(settings.discord)  # a bad combination stops here
         point_at(settings.discord)
         # The bot has no voice features: no warnings about missing voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
@@ -122,6 +167,7 @@ class HotpapersBot(commands.Bot):
             tree_cls=HotpapersTree,
             max_ratelimit_timeout=60.0,
             guild_ready_timeout=guild_ready_timeout,
+            **sharding,
         )
         self.settings = settings
         self.engine = engine
@@ -132,7 +178,19 @@ class HotpapersBot(commands.Bot):
         self.paginator_timeout = 600.0
         # Seconds a look-up may take before the answer is deferred (Discord allows 3).
         self.thinking_after = 2.0
+        self._owns_leader = leader is None
+        self.leader = leader or _own_leader(settings, engine)
         guard_gateway_parsers(self._connection)
+
+    async def campaign(self) -> None:
+        """Start the bot's own leader election (a leader given by the caller is the caller's)."""
+        if self._owns_leader:
+            await self.leader.start()
+
+    async def close(self) -> None:
+        if self._owns_leader:
+            await self.leader.stop()
+        await super().close()
 
     async def setup_hook(self) -> None:
         from bot.cogs.help import HelpCog
@@ -147,3 +205,17 @@ class HotpapersBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("logged in as %s in %d guild(s)", self.user, len(self.guilds))
+
+
+class ShardedHotpapersBot(HotpapersBot, commands.AutoShardedBot):
+    """The bot running several shards in one process (made by `HotpapersBot(...)`)."""
+
+
+def _own_leader(settings: Settings, engine: Engine) -> LeaderElection:
+    name = process_name(settings)
+    if not is_postgres(engine):
+        return AlwaysLeader(name)  # SQLite: one process by design
+    cluster = settings.cluster
+    return LeaderElection(
+        engine, key=cluster.leader_lock_key, name=name, poll_seconds=cluster.leader_poll_seconds
+    )

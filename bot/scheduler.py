@@ -1,20 +1,26 @@
 """Posting each day's digest by itself: every subscribed channel (and DM) at its post time.
 
-A loop ticks every minute once the bot is connected. A tick looks at the listings still open
-(`open_listings`: none on weekends and holidays once the last digest is out), asks the
-database which active targets are due (`is_due`, in their server's time zone), and only
-then plans (in a thread: the database calls block) and delivers the due digests with the
-`DiscordCourier`. The exactly-once ledger makes a repeated tick harmless; besides, a target
-whose digest went out is *settled* for that listing and not planned again, so papers that
-turn hot later in the day never trickle into an old thread.
+Two loops run once the bot is connected. The *ticker* (every minute) runs only on the leader
+(`bot.leader`: one process of a deployment, elected with a PostgreSQL advisory lock; on
+SQLite the only process): it looks at the listings still open (`open_listings`: none on
+weekends and holidays once the last digest is out), asks the database which active targets
+are due (`is_due`, in their server's time zone) and queues one task per due target in the
+`delivery_task` work queue. The *drainer* runs in every process: up to
+`discord.delivery_workers` workers claim tasks, plan the target (the listing's plans are
+computed once, in a thread, and shared) and deliver it through one shared, paced courier.
+
+A target's digest is queued once per listing (the queue's unique key), so a target whose
+digest went out is *settled* for that listing in every process and across restarts: papers
+that turn hot later in the day never trickle into an old thread. The exactly-once ledger of
+each paper makes a task run twice (a takeover after a crash) harmless.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -23,10 +29,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.courier import DiscordCourier
+from hotpapers.cluster import queue
+from hotpapers.cluster.drain import POLL_SECONDS, Drainer
 from hotpapers.config import Settings
-from hotpapers.delivery import DeliveryReport, TargetPlan, deliver, due_targets, plan
+from hotpapers.delivery import DeliveryReport
 from hotpapers.delivery._schedule import SETTLE, is_due, open_listings
-from hotpapers.models import Delivery, DeliveryThread, GuildSettings, Subscription
+from hotpapers.models import Delivery, DeliveryTask, DeliveryThread, GuildSettings, Subscription
 
 if TYPE_CHECKING:
     from bot.client import HotpapersBot
@@ -36,18 +44,12 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 60.0
 
 
-@dataclass(frozen=True)
-class _Due:
-    """One listing's due targets at one tick, and the plans of those with something to post."""
-
-    listing_date: date
-    targets: tuple[str, ...]
-    plans: tuple[TargetPlan, ...]
-
-
 class SchedulerCog(commands.Cog):
-    """Delivers digests at each target's post time. `clock` defaults to the bot's;
-    `interval` is in seconds; `autostart=False` leaves the loop off (tests call `tick`)."""
+    """Queues due digests (on the leader) and delivers queued ones (everywhere).
+
+    `clock` defaults to the bot's; `interval` (the ticker) and `poll` (the drainer, when idle)
+    are in seconds; `autostart=False` leaves both loops off (tests call `tick`).
+    """
 
     def __init__(
         self,
@@ -55,6 +57,7 @@ class SchedulerCog(commands.Cog):
         *,
         clock: Callable[[], datetime] | None = None,
         interval: float = TICK_SECONDS,
+        poll: float = POLL_SECONDS,
         settle: timedelta = SETTLE,
         autostart: bool = True,
     ) -> None:
@@ -62,94 +65,115 @@ class SchedulerCog(commands.Cog):
         self.clock = clock or bot.clock
         self.settle = settle
         self.autostart = autostart
-        # (target, listing date) whose digest is out, or had nothing to post when due.
-        self.settled: set[tuple[str, date]] = set()
+        self.courier = DiscordCourier(bot)  # one courier, one pacer, for every worker
+        self.drainer = Drainer(
+            bot.engine,
+            bot.settings,
+            self.courier,
+            name=bot.leader.name,
+            clock=self.clock,
+            poll_seconds=poll,
+        )
         self._lock = asyncio.Lock()
+        self._draining: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[None]] = set()
         self.ticker.change_interval(seconds=interval)
+        bot.leader.on_change(self._on_leadership)
 
     async def cog_unload(self) -> None:
-        self.ticker.cancel()
+        await self.stop()
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        # Only a connected bot ticks: a REST-only login (the CLI's deliver) never gets here.
-        if self.autostart and not self.ticker.is_running():
+        # Only a connected bot schedules: a REST-only login (the CLI's deliver) never gets here.
+        if self.autostart:
+            await self.start()
+
+    async def start(self) -> None:
+        """Campaign for leadership, and start the ticker and the drainer (idempotent)."""
+        await self.bot.campaign()
+        if not self.ticker.is_running():
             self.ticker.start()
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.create_task(self.drainer.run(), name="delivery-drainer")
+
+    async def stop(self) -> None:
+        """Stop both loops; a task in hand goes back to the queue at once, for any process."""
+        self.ticker.cancel()
+        for task in list(self._pending):
+            task.cancel()
+        if self._draining is not None:
+            self._draining.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._draining
+            self._draining = None
+        await self.drainer.close()
+
+    def _on_leadership(self, leading: bool) -> None:
+        log.info(
+            "%s %s the scheduler leader", self.bot.leader.name, "is" if leading else "is no longer"
+        )
+        if leading and self.ticker.is_running():
+            # Queue what is due now rather than at the next minute (the old leader may have
+            # died just before its tick).
+            task = asyncio.create_task(self._schedule_and_wake())
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
 
     @tasks.loop(seconds=TICK_SECONDS)
     async def ticker(self) -> None:
-        try:
-            await self.tick()
-        except Exception:  # an outage this minute must not stop the loop for good
-            log.exception("scheduled delivery failed; trying again next tick")
+        await self._schedule_and_wake()
 
-    async def tick(self) -> list[DeliveryReport]:
-        """Deliver every digest due now (the older listing first); the reports."""
+    async def _schedule_and_wake(self) -> None:
+        try:
+            if await self.schedule():
+                self.drainer.wake()
+        except Exception:  # an outage this minute must not stop the loop for good
+            log.exception("scheduling deliveries failed; trying again next tick")
+
+    async def schedule(self) -> int:
+        """On the leader, queue every digest due now; the number of new tasks (0 elsewhere)."""
+        if not self.bot.leader.is_leader:
+            return 0
         async with self._lock:
             now = self.clock()
             settings: Settings = self.bot.settings
             days = open_listings(now, settings.arxiv.holidays, self.settle)
-            self.settled = {key for key in self.settled if key[1] in days}
             if not days:
-                return []
-            work = await asyncio.to_thread(
-                _due_work,
-                self.bot.engine,
-                settings,
-                days,
-                now,
-                frozenset(self.settled),
-                self.settle,
+                return 0
+            return await asyncio.to_thread(
+                _enqueue_due, self.bot.engine, settings, days, now, self.settle
             )
-            reports = []
-            courier = DiscordCourier(self.bot)
-            for due in reversed(work):  # the older listing first
-                report = await deliver(
-                    self.bot.engine, courier, list(due.plans), due.listing_date, now
-                )
-                reports.append(report)
-                outcomes = {item.target: item.outcome for item in report.targets}
-                for target in due.targets:
-                    # Nothing to post, or delivered: settled. Busy, retry or error: next tick.
-                    if outcomes.get(target, "ok") == "ok":
-                        self.settled.add((target, due.listing_date))
-                if report.targets:
-                    log.info(
-                        "scheduled %s: %d target(s), %d paper(s) sent",
-                        due.listing_date,
-                        len(report.targets),
-                        report.sent,
-                    )
-            return reports
+
+    async def tick(self) -> list[DeliveryReport]:
+        """Queue what is due (on the leader) and deliver whatever is ready, here and now; the
+        reports per listing, older first (for tests and one-shot runs)."""
+        await self.schedule()
+        return await self.drainer.drain()
 
 
-def _due_work(
-    engine: Engine,
-    settings: Settings,
-    days: list[date],
-    now: datetime,
-    settled: Collection[tuple[str, date]],
-    settle: timedelta,
-) -> list[_Due]:
-    """Per open listing (newest first), the targets due now and not settled, and their plans.
-
-    Plans (the expensive part: ranking the day) only when some target is due.
-    """
-    found: list[_Due] = []
+def _enqueue_due(
+    engine: Engine, settings: Settings, days: list[date], now: datetime, settle: timedelta
+) -> int:
+    """Queue, per open listing, the active targets due now that have no task for it yet and
+    whose digest is not already out (e.g. sent by the CLI); the number queued."""
+    queued = 0
     with Session(engine) as session:
         guild_of = _active_targets(session)
         if not guild_of:
-            return found
+            return 0
         guilds = {guild for guild in guild_of.values() if guild is not None}
         query = select(GuildSettings).where(col(GuildSettings.guild_id).in_(guilds))
         by_guild = {row.guild_id: row for row in session.exec(query)}
         defaults = settings.discord
         newer: date | None = None  # the listing after `day`, if it is open too
+        due_by_day: list[tuple[date, list[str]]] = []
         for day in days:
+            known = _queued(session, day)
             due = [
                 target
                 for target in guild_of
-                if (target, day) not in settled
+                if target not in known
                 and is_due(
                     target,
                     by_guild,
@@ -162,23 +186,20 @@ def _due_work(
                 )
             ]
             done = _delivered(session, day, due)
-            due = [target for target in due if target not in done]
-            if due:
-                plans = due_targets(
-                    plan(session, settings, day, now),
-                    by_guild,
-                    defaults,
-                    day,
-                    now,
-                    guild_of=guild_of,
-                    superseded_by=newer,
-                    settle=settle,
-                )
-                wanted = set(due)
-                chosen = tuple(item for item in plans if item.target in wanted)
-                found.append(_Due(day, tuple(due), chosen))
+            due_by_day.append((day, [target for target in due if target not in done]))
             newer = day
-    return found
+    for day, targets in reversed(due_by_day):  # the older listing first
+        added = queue.enqueue(engine, targets, day, now)
+        if added:
+            log.info("queued %d digest(s) of %s", added, day)
+        queued += added
+    return queued
+
+
+def _queued(session: Session, day: date) -> set[str]:
+    """Targets with a task for `day` already (in any state)."""
+    query = select(DeliveryTask.target).where(DeliveryTask.listing_date == day)  # type: ignore[arg-type]
+    return set(session.exec(query))
 
 
 def _active_targets(session: Session) -> dict[str, str | None]:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 
 def run() -> None:
     """Run the whole service: scheduled collect, signals, posts, Discord, site and /healthz."""
-    raise NotImplementedError
+    from hotpapers.cli import _engine, _settings, friendly
+    from hotpapers.service.app import Service
+
+    @friendly
+    def _run() -> None:
+        settings = _settings()
+        asyncio.run(Service(settings, _engine(settings)).run())
+
+    _run()
