@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import aiohttp
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
@@ -78,16 +79,22 @@ async def collect(
     categories: Sequence[str] | None = None,
     *,
     now: datetime | None = None,
+    client: ArxivClient | None = None,
 ) -> CollectReport:
-    """Collect one listing into the database (the feed for today, the archive for the past)."""
+    """Collect one listing into the database (the feed for today, the archive for the past).
+
+    `client`: a long-lived client (the service's), left open, so its pacing spans runs.
+    """
     now = _now(now)
     day = resolve_listing_date(settings, listing_date, now)
     cats = list(categories or settings.arxiv.categories)
     if not calendar.is_listing_date(day, settings.arxiv.holidays):
         return CollectReport(day, "no-announcement")
-    async with ArxivClient(settings.arxiv) as client:
-        current = calendar.current_listing_date(now, settings.arxiv.holidays)
+    current = calendar.current_listing_date(now, settings.arxiv.holidays)
+    if client is not None:
         return await _collect_with(client, settings, engine, day, cats, use_feed=day == current)
+    async with ArxivClient(settings.arxiv) as own:
+        return await _collect_with(own, settings, engine, day, cats, use_feed=day == current)
 
 
 async def _collect_with(
@@ -266,26 +273,38 @@ def write_post(
 
 
 async def measure_signals(
-    settings: Settings, engine: Engine, *, now: datetime | None = None
+    settings: Settings,
+    engine: Engine,
+    *,
+    now: datetime | None = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> list:
-    """Measure every enabled social source for the papers in their measuring window."""
-    import aiohttp
+    """Measure every enabled social source for the papers in their measuring window.
 
+    `session`: a long-lived HTTP session (the service's), left open; else one for this run.
+    """
+    if session is not None:
+        return await _measure_with(settings, engine, _now(now), session)
+    async with aiohttp.ClientSession() as own:
+        return await _measure_with(settings, engine, _now(now), own)
+
+
+async def _measure_with(
+    settings: Settings, engine: Engine, now: datetime, session: aiohttp.ClientSession
+) -> list:
     from hotpapers.signals.embeds import refresh_embeds
     from hotpapers.signals.measure import measure, papers_in_window
     from hotpapers.signals.registry import enabled_sources
 
-    now = _now(now)
-    async with aiohttp.ClientSession() as session:
-        sources = enabled_sources(settings, session)
-        reports = await measure(settings, engine, sources, now=now)
-        if any(r.source == "x" and r.measured for r in reports):
-            with Session(engine) as db:
-                ids = [p.arxiv_id for p in papers_in_window(db, now, settings.ranking.measure_days)]
-            await refresh_embeds(
-                settings.signals.x, engine, session, ids, now, settings.digest.max_embeds
-            )
-        return reports
+    sources = enabled_sources(settings, session)
+    reports = await measure(settings, engine, sources, now=now)
+    if any(r.source == "x" and r.measured for r in reports):
+        with Session(engine) as db:
+            ids = [p.arxiv_id for p in papers_in_window(db, now, settings.ranking.measure_days)]
+        await refresh_embeds(
+            settings.signals.x, engine, session, ids, now, settings.digest.max_embeds
+        )
+    return reports
 
 
 def explain_paper(

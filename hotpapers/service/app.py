@@ -363,6 +363,7 @@ class Service:
             *(self._stop_component(c, grace) for c in reversed(self.components)),
         )
         await self.leader.stop()
+        await self.jobs.aclose()
         for runner in reversed(self._runners):
             await runner.cleanup()
         await asyncio.to_thread(self.engine.dispose)

@@ -19,11 +19,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+import aiohttp
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from hotpapers import jobs
+from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import Settings
 from hotpapers.db import transaction
 from hotpapers.errors import DatabaseError
@@ -156,6 +158,27 @@ class ServiceJobs:
         self.process = process
         self.retry = retry or Retry()
         self._failed_at: dict[str, datetime] = {}  # publication kind -> last failure
+        # One HTTP client per service for the life of the process (made on first use, in the
+        # loop): arXiv's pacing then spans runs, and connections are reused.
+        self._arxiv: ArxivClient | None = None
+        self._http: aiohttp.ClientSession | None = None
+
+    def arxiv_client(self) -> ArxivClient:
+        if self._arxiv is None:
+            self._arxiv = ArxivClient(self.settings.arxiv)
+        return self._arxiv
+
+    def http_session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the shared HTTP clients."""
+        if self._arxiv is not None:
+            await self._arxiv.aclose()
+        if self._http is not None and not self._http.closed:
+            await self._http.close()
 
     async def _db(self, what: str, func: Callable[..., T], *args: object) -> T:
         return await with_db_retry(lambda: asyncio.to_thread(func, *args), what, self.retry)
@@ -167,7 +190,9 @@ class ServiceJobs:
         """Collect `listing_date`; True once the feed shows it (or arXiv skipped that day)."""
         async with track_job(self.engine, "collect", self.process) as run:
             report = await with_db_retry(
-                lambda: jobs.collect(self.settings, self.engine, listing_date, now=now),
+                lambda: jobs.collect(
+                    self.settings, self.engine, listing_date, now=now, client=self.arxiv_client()
+                ),
                 "collect",
                 self.retry,
             )
@@ -185,7 +210,9 @@ class ServiceJobs:
         """Measure the social signals of the papers in their measuring window."""
         async with track_job(self.engine, "signals", self.process) as run:
             reports = await with_db_retry(
-                lambda: jobs.measure_signals(self.settings, self.engine, now=now),
+                lambda: jobs.measure_signals(
+                    self.settings, self.engine, now=now, session=self.http_session()
+                ),
                 "signals",
                 self.retry,
             )
