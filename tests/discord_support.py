@@ -3,13 +3,14 @@ leaves discord.py's process-wide API and gateway URLs as it found them."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import discord
 
-from hotpapers.config import DiscordSettings, Settings
+from hotpapers.config import ClusterSettings, DiscordSettings, Settings
 from hotpapers.fakes.discord import FakeDiscord
 
 F = TypeVar("F", bound=FakeDiscord)
@@ -22,7 +23,10 @@ def bot_settings(fake: FakeDiscord) -> Settings:
         api_url=fake.api_url,
         gateway_url=fake.gateway_url,
     )
-    return Settings(discord=discord_settings)
+    # A leader-election key of its own: advisory locks are per database, the PostgreSQL test
+    # database is shared by the whole run, and a lingering session elsewhere must not lead.
+    cluster = ClusterSettings(leader_lock_key=random.randrange(1, 2**31))
+    return Settings(discord=discord_settings, cluster=cluster)
 
 
 @asynccontextmanager
