@@ -49,9 +49,15 @@ class _Section(BaseModel):
 
 def _check_post_time(value: str) -> str:
     hours, sep, minutes = value.partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
-            and int(hours) < 24 and int(minutes) < 60):
-        raise ValueError(f"{value!r} is not a time of day as HH:MM (e.g. \"09:00\")")
+    if not (
+        sep
+        and hours.isdigit()
+        and minutes.isdigit()
+        and len(minutes) == 2
+        and int(hours) < 24
+        and int(minutes) < 60
+    ):
+        raise ValueError(f'{value!r} is not a time of day as HH:MM (e.g. "09:00")')
     return f"{int(hours):02d}:{minutes}"
 
 
@@ -59,7 +65,7 @@ def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA time zone (e.g. \"Europe/Berlin\")") from None
+        raise ValueError(f'{value!r} is not an IANA time zone (e.g. "Europe/Berlin")') from None
     return value
 
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from hotpapers import jobs
 from hotpapers.arxiv import calendar
@@ -64,9 +64,11 @@ def table_counts(engine: Engine) -> dict[str, int]:
 def announcements(engine: Engine, day: date) -> set[tuple[str, str, str]]:
     with Session(engine) as session:
         rows = session.execute(
-            select(Announcement.paper_id, Announcement.category, Announcement.announce_type).where(
-                Announcement.listing_date == day
-            )
+            select(
+                col(Announcement.paper_id),
+                col(Announcement.category),
+                col(Announcement.announce_type),
+            ).where(col(Announcement.listing_date) == day)
         )
         return {tuple(row) for row in rows}  # type: ignore[misc]
 
@@ -87,8 +89,8 @@ async def test_collect_today_from_feed(
             assert stored.primary_category == record.primary_category
             assert stored.title == " ".join(record.title.split())
             first = session.execute(
-                select(PaperCategory.category).where(
-                    PaperCategory.paper_id == record.arxiv_id, PaperCategory.position == 0
+                select(col(PaperCategory.category)).where(
+                    col(PaperCategory.paper_id) == record.arxiv_id, col(PaperCategory.position) == 0
                 )
             ).scalar_one()
             assert first == record.primary_category
@@ -153,7 +155,9 @@ async def test_replacement_updates_paper_and_appends_version(
         paper = session.get(Paper, target.record.arxiv_id)
         assert paper is not None and paper.latest_version == 2 and paper.title == "A Better Title"
         versions = session.execute(
-            select(PaperVersion.version).where(PaperVersion.paper_id == target.record.arxiv_id)
+            select(col(PaperVersion.version)).where(
+                col(PaperVersion.paper_id) == target.record.arxiv_id
+            )
         ).scalars()
         assert sorted(versions) == [1, 2]
     assert (target.record.arxiv_id, target.record.primary_category, "replace") in announcements(

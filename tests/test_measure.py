@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from hotpapers import jobs
 from hotpapers.arxiv.calendar import announced_at
@@ -97,7 +97,9 @@ def seed(engine: Engine, count: int = 3) -> list[str]:
 def snapshots(engine: Engine, source: str) -> int:
     with Session(engine) as session:
         query = (
-            select(func.count()).select_from(SignalSnapshot).where(SignalSnapshot.source == source)
+            select(func.count())
+            .select_from(SignalSnapshot)
+            .where(col(SignalSnapshot.source) == source)
         )
         return int(session.execute(query).scalar_one())
 
@@ -140,7 +142,9 @@ async def test_snapshots_accumulate_over_days_and_ranking_reads_latest(engine: E
         await measure(Settings(), engine, [source], now=NOW + timedelta(days=day))
     assert snapshots(engine, "hn") == 3
     with Session(engine) as session:
-        post = session.execute(select(SocialPost).where(SocialPost.paper_id == ids[0])).scalar_one()
+        post = session.execute(
+            select(SocialPost).where(col(SocialPost.paper_id) == ids[0])
+        ).scalar_one()
         assert post.likes == 30
     settings = Settings(ranking={"weights": {"hn.points": 1.0}, "threshold": 0})
     ranked = jobs.rank(settings, engine, DAY, now=NOW + timedelta(days=1, hours=1))
