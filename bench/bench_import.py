@@ -32,6 +32,7 @@ from sqlmodel import SQLModel  # noqa: E402
 
 import hotpapers.models  # noqa: E402, F401  (registers the tables)
 from hotpapers.db import make_engine  # noqa: E402
+from hotpapers.fulltext import SQLITE_DROP, VECTOR_COLUMN  # noqa: E402
 from hotpapers.importer import ImportProgress, import_snapshot  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
@@ -69,6 +70,16 @@ def database_url(db: str, records: int, admin_url: str, *, fresh: bool) -> str:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_fulltext(engine) -> None:  # type: ignore[no-untyped-def]
+    """Remove what hotpapers.fulltext adds to the schema (the GIN index goes with its column)."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            for statement in SQLITE_DROP:
+                connection.exec_driver_sql(statement)
+        else:
+            connection.exec_driver_sql(f"ALTER TABLE paper DROP COLUMN {VECTOR_COLUMN}")
 
 
 def drop_pg(records: int, admin_url: str) -> None:
@@ -124,13 +135,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="  %(asctime)s %(message)s")
-    if not args.no_fulltext:
-        import hotpapers.fulltext  # noqa: F401  (attaches the full-text objects to `paper`)
-
     path = snapshot_file(args.records)
     url = database_url(args.db, args.records, args.pg_admin, fresh=True)
     engine = make_engine(url)
-    SQLModel.metadata.create_all(engine)
+    SQLModel.metadata.create_all(engine)  # with the full-text objects (hotpapers.fulltext)
+    if args.no_fulltext:
+        drop_fulltext(engine)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     last = [0.0]
 
