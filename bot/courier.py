@@ -232,8 +232,7 @@ class DiscordCourier:
 
     async def start_digest(self, target: str, title: str, style: str) -> tuple[str, str | None]:
         kind, ident = parse_target(target)
-        content = clip_content(safe(title))
-        name = clip(collapse_ws(title), THREAD_NAME_LIMIT) or "Hot Papers"
+        content, name = _header_text(title)
         with _translated(f"starting the digest in {target}"):
             if kind == "dm":
                 dm = await self.client.create_dm(discord.Object(id=ident))
@@ -251,16 +250,36 @@ class DiscordCourier:
             if not isinstance(channel, discord.TextChannel):
                 raise TargetForbidden(f"{target} is not a text or forum channel")
             header = await channel.send(content=content, allowed_mentions=NO_PINGS)
-            try:
-                thread = await header.create_thread(
-                    name=name, auto_archive_duration=AUTO_ARCHIVE_MINUTES
-                )
-            except discord.HTTPException:
-                # No thread, no digest: take the header back so a retry starts clean.
-                with contextlib.suppress(discord.HTTPException):
-                    await header.delete()
-                raise
-            return str(header.id), str(thread.id)
+            return str(header.id), str(await _open_thread(header, name))
+
+    async def find_digest(
+        self, target: str, title: str, style: str
+    ) -> tuple[str, str | None] | None:
+        kind, ident = parse_target(target)
+        content, name = _header_text(title)
+        me = self.client.user.id if self.client.user else None
+        with _translated(f"looking for the digest header in {target}"):
+            if kind == "dm":
+                dm = await self.client.create_dm(discord.Object(id=ident))
+                header = await _find_message(dm, me, content)
+                return (str(header.id), None) if header else None
+            channel = await self._channel(ident)
+            if isinstance(channel, discord.ForumChannel):
+                guild = await self.client.fetch_guild(channel.guild.id)
+                for thread in await guild.active_threads():
+                    if (thread.parent_id, thread.owner_id, thread.name) == (channel.id, me, name):
+                        return str(thread.id), str(thread.id)  # the starter shares the id
+                return None
+            if not isinstance(channel, discord.TextChannel):
+                return None
+            header = await _find_message(channel, me, content)
+            if header is None:
+                return None
+            try:  # a thread started from a message has the message's id
+                thread_id = (await self.client.fetch_channel(header.id)).id
+            except discord.NotFound:  # the run died before opening it
+                thread_id = await _open_thread(header, name)
+            return str(header.id), str(thread_id)
 
     async def send_paper(
         self, target: str, thread_id: str | None, ranked: RankedPaper
@@ -306,6 +325,32 @@ class DiscordCourier:
                 embed=paper_message_embed(ranked, note),
                 allowed_mentions=NO_PINGS,
             )
+
+
+def _header_text(title: str) -> tuple[str, str]:
+    """The header message's content and its thread's name, for a digest title."""
+    return clip_content(safe(title)), clip(collapse_ws(title), THREAD_NAME_LIMIT) or "Hot Papers"
+
+
+async def _open_thread(header: discord.Message, name: str) -> int:
+    try:
+        thread = await header.create_thread(name=name, auto_archive_duration=AUTO_ARCHIVE_MINUTES)
+    except discord.HTTPException:
+        # No thread, no digest: take the header back so a retry starts clean.
+        with contextlib.suppress(discord.HTTPException):
+            await header.delete()
+        raise
+    return thread.id
+
+
+async def _find_message(
+    where: discord.abc.Messageable, author_id: int | None, content: str
+) -> discord.Message | None:
+    """Our latest message with exactly this content, among the last HISTORY_LIMIT."""
+    async for message in where.history(limit=HISTORY_LIMIT):
+        if message.author.id == author_id and message.content == content:
+            return message
+    return None
 
 
 async def deliver_day(

@@ -225,6 +225,7 @@ def _delivered(session: Session, day: date, targets: Iterable[str]) -> set[str]:
     threads = select(DeliveryThread.target).where(
         DeliveryThread.listing_date == day,  # type: ignore[arg-type]
         col(DeliveryThread.target).in_(wanted),
+        col(DeliveryThread.header_message_id).is_not(None),
     )
     rows = select(Delivery.target, Delivery.state).where(
         Delivery.listing_date == day,  # type: ignore[arg-type]

@@ -13,8 +13,9 @@ logged with their line number and skipped. Two paths, chosen when the import sta
   rebuilt at the end, and, when no other connection has the file open, the load runs with a
   rollback journal instead of WAL (`_sqlite_leave_wal`). DDL is transactional on both
   databases, so a failure at any point leaves the database exactly as before (the tables
-  empty, indexes and constraints in place); other sessions never see the tables without them. The import holds the write lock (SQLite)
-  or ACCESS EXCLUSIVE locks on the five tables (PostgreSQL) until it commits.
+  empty, indexes and constraints in place); other sessions never see the tables without them.
+  The import holds the write lock (SQLite) or ACCESS EXCLUSIVE locks on the five tables
+  (PostgreSQL) until it commits.
 * **incremental** (otherwise, or `bulk=False`): one transaction per batch; a batch that fails
   leaves the database as it was before that batch (earlier batches stay).
 

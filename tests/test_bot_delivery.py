@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import discord
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -165,6 +166,77 @@ async def test_crash_mid_delivery_then_new_run_posts_each_paper_once(
     assert fake.papers_in(thread["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
     assert len(fake.threads) == 1 and len(fake.in_channel(3000)) == 1
     assert {row.state for row in ledger(bot.engine)} == {"sent"}
+
+
+class DiesAfterHeader(DiscordCourier):
+    """Posts the header (and opens its thread or forum post), then the process dies before
+    recording it."""
+
+    async def start_digest(self, target: str, title: str, style: str) -> tuple[str, str | None]:
+        await super().start_digest(target, title, style)
+        raise Crash
+
+
+@pytest.mark.parametrize("forum", [False, True], ids=["thread", "forum"])
+async def test_crash_after_the_header_then_restart_posts_no_second_header(
+    bot: HotpapersBot, fake: FakeDiscord, forum: bool
+) -> None:
+    channel = FORUM_ID if forum else 3000
+    if forum:
+        with transaction(bot.engine) as session:
+            session.add(GuildSettings(guild_id="2000", post_style="forum"))
+    subscribe(bot.engine, f"channel:{channel}", "category", "cs.LG")
+    with pytest.raises(Crash):
+        await run(bot, courier=DiesAfterHeader(bot))
+    assert len(fake.threads) == 1
+
+    report = await run(bot, now=LATER)  # the restart, once the dead run's claim is stale
+    assert report.targets[0].outcome == "ok" and report.sent == 3
+    assert len(fake.threads) == 1
+    thread = fake.thread_of(channel)
+    if forum:
+        starter, *_ = fake.in_channel(thread["id"])
+        assert starter["content"] == "Hot Papers 2026-11-20 · cs.LG"
+    else:
+        assert [m["content"] for m in fake.in_channel(3000)] == ["Hot Papers 2026-11-20 · cs.LG"]
+    assert fake.papers_in(thread["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
+
+
+async def test_header_posted_without_its_thread_gets_the_thread_after_a_crash(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    """The run died between posting the header and opening its thread: the thread is opened
+    on that header, no second header."""
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+
+    class DiesBeforeThread(DiscordCourier):
+        async def start_digest(self, target: str, title: str, style: str) -> tuple[str, str | None]:
+            channel = await self.client.fetch_channel(3000)
+            assert isinstance(channel, discord.TextChannel)
+            await channel.send(content=title)  # what start_digest posts first
+            raise Crash
+
+    with pytest.raises(Crash):
+        await run(bot, courier=DiesBeforeThread(bot))
+    [header] = fake.in_channel(3000)
+    assert fake.threads == []
+
+    await run(bot, now=LATER)
+    assert fake.in_channel(3000) == [header]
+    assert fake.thread_of(3000)["id"] == header["id"]
+    assert fake.papers_in(header["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
+
+
+async def test_dm_digest_after_a_crash_has_one_header(bot: HotpapersBot, fake: FakeDiscord) -> None:
+    subscribe(bot.engine, "dm:7", "author", "Philipp Krähenbühl")
+    with pytest.raises(Crash):
+        await run(bot, courier=DiesAfterHeader(bot))
+    await run(bot, now=LATER)
+    [dm_id] = [cid for cid, name in fake.channels.items() if name == "dm"]
+    assert [m["content"] for m in fake.in_channel(dm_id)][:1] == [
+        "Hot Papers 2026-11-20 · Philipp Krähenbühl"
+    ]
+    assert len(fake.in_channel(dm_id)) == 2 and fake.papers_in(dm_id) == ["2611.00102"]
 
 
 async def test_forbidden_channel_paused_missing_channel_removed_others_delivered(

@@ -177,6 +177,7 @@ class RecordingCourier:
     failing: dict[str, Exception] = field(default_factory=dict)  # target -> raised on use
     crash_after_sends: int | None = None  # die right after this many papers were posted
     crash_before_send: int | None = None  # die right before posting paper number N (1-based)
+    crash_after_header: bool = False  # die right after posting the header, before recording it
     styles: list[str] = field(default_factory=list)
     sends: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -204,7 +205,21 @@ class RecordingCourier:
             return header.id, None
         thread = f"thread:{header.id}"
         self.channels[thread] = []
+        if self.crash_after_header:
+            raise Crash
         return header.id, thread
+
+    async def find_digest(
+        self, target: str, title: str, style: str
+    ) -> tuple[str, str | None] | None:
+        self._check(target)
+        for message in self.channels.get(target, []):
+            if message.text == title:
+                return message.id, None if style == "dm" else f"thread:{message.id}"
+        return None
+
+    def headers_in(self, target: str) -> list[str]:
+        return [m.text for m in self.channels.get(target, []) if m.arxiv_id is None]
 
     async def send_paper(
         self, target: str, thread_id: str | None, ranked: RankedPaper
@@ -374,6 +389,26 @@ async def test_crash_mid_delivery_then_rerun_delivers_each_paper_once(
         assert report.targets[0].recovered == 1 and report.targets[0].resent == 0
     else:
         assert report.targets[0].recovered == 0 and report.targets[0].resent == 1
+
+
+async def test_crash_between_header_and_record_then_rerun_reuses_the_header(day: Engine) -> None:
+    subscribe(day, "channel:1", "category", "cs.LG")
+    courier = RecordingCourier(crash_after_header=True)
+    with pytest.raises(Crash):
+        await deliver(day, courier, make_plan(day), DAY, NOW)
+    assert len(courier.headers_in("channel:1")) == 1 and thread_of(day, "channel:1") is None
+    courier.crash_after_header = False
+
+    # Right away the header claim may still be another run's: left alone ...
+    busy = await deliver(day, courier, make_plan(day), DAY, NOW + timedelta(seconds=30))
+    assert busy.targets[0].outcome == "busy" and busy.sent == 0
+    # ... later, the header the dead run posted is found and used: still one header.
+    report = await deliver(day, courier, make_plan(day, now=LATER), DAY, LATER)
+    assert report.targets[0].outcome == "ok" and report.sent == 3
+    assert len(courier.headers_in("channel:1")) == 1
+    thread = thread_of(day, "channel:1")
+    assert thread == f"thread:{courier.channels['channel:1'][0].id}"
+    assert courier.papers_in(thread) == ["2611.00101", "2611.00102", "2611.00104"]
 
 
 async def test_forbidden_pauses_gone_removes_others_still_delivered(day: Engine) -> None:

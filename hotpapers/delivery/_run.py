@@ -167,7 +167,11 @@ async def _deliver_target(
         return
     todo = [item for item in plan.papers if _needs_work(ledger.get(item.paper.arxiv_id), now)]
     if todo:
-        thread_id = await _thread(engine, courier, plan, now)
+        try:
+            thread_id = await _thread(engine, courier, plan, now)
+        except _StartingElsewhere:
+            result.outcome = "busy"
+            return
         for item in todo:
             await _deliver_paper(engine, courier, plan, thread_id, item, now, result)
     for change in plan.updates:
@@ -181,7 +185,11 @@ def _needs_work(row: Delivery | None, now: datetime) -> bool:
 
 
 def _stale(row: Delivery, now: datetime) -> bool:
-    claimed = row.claimed_at
+    return _stale_since(row.claimed_at, now)
+
+
+def _stale_since(claimed: datetime | None, now: datetime) -> bool:
+    """Claimed at `claimed` (None: never) long enough ago to be a run that died."""
     if claimed is None:
         return True
     if claimed.tzinfo is None and now.tzinfo is not None:
@@ -195,21 +203,43 @@ def _ledger(engine: Engine, target: str, day: date) -> dict[str, Delivery]:
         return {row.paper_id: row for row in session.exec(query)}
 
 
+class _StartingElsewhere(Exception):
+    """Another run is posting this target's header right now."""
+
+
 async def _thread(engine: Engine, courier: Courier, plan: TargetPlan, now: datetime) -> str | None:
-    """The day's thread for the target, started (header first) on the first paper."""
-    found = await _read(_known_thread, engine, plan.target, plan.listing_date)
-    if found is not None:
+    """The day's thread for the target, started (header first) on the first paper.
+
+    Like a paper, the header is claimed before it is posted (a row without a header id) and
+    recorded after. A stale claim means the run that made it died in between, perhaps after
+    posting: its header is looked for (and its thread opened if that is what was missing)
+    before a new one is posted, so a crash never leaves two headers."""
+    day = plan.listing_date
+    found = await _read(_known_thread, engine, plan.target, day)
+    if found is not None and found.header_message_id is not None:
         return found.thread_id
-    header_id, thread_id = await courier.start_digest(plan.target, plan.title, plan.style)
-    row = DeliveryThread(
-        target=plan.target,
-        listing_date=plan.listing_date,
-        header_message_id=header_id,
-        thread_id=thread_id,
-        created_at=now,
-    )
-    await _write(engine, _add, engine, row)
-    return thread_id
+    started: tuple[str, str | None] | None = None
+    if found is None:
+        if not await _write(engine, _claim_thread, engine, plan.target, day, now):
+            raise _StartingElsewhere
+    else:
+        if not _stale_since(found.created_at, now) or not await _write(
+            engine, _retake_thread, engine, found, now
+        ):
+            raise _StartingElsewhere
+    try:
+        if found is not None:
+            started = await courier.find_digest(plan.target, plan.title, plan.style)
+        if started is not None:
+            log.info("%s: found the header an earlier run posted; not posting another", plan.target)
+        else:
+            started = await courier.start_digest(plan.target, plan.title, plan.style)
+    except Exception:
+        # Maybe posted, maybe not (a timeout): the next run looks before posting, at once.
+        await _write(engine, _release_thread, engine, plan.target, day)
+        raise
+    await _write(engine, _record_thread, engine, plan.target, day, *started)
+    return started[1]
 
 
 def _known_thread(engine: Engine, target: str, day: date) -> DeliveryThread | None:
@@ -217,9 +247,51 @@ def _known_thread(engine: Engine, target: str, day: date) -> DeliveryThread | No
         return session.get(DeliveryThread, (target, day))
 
 
-def _add(engine: Engine, row: DeliveryThread) -> None:
+def _claim_thread(engine: Engine, target: str, day: date, now: datetime) -> bool:
+    try:
+        with transaction(engine) as session:
+            session.add(DeliveryThread(target=target, listing_date=day, created_at=now))
+        return True
+    except IntegrityError:  # another run claimed it first
+        return False
+
+
+def _retake_thread(engine: Engine, found: DeliveryThread, now: datetime) -> bool:
+    """Take a stale header claim over, unless another run just did (compare-and-set)."""
     with transaction(engine) as session:
-        session.add(row)
+        taken = session.execute(
+            update(DeliveryThread)
+            .where(col(DeliveryThread.target) == found.target)
+            .where(col(DeliveryThread.listing_date) == found.listing_date)
+            .where(col(DeliveryThread.created_at) == found.created_at)
+            .where(col(DeliveryThread.header_message_id).is_(None))
+            .values(created_at=now)
+        )
+        return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _release_thread(engine: Engine, target: str, day: date) -> None:
+    """Make our header claim stale now (no claim time), so the next run may take it over."""
+    with transaction(engine) as session:
+        session.execute(
+            update(DeliveryThread)
+            .where(col(DeliveryThread.target) == target)
+            .where(col(DeliveryThread.listing_date) == day)
+            .where(col(DeliveryThread.header_message_id).is_(None))
+            .values(created_at=None)
+        )
+
+
+def _record_thread(
+    engine: Engine, target: str, day: date, header_id: str, thread_id: str | None
+) -> None:
+    with transaction(engine) as session:
+        session.execute(
+            update(DeliveryThread)
+            .where(col(DeliveryThread.target) == target)
+            .where(col(DeliveryThread.listing_date) == day)
+            .values(header_message_id=header_id, thread_id=thread_id)
+        )
 
 
 async def _deliver_paper(

@@ -65,6 +65,13 @@ class Courier(Protocol):
         """Post the header (and open its thread or forum post); (header id, thread id or None)."""
         ...
 
+    async def find_digest(
+        self, target: str, title: str, style: str
+    ) -> tuple[str, str | None] | None:
+        """A header of ours with this title already in the target (its thread opened now if
+        it has none): what start_digest returns, or None."""
+        ...
+
     async def send_paper(
         self, target: str, thread_id: str | None, ranked: RankedPaper
     ) -> tuple[str, str]:

@@ -362,6 +362,7 @@ class FakeDiscord:
         self.missing_channels: set[int] = set()
         # forum channels (type 15): a thread created in one is a post with a starter message
         self.forum_channels: set[int] = set()
+        self._dms: dict[int, int] = {}  # recipient -> DM channel (Discord keeps one per user)
         self._query: dict[str, str] = {}  # the query string of the request being answered
         self._rate_limits: list[tuple[str, float, bool]] = []  # (path part, retry_after, global)
         self._ids = itertools.count(10_000)
@@ -749,9 +750,14 @@ class FakeDiscord:
         return None
 
     def _message(
-        self, channel_id: int, payload: dict[str, Any], *, author: dict[str, Any] | None = None
+        self,
+        channel_id: int,
+        payload: dict[str, Any],
+        *,
+        author: dict[str, Any] | None = None,
+        message_id: int | None = None,
     ) -> dict[str, Any]:
-        message_id = next(self._ids)
+        message_id = message_id or next(self._ids)
         message = {
             "id": str(message_id),
             "channel_id": str(channel_id),
@@ -971,11 +977,16 @@ class FakeDiscord:
             case _, ["channels", channel, *rest]:
                 return self._channel_route(method, int(channel), rest, body, path)
             case "POST", ["users", "@me", "channels"]:
-                recipient = _user(int(body.get("recipient_id", 7)), "someone")
-                dm: dict[str, Any] = {"id": str(next(self._ids)), "type": 1}
-                dm["recipients"] = [recipient]
-                self.channels.setdefault(int(dm["id"]), "dm")
+                user_id = int(body.get("recipient_id", 7))
+                dm_id = self._dms.setdefault(user_id, next(self._ids))
+                dm = {"id": str(dm_id), "type": 1, "recipients": [_user(user_id, "someone")]}
+                self.channels.setdefault(dm_id, "dm")
                 return self._json(dm, path=path)
+            case "GET", ["guilds", guild] if int(guild) == self.guild_id:
+                return self._json(self._guild(), path=path)
+            case "GET", ["guilds", guild, "threads", "active"] if int(guild) == self.guild_id:
+                active = [t for t in self.threads if not t["thread_metadata"]["archived"]]
+                return self._json({"threads": active, "members": []}, path=path)
         return self._error(404, 0, f"404: Not Found ({method} {path})", path)
 
     def _application(self) -> dict[str, Any]:
@@ -1110,7 +1121,8 @@ class FakeDiscord:
             return self._error(404, 10003, "Unknown Channel", path)
         match method, rest:
             case "GET", []:
-                return self._json(self._channel(channel_id), path=path)
+                thread = next((t for t in self.threads if t["id"] == str(channel_id)), None)
+                return self._json(thread or self._channel(channel_id), path=path)
             case "POST", ["messages"]:
                 invalid = self._invalid(body, path)
                 if invalid is not None:
@@ -1174,7 +1186,8 @@ class FakeDiscord:
         if response.status != 200:
             return response
         thread = self.threads[-1]
-        starter = self._message(int(thread["id"]), starter_body)
+        # As on Discord, the starter message has the post's (the thread's) id.
+        starter = self._message(int(thread["id"]), starter_body, message_id=int(thread["id"]))
         self.channel_messages.append(starter)
         return self._json({**thread, "message": starter}, path=path)
 
