@@ -227,6 +227,7 @@ async def test_a_driven_day_collects_posts_and_publishes_once(
         await service.x_job()
     finally:
         await service.leader.stop()
+        await service.jobs.aclose()
     assert ledger(engine) == [("markdown", "sent"), ("x", "sent")]
     assert len(x.created) == 1  # one summary post (thread off)
     posts = list((tmp_path / "posts").iterdir())
@@ -353,6 +354,7 @@ async def test_collect_looks_again_until_the_feed_shows_the_new_day(
     finally:
         service.scheduler.shutdown(wait=False)
         await service.leader.stop()
+        await service.jobs.aclose()
     assert job_outcomes(engine)["collect"] is True
 
 
@@ -400,3 +402,4 @@ async def test_only_the_leader_runs_scheduled_jobs(
     finally:
         for service in services:
             await service.leader.stop()
+            await service.jobs.aclose()

@@ -153,8 +153,11 @@ async def test_collect_job_failure_is_recorded_and_raised(engine: Engine, tmp_pa
                 "request_interval": 0.01, "max_retries": 0, "timeout": 2.0}
     )  # fmt: skip
     jobs = ServiceJobs(settings, engine, "test-process", FAST)
-    with pytest.raises(Exception):  # noqa: B017 - whatever arXiv's error, it is recorded
-        await jobs.collect(DAY, datetime(2026, 11, 24, 2, tzinfo=UTC))
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - whatever arXiv's error, it is recorded
+            await jobs.collect(DAY, datetime(2026, 11, 24, 2, tzinfo=UTC))
+    finally:
+        await jobs.aclose()
     row = status(engine, "collect")
     assert row is not None and row.last_failure_at is not None and row.last_error
     with Session(engine) as session:
