@@ -253,16 +253,9 @@ def rank(
 
 
 def ranked_json(ranked: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "rank": r.rank,
-            "arxiv_id": r.paper.arxiv_id,
-            "title": r.paper.title,
-            "score": r.score,
-            "signals": r.signals,
-        }
-        for r in ranked
-    ]
+    from hotpapers.ranking import ranked_record
+
+    return [ranked_record(r) for r in ranked]
 
 
 def print_ranked(day: date, ranked: list[Any]) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from hotpapers.errors import ConfigError
 
@@ -71,6 +72,17 @@ class RankedPaper:
     signals: dict[str, dict[str, float]]  # e.g. {"x": {"retweets": 729, "likes": 186, ...}}
     posts: tuple[PostSignal, ...]  # originals that counted, most engaging first
     counts_taken_at: datetime | None  # latest taken_at of the X posts
+
+
+def ranked_record(item: RankedPaper) -> dict[str, Any]:
+    """One ranked paper as `hotpapers rank --json` prints it."""
+    return {
+        "rank": item.rank,
+        "arxiv_id": item.paper.arxiv_id,
+        "title": item.paper.title,
+        "score": item.score,
+        "signals": item.signals,
+    }
 
 
 def _engagement_key(post: PostSignal) -> tuple[int, int, str]:

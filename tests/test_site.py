@@ -307,6 +307,26 @@ def test_feed_entries_carry_text_dates_and_links(site: Path) -> None:
     assert atom.findtext(f"{ATOM}entry[2]/{ATOM}title") == HOSTILE_TITLE
 
 
+def test_each_day_has_its_ranking_as_json(site: Path) -> None:
+    """`YYYY-MM-DD/scores.json`: the `rank --json` records of the day, plus links and the
+    time the counts were taken; the day's page links it."""
+    for day, expected in EXPECTED.items():
+        document = json.loads((site / day.isoformat() / "scores.json").read_text("utf-8"))
+        assert document["listing_date"] == day.isoformat()
+        assert [p["arxiv_id"] for p in document["papers"]] == expected
+        assert [p["rank"] for p in document["papers"]] == list(range(1, len(expected) + 1))
+        links = page(site / day.isoformat() / "index.html").xpath("//a[@href='scores.json']")
+        assert len(links) == 1
+    first = json.loads((site / NEWER.isoformat() / "scores.json").read_text("utf-8"))["papers"][0]
+    assert list(first)[:5] == ["rank", "arxiv_id", "title", "score", "signals"]  # as rank --json
+    assert first["title"] == "Vision transformers, again"
+    assert (first["signals"]["x"]["likes"], first["signals"]["x"]["retweets"]) == (700, 20)
+    assert first["url"] == f"{BASE}{NEWER.isoformat()}/#paper-2611.00202"
+    assert first["abs_url"] == "https://arxiv.org/abs/2611.00202"
+    assert first["categories"] == ["cs.CV", "cs.LG"]
+    assert first["counts_taken_at"] == "2026-11-22T06:00:00Z"
+
+
 # --- serving -------------------------------------------------------------------------------
 
 
@@ -325,6 +345,7 @@ async def test_serve_pages_and_feeds_with_their_types(served: Any) -> None:
     expected = {
         "/": "text/html",
         f"/{NEWER.isoformat()}/": "text/html",
+        f"/{NEWER.isoformat()}/scores.json": "application/json",
         "/feed.atom": "application/atom+xml",
         "/feed.json": "application/feed+json",
         "/category/cs.LG/feed.json": "application/feed+json",

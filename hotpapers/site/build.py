@@ -27,7 +27,7 @@ from hotpapers.config import Settings
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.ranking import RankedPaper
 from hotpapers.site.content import Day, SiteContent, gather, measurements, slug
-from hotpapers.site.feeds import Feed, atom_document, json_document
+from hotpapers.site.feeds import Feed, atom_document, json_document, scores_document
 from hotpapers.site.pages import Chart, Renderer
 from hotpapers.site.views import attention_alt, published_at, top_chart_alt
 
@@ -163,6 +163,8 @@ class _Writer:
             older = content.days[position + 1].day if position + 1 < len(content.days) else None
             chart = self._top_chart(day)
             self._page(f"{day.day.isoformat()}/index.html", renderer.day(day, newer, older, chart))
+            scores = scores_document(day.day, day.ranked, self.site_url)
+            self._file(f"{day.day.isoformat()}/scores.json", scores)
         for category, listings in content.categories.items():
             self._page(
                 f"category/{slug(category)}/index.html", renderer.category(category, listings)

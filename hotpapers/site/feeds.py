@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 from markupsafe import escape
 
 from hotpapers.arxiv.ids import abs_url, pdf_url
-from hotpapers.ranking import RankedPaper, format_number
+from hotpapers.ranking import RankedPaper, format_number, ranked_record
 from hotpapers.site import views
 from hotpapers.site.content import slug
 
@@ -132,3 +132,23 @@ def _json_item(day: date, item: RankedPaper, site_url: str) -> dict[str, object]
     if not paper.authors:  # 1.1 wants at least one author in the array; the feed's counts
         del found["authors"]
     return found
+
+
+def scores_document(day: date, ranked: Sequence[RankedPaper], site_url: str) -> bytes:
+    """A day's ranking as data (`YYYY-MM-DD/scores.json`): what `hotpapers rank --json`
+    prints, with each paper's links and categories and when its X counts were taken."""
+    papers = [
+        {
+            **ranked_record(item),
+            "url": entry_url(site_url, day, item),
+            "abs_url": abs_url(item.paper.arxiv_id),
+            "pdf_url": pdf_url(item.paper.arxiv_id),
+            "categories": list(dict.fromkeys(item.paper.categories)),
+            "counts_taken_at": (
+                views.rfc3339(item.counts_taken_at) if item.counts_taken_at else None
+            ),
+        }
+        for item in ranked
+    ]
+    document = {"listing_date": day.isoformat(), "papers": papers}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
