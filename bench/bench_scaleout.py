@@ -9,8 +9,9 @@ one listing of `--papers` hot papers and `--channels` subscribed channels due no
 runs the fake Discord (`global_rate_limit=50, route_buckets=True`: ONE global limit of
 50 requests/s for the bot token, shared by every process, and 5 messages / 5 s per channel or
 thread) and starts N real `hotpapers bot run` processes (N = 1, 2) with
-`discord.max_requests_per_second` = 45 / N: the pace is per process, so N processes split the
-bot's budget. The leader queues the due targets; every process drains the queue.
+`discord.max_requests_per_second` = 45, the bot's budget, which the live processes split
+between them by themselves (bot/pace.py). The leader queues the due targets; every process
+drains the queue.
 
 Reported per N: wall time from the first to the last request the fake saw, requests and
 achieved requests/s, 429s by scope, paper messages (and whether every (channel, paper) pair
@@ -162,7 +163,7 @@ async def fan_out(
         try:
             for bot in bots:
                 env = process_env(
-                    fake, url, bot.name, lock_key=key, rate=PACE / processes,
+                    fake, url, bot.name, lock_key=key, rate=PACE,
                     lease_seconds=300, poll_seconds=5.0,
                 )  # fmt: skip
                 await bot.start(env, logs)
@@ -227,7 +228,7 @@ async def failover(
         try:
             for bot in bots:
                 env = process_env(
-                    fake, url, bot.name, lock_key=key, rate=PACE / 2,
+                    fake, url, bot.name, lock_key=key, rate=PACE,
                     lease_seconds=lease, poll_seconds=poll,
                 )  # fmt: skip
                 await bot.start(env, logs)
@@ -284,7 +285,7 @@ def render(runs: list[RunResult], fail: FailoverResult | None, started: str) -> 
         "",
         f"`.venv/bin/python bench/bench_scaleout.py {' '.join(sys.argv[1:])}` — started {started}.",
         "Fake Discord: ONE global limit of 50 requests/s for the bot token across processes,",
-        "5 messages / 5 s per channel or thread. Each process paces at 45 / N requests/s.",
+        "5 messages / 5 s per channel or thread. The processes split the bot's 45 requests/s.",
         "",
         row(*FAN_OUT_HEAD),
         row(*["---"] * len(FAN_OUT_HEAD)),

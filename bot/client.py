@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 
 from bot.render import clip_content
 from hotpapers.cluster import AlwaysLeader, LeaderElection, process_name
+from hotpapers.cluster.members import Membership
 from hotpapers.config import DiscordSettings, Settings
 from hotpapers.db import is_postgres
 from hotpapers.errors import ConfigError, HotpapersError
@@ -186,6 +188,7 @@ class HotpapersBot(commands.Bot):
 
         pacer_for(self)  # before login, so every REST request (login, sync) is paced too
         self._frozen = False
+        self._pace_task: asyncio.Task[None] | None = None
 
     async def campaign(self) -> None:
         """Start the bot's own leader election (a leader given by the caller is the caller's)."""
@@ -193,13 +196,32 @@ class HotpapersBot(commands.Bot):
             await self.leader.start()
 
     async def close(self) -> None:
+        if self._pace_task is not None:
+            self._pace_task.cancel()
+            await asyncio.gather(self._pace_task, return_exceptions=True)
+            self._pace_task = None
         if self._owns_leader:
             await self.leader.stop()
         await super().close()
 
+    def _share_pace(self) -> None:
+        """Several processes on PostgreSQL: pace at this process's share (bot/pace.py)."""
+        from bot.courier import pacer_for
+        from bot.pace import share_pace
+
+        if self._pace_task is not None or not is_postgres(self.engine):
+            return
+        cluster = self.settings.cluster
+        budget = self.settings.discord.max_requests_per_second
+        membership = Membership(self.engine, cluster.leader_lock_key)
+        sharing = share_pace(pacer_for(self), membership, budget, cluster.leader_poll_seconds)
+        self._pace_task = asyncio.create_task(sharing, name="share-pace")
+
     async def setup_hook(self) -> None:
         from bot.cogs.help import HelpCog
         from bot.cogs.papers import PapersCog
+
+        self._share_pace()
 
         await self.add_cog(PapersCog(self))
         await self.add_cog(HelpCog(self))

@@ -68,8 +68,7 @@ class RequestPacer:
     """
 
     def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.interval = 1.0 / rate
+        self.set_rate(rate)
         self.requests = 0
         self.failed = 0
         self.global_429 = 0
@@ -81,6 +80,11 @@ class RequestPacer:
         self.trace.on_request_end.append(self._on_end)
         self.trace.on_request_exception.append(self._on_exception)
         self.trace.freeze()
+
+    def set_rate(self, rate: float) -> None:
+        """Pace at `rate` requests/s from the next request on (e.g. a share that changed)."""
+        self.rate = rate
+        self.interval = 1.0 / rate
 
     async def wait(self) -> None:
         """Return when the next request may leave (FIFO: the lock queues the waiters)."""

@@ -196,8 +196,9 @@ class DiscordSettings(_Section):
     # processes share the bot) and the shard ids this process runs (None = all).
     shard_count: int | None = Field(None, ge=1)
     shard_ids: list[int] | None = None
-    # Parallel deliveries (targets in flight) and the client-side request pace, kept under
-    # Discord's global limit of 50 requests/s per bot so the limit is never hit.
+    # Parallel deliveries (targets in flight) and the bot's client-side request pace, kept
+    # under Discord's global limit of 50 requests/s per bot so the limit is never hit; several
+    # processes on one PostgreSQL database split it between the live ones (bot/pace.py).
     delivery_workers: int = Field(50, ge=1, le=500)
     max_requests_per_second: float = Field(45.0, gt=0, le=50)
 

@@ -41,7 +41,7 @@ async def test_leader_killed_mid_delivery_every_paper_once_in_every_channel(
     engine = make_engine(pg_url)
     seeded = seed(engine, CHANNELS, PAPERS, datetime.now(UTC))
     key = random.randint(1, 2**62)
-    # One global limit for the bot, shared by both processes (each paces itself at 45/s).
+    # One global limit for the bot, shared by both processes (they split its 45/s budget).
     fake = make_fake(CHANNELS, global_rate_limit=80)
     async with running_fake(fake):
         first = BotProcess("proc-a", tmp_path / "a.log")
