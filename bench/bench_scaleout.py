@@ -100,6 +100,14 @@ class FailoverResult:
     exactly_once: bool = False
     finished: bool = False
     taken_over: int = 0
+    rate_before: float = 0.0  # answered requests/s, both processes, the 20 s before the kill
+    rate_after: float = 0.0  # the survivor alone, 10-40 s after the kill
+
+
+def answered_rate(fake: FakeDiscord, start: float, end: float) -> float:
+    """Requests/s the fake answered (not 429) between two perf_counter times."""
+    log = fake.log or []
+    return sum(1 for at, _, _, status in log if start <= at < end and status != 429) / (end - start)
 
 
 @asynccontextmanager
@@ -213,7 +221,7 @@ def takeovers(engine: Engine) -> int:
 
 
 async def failover(
-    channels: int, papers: int, lease: float, limit: float, logs: Path
+    channels: int, papers: int, lease: float, limit: float, logs: Path, rate: float = PACE
 ) -> FailoverResult:
     poll = 5.0
     result = FailoverResult(channels, lease, poll)
@@ -221,14 +229,14 @@ async def failover(
         fresh_schema(url)
         engine = make_engine(url)
         seeded = seed(engine, channels, papers, datetime.now(UTC))
-        fake = make_fake(channels, global_rate_limit=50, route_buckets=True)
+        fake = make_fake(channels, global_rate_limit=50, route_buckets=True, keep_log=True)
         await fake.start()
         key = random.randint(1, 2**62)
         bots = [BotProcess(f"fail-{n}", logs / f"failover-{n}.log") for n in range(2)]
         try:
             for bot in bots:
                 env = process_env(
-                    fake, url, bot.name, lock_key=key, rate=PACE,
+                    fake, url, bot.name, lock_key=key, rate=rate,
                     lease_seconds=lease, poll_seconds=poll,
                 )  # fmt: skip
                 await bot.start(env, logs)
@@ -240,6 +248,7 @@ async def failover(
             old = lock_holder(engine, key)
             leader.kill()
             killed = time.monotonic()
+            killed_at = time.perf_counter()
 
             def leads() -> bool:
                 holder = lock_holder(engine, key)
@@ -250,6 +259,8 @@ async def failover(
             if await until(lambda: takeovers(engine) > 0, lease * 3 + 60, 0.05):
                 result.to_takeover = time.monotonic() - killed
             result.finished = await until(lambda: done_by(engine) == {"done": channels}, limit, 1.0)
+            result.rate_before = answered_rate(fake, killed_at - 20, killed_at)
+            result.rate_after = answered_rate(fake, killed_at + 10, killed_at + 40)
         finally:
             for bot in bots:
                 bot.kill() if bot is bots[0] else await bot.stop()
@@ -276,6 +287,7 @@ FAN_OUT_HEAD = (
 FAILOVER_HEAD = (
     "kill → survivor holds the leader lock", "kill → first of the dead leader's tasks taken over",
     "tasks taken over", "all done", "exactly once",
+    "req/s: 20 s before the kill (2 processes)", "req/s: 10-40 s after (the survivor)",
 )  # fmt: skip
 
 
@@ -326,6 +338,8 @@ def render(runs: list[RunResult], fail: FailoverResult | None, started: str) -> 
                 fail.taken_over,
                 yes(fail.finished),
                 yes(fail.exactly_once),
+                f"{fail.rate_before:.1f}",
+                f"{fail.rate_after:.1f}",
             ),
         ]
     return "\n".join(lines) + "\n"
@@ -342,6 +356,12 @@ async def main() -> None:
     parser.add_argument("--processes", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--failover-channels", type=int, default=1000, help="0: skip")
     parser.add_argument("--lease", type=float, default=30.0, help="task lease (s), fail-over run")
+    parser.add_argument(
+        "--failover-pace",
+        type=float,
+        default=PACE,
+        help="max_requests_per_second of each fail-over process (22.5: code before bot/pace.py)",
+    )
     parser.add_argument("--max-seconds", type=float, default=2400.0, help="per run")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -356,7 +376,12 @@ async def main() -> None:
         print(render(runs, None, started), flush=True)
     if args.failover_channels:
         fail = await failover(
-            args.failover_channels, args.papers, args.lease, args.max_seconds, logs
+            args.failover_channels,
+            args.papers,
+            args.lease,
+            args.max_seconds,
+            logs,
+            args.failover_pace,
         )
     report = render(runs, fail, started)
     print(report)
