@@ -26,8 +26,12 @@ async def share_pace(
         while True:
             try:
                 processes = await asyncio.to_thread(membership.count)
-            except Exception:  # the database away: keep the last share, try again next poll
-                log.warning("could not count the processes sharing the bot", exc_info=True)
+            except Exception as exc:  # the database away: keep the share, try next poll
+                log.warning(
+                    "could not count the processes sharing the bot (%s); pacing at %.1f/s",
+                    str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                    pacer.rate,
+                )
             else:
                 share = budget / processes
                 if share != pacer.rate:

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from bot.client import HotpapersBot
-from bot.courier import pacer_for
+from bot.courier import RequestPacer, pacer_for
+from bot.pace import share_pace
 from hotpapers.cluster.members import Membership, members_key
 from hotpapers.config import Settings
 from hotpapers.db import make_engine
@@ -117,3 +118,20 @@ async def test_two_bots_split_the_budget_and_a_survivor_takes_it_all(
 
         await bots[0].close()  # the other process goes on alone: the whole budget again
         await until(lambda: pacers[1].rate == 40.0)
+
+
+async def test_without_the_database_the_share_stays_and_the_log_says_why(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """PostgreSQL unreachable: the pace keeps its last share; one warning line per poll."""
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    pacer = RequestPacer(20.0)
+    sharing = asyncio.create_task(share_pace(pacer, Membership(engine, 7227), 40.0, 0.05))
+    try:
+        await until(lambda: "could not count" in caplog.text)
+    finally:
+        sharing.cancel()
+        await asyncio.gather(sharing, return_exceptions=True)
+        engine.dispose()
+    assert pacer.rate == 20.0
+    assert "Traceback" not in caplog.text and "pacing at 20.0/s" in caplog.text
