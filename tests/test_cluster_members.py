@@ -54,13 +54,15 @@ def test_members_count_each_other_and_drop_out_with_their_session(
 
         # One process's session dies (as it does with the process): it no longer counts ...
         second.join()
+        high, low = members_key(key)
         with pg_engine.connect() as connection:
             victim = connection.execute(
                 text(
                     "SELECT min(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND mode = 'ShareLock' AND ((classid::bigint << 32) | objid::bigint) = :key"
+                    " AND mode = 'ShareLock' AND objsubid = 2"
+                    " AND classid = CAST(:high AS bigint) AND objid = CAST(:low AS bigint)"
                 ),
-                {"key": members_key(key)},
+                {"high": high, "low": low & 0xFFFF_FFFF},
             ).scalar_one()
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
             gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
@@ -80,6 +82,18 @@ def test_members_count_each_other_and_drop_out_with_their_session(
         assert lost.count() == 2
     finally:
         for member in (first, second, elsewhere):
+            member.leave()
+
+
+@pytest.mark.parametrize("odd_key", [-123_456_789_012, 2**62 + 5, 2**31 + 7])
+def test_any_leader_key_gives_a_countable_membership(pg_engine: Engine, odd_key: int) -> None:
+    members = [Membership(pg_engine, odd_key), Membership(pg_engine, odd_key)]
+    try:
+        for member in members:
+            member.join()
+        assert [member.count() for member in members] == [2, 2]
+    finally:
+        for member in members:
             member.leave()
 
 

@@ -16,19 +16,25 @@ from hotpapers.db import is_postgres
 
 log = logging.getLogger(__name__)
 
-# The membership key is the leader's lock key with bit 62 set: the same deployment, never
-# the leader's own lock.
-_MEMBERS_BIT = 1 << 62
-
+# The membership lock is the leader's key in PostgreSQL's other advisory key space: the two
+# 32-bit halves as (int4, int4), which pg_locks tells apart (objsubid 2, not 1), so it can
+# never be any deployment's leader lock.
 _HOLDERS = text(
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-    " AND mode = 'ShareLock' AND objsubid = 1"
+    " AND mode = 'ShareLock' AND objsubid = 2"
     " AND ((classid::bigint << 32) | objid::bigint) = :key"
 )
 
 
-def members_key(leader_lock_key: int) -> int:
-    return leader_lock_key ^ _MEMBERS_BIT
+def _int4(value: int) -> int:
+    """32 bits as PostgreSQL's signed int4 (it stores them as an unsigned oid)."""
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def members_key(leader_lock_key: int) -> tuple[int, int]:
+    """The (int4, int4) key of the membership lock."""
+    unsigned = leader_lock_key & 0xFFFF_FFFF_FFFF_FFFF
+    return _int4(unsigned >> 32), _int4(unsigned & 0xFFFF_FFFF)
 
 
 class Membership:
@@ -37,7 +43,8 @@ class Membership:
 
     def __init__(self, engine: Engine, leader_lock_key: int) -> None:
         self.engine = engine
-        self.key = members_key(leader_lock_key)
+        self.key = leader_lock_key  # pg_locks' halves put together again (a signed bigint)
+        self._halves = dict(zip(("high", "low"), members_key(leader_lock_key), strict=True))
         self._connection: Connection | None = None
 
     def join(self) -> None:
@@ -46,7 +53,7 @@ class Membership:
             return
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
-            connection.execute(text("SELECT pg_advisory_lock_shared(:key)"), {"key": self.key})
+            connection.execute(text("SELECT pg_advisory_lock_shared(:high, :low)"), self._halves)
         except BaseException:
             connection.invalidate()
             connection.close()
@@ -71,7 +78,7 @@ class Membership:
         if connection is None:
             return
         try:
-            connection.execute(text("SELECT pg_advisory_unlock_shared(:key)"), {"key": self.key})
+            connection.execute(text("SELECT pg_advisory_unlock_shared(:high, :low)"), self._halves)
         except Exception:  # the session is gone, and its lock with it
             log.debug("advisory unlock failed", exc_info=True)
         self._drop()
