@@ -3,17 +3,23 @@ leaves discord.py's process-wide API and gateway URLs as it found them."""
 
 from __future__ import annotations
 
+import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import TypeVar
 
+import aiohttp
 import discord
+from sqlalchemy import Engine
 
+from bot.client import HotpapersBot
 from hotpapers.config import ClusterSettings, DiscordSettings, Settings
 from hotpapers.fakes.discord import FakeDiscord
 
 F = TypeVar("F", bound=FakeDiscord)
+C = TypeVar("C", bound=discord.Client)
 
 
 def bot_settings(fake: FakeDiscord) -> Settings:
@@ -39,3 +45,33 @@ async def running_fake(fake: F) -> AsyncIterator[F]:
     finally:
         await fake.close()
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+@asynccontextmanager
+async def logged_in(client: C, fake: FakeDiscord) -> AsyncIterator[C]:
+    """`client` connected to the fake over the gateway until READY; closed afterwards."""
+    task = asyncio.create_task(client.start("fake-token"))
+    try:
+        await fake.wait_ready(timeout=10)
+        await asyncio.wait_for(client.wait_until_ready(), 10)
+        yield client
+    finally:
+        await client.close()
+        await asyncio.wait_for(task, 10)
+
+
+@asynccontextmanager
+async def running_bot(
+    fake: FakeDiscord,
+    engine: Engine,
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> AsyncIterator[HotpapersBot]:
+    """The real bot (settings: bot_settings(fake) by default), logged in to the fake."""
+    async with aiohttp.ClientSession() as session:
+        client = HotpapersBot(
+            settings or bot_settings(fake), engine, session, clock=clock, guild_ready_timeout=0.05
+        )
+        async with logged_in(client, fake):
+            yield client

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import Engine
 
@@ -18,7 +16,7 @@ from hotpapers.fakes.discord import FakeDiscord
 from hotpapers.models import SignalSnapshot
 from hotpapers.records import PaperRecord
 from hotpapers.store import record_announcements, upsert_papers
-from tests.discord_support import bot_settings, running_fake
+from tests.discord_support import running_bot, running_fake
 
 LISTING = date(2026, 11, 20)
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -63,18 +61,8 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def bot(fake: FakeDiscord, papers: Engine) -> AsyncIterator[HotpapersBot]:
-    async with aiohttp.ClientSession() as session:
-        client = HotpapersBot(
-            bot_settings(fake), papers, session, clock=lambda: NOW, guild_ready_timeout=0.05
-        )
-        task = asyncio.create_task(client.start("fake-token"))
-        try:
-            await fake.wait_ready(timeout=10)
-            await asyncio.wait_for(client.wait_until_ready(), 10)
-            yield client
-        finally:
-            await client.close()
-            await asyncio.wait_for(task, 10)
+    async with running_bot(fake, papers, clock=lambda: NOW) as client:
+        yield client
 
 
 def _uploads(fake: FakeDiscord, message: dict[str, Any]) -> list[bytes]:

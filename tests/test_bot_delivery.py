@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import discord
 import pytest
 from sqlalchemy import Engine
@@ -30,7 +28,7 @@ from hotpapers.fakes.discord import FakeDiscord
 from hotpapers.models import GuildSettings, SignalSnapshot
 from hotpapers.ops.metrics import REGISTRY
 from hotpapers.ranking import RankedPaper
-from tests.discord_support import bot_settings, running_fake
+from tests.discord_support import bot_settings, running_bot, running_fake
 from tests.test_delivery import (
     DAY,
     LATER,
@@ -64,29 +62,10 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield running
 
 
-@asynccontextmanager
-async def running_bot(
-    fake: FakeDiscord, engine: Engine, settings: Settings
-) -> AsyncIterator[HotpapersBot]:
-    """The real bot, logged in to the fake over the gateway."""
-    async with aiohttp.ClientSession() as session:
-        client = HotpapersBot(
-            settings, engine, session, clock=lambda: NOW, guild_ready_timeout=0.05
-        )
-        task = asyncio.create_task(client.start("fake-token"))
-        try:
-            await fake.wait_ready(timeout=10)
-            await asyncio.wait_for(client.wait_until_ready(), 10)
-            yield client
-        finally:
-            await client.close()
-            await asyncio.wait_for(task, 10)
-
-
 @pytest.fixture
 async def bot(fake: FakeDiscord, engine: Engine) -> AsyncIterator[HotpapersBot]:
     add_day(engine)
-    async with running_bot(fake, engine, bot_settings(fake)) as client:
+    async with running_bot(fake, engine, clock=lambda: NOW) as client:
         yield client
 
 
@@ -441,7 +420,7 @@ async def crowd(engine: Engine) -> AsyncIterator[tuple[FakeDiscord, HotpapersBot
         settings = bot_settings(fake)
         pace = {"max_requests_per_second": 25.0, "delivery_workers": len(CROWD)}
         settings = Settings(discord=settings.discord.model_copy(update=pace))
-        async with running_bot(fake, engine, settings) as client:
+        async with running_bot(fake, engine, settings, clock=lambda: NOW) as client:
             yield fake, client
 
 

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import Engine
 
@@ -26,7 +25,7 @@ from hotpapers.db import transaction
 from hotpapers.fakes.discord import FakeDiscord, InteractionResult
 from hotpapers.records import PaperRecord
 from hotpapers.store import upsert_papers
-from tests.discord_support import bot_settings, running_fake
+from tests.discord_support import running_bot, running_fake
 
 MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
@@ -57,16 +56,8 @@ async def bot(fake: FakeDiscord, engine: Engine) -> AsyncIterator[HotpapersBot]:
     )
     with transaction(engine) as session:
         upsert_papers(session, [record])
-    async with aiohttp.ClientSession() as session:
-        client = HotpapersBot(bot_settings(fake), engine, session, guild_ready_timeout=0.05)
-        task = asyncio.create_task(client.start("fake-token"))
-        try:
-            await fake.wait_ready(timeout=10)
-            await asyncio.wait_for(client.wait_until_ready(), 10)
-            yield client
-        finally:
-            await client.close()
-            await asyncio.wait_for(task, 10)
+    async with running_bot(fake, engine) as client:
+        yield client
 
 
 def _private(result: InteractionResult) -> None:

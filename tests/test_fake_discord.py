@@ -3,7 +3,6 @@ errors, resume."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -12,7 +11,7 @@ import pytest
 import yarl
 
 from hotpapers.fakes.discord import FakeDiscord, FakeDiscordError, command_errors, limit_errors
-from tests.discord_support import running_fake
+from tests.discord_support import logged_in, running_fake
 
 
 @pytest.fixture
@@ -27,14 +26,8 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 async def client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
     intents = discord.Intents(guilds=True)
     running = discord.Client(intents=intents, guild_ready_timeout=0.05, max_ratelimit_timeout=5)
-    task = asyncio.create_task(running.start("fake-token"))
-    try:
-        await fake.wait_ready(timeout=10)
-        await asyncio.wait_for(running.wait_until_ready(), 10)
+    async with logged_in(running, fake):
         yield running
-    finally:
-        await running.close()
-        await asyncio.wait_for(task, 10)
 
 
 def _channel(client: discord.Client, channel_id: int = 3000) -> discord.TextChannel:
