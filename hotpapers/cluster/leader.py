@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, text
 
+from hotpapers.cluster._session import discard, open_with
 from hotpapers.config import Settings
 from hotpapers.db import is_postgres
 
@@ -96,15 +97,8 @@ class LeaderElection:
 
     def _try_acquire(self) -> bool:
         """One attempt at the lock on a fresh dedicated connection (kept only if we won)."""
-        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            won = connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
-            ).scalar_one()
-        except BaseException:
-            connection.invalidate()
-            connection.close()
-            raise
+        attempt = text("SELECT pg_try_advisory_lock(:key)")
+        connection, won = open_with(self.engine, attempt, {"key": self.key})
         if not won:
             connection.close()
             return False
@@ -144,11 +138,8 @@ class LeaderElection:
         self._drop_connection()
 
     def _drop_connection(self) -> None:
-        # Invalidate rather than return to the pool: a pooled session must never carry the lock.
         connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.invalidate()
-            connection.close()
+        discard(connection)
 
     def _set_leading(self, leading: bool) -> None:
         if leading == self.is_leader:

@@ -12,6 +12,7 @@ import logging
 
 from sqlalchemy import Connection, Engine, text
 
+from hotpapers.cluster._session import discard, open_with
 from hotpapers.db import is_postgres
 
 log = logging.getLogger(__name__)
@@ -51,14 +52,8 @@ class Membership:
         """Hold the shared lock on a dedicated session (again, if that session was lost)."""
         if not is_postgres(self.engine) or self._connection is not None:
             return
-        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        try:
-            connection.execute(text("SELECT pg_advisory_lock_shared(:high, :low)"), self._halves)
-        except BaseException:
-            connection.invalidate()
-            connection.close()
-            raise
-        self._connection = connection
+        lock = text("SELECT pg_advisory_lock_shared(:high, :low)")
+        self._connection, _ = open_with(self.engine, lock, self._halves)
 
     def count(self) -> int:
         """The live processes, this one included (joining first if need be)."""
@@ -84,8 +79,5 @@ class Membership:
         self._drop()
 
     def _drop(self) -> None:
-        # Invalidate rather than return to the pool: a pooled session must never carry the lock.
         connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.invalidate()
-            connection.close()
+        discard(connection)
