@@ -68,3 +68,11 @@ def engine(db_url: str) -> Iterator[Engine]:
     SQLModel.metadata.create_all(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_url: str) -> Iterator[Engine]:
+    """An engine on the private PostgreSQL database, schema as the test leaves it."""
+    engine = make_engine(pg_url)
+    yield engine
+    engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import Engine, text
@@ -16,13 +16,6 @@ from hotpapers.db import make_engine
 
 POLL = 0.05
 HANG_GUARD = 20  # seconds: only stops a broken test from hanging, never a measured bound
-
-
-@pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    engine = make_engine(pg_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 import aiohttp
@@ -22,13 +22,6 @@ from hotpapers.fakes.discord import FakeDiscord
 from tests.discord_support import bot_settings, running_fake
 
 HANG_GUARD = 20.0  # seconds: only stops a broken test from hanging, never a measured bound
-
-
-@pytest.fixture
-def pg_engine(pg_url: str) -> Iterator[Engine]:
-    engine = make_engine(pg_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
