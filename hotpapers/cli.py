@@ -20,6 +20,7 @@ from rich.table import Table
 from hotpapers.config import Settings, load_settings, masked_dump, require_category
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.logs import secret_values, setup_logging
+from hotpapers.ranking import ranked_record
 
 log = logging.getLogger("hotpapers")
 app = typer.Typer(
@@ -247,15 +248,10 @@ def rank(
         settings, engine, day, now=now, top=top, categories=parse_categories(categories)
     )
     if as_json:
-        print(json.dumps(ranked_json(ranked), ensure_ascii=False, indent=2))
+        records = [ranked_record(item) for item in ranked]
+        print(json.dumps(records, ensure_ascii=False, indent=2))
     else:
         print_ranked(day, ranked)
-
-
-def ranked_json(ranked: list[Any]) -> list[dict[str, Any]]:
-    from hotpapers.ranking import ranked_record
-
-    return [ranked_record(r) for r in ranked]
 
 
 def print_ranked(day: date, ranked: list[Any]) -> None:
