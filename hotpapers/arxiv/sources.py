@@ -16,7 +16,7 @@ from hotpapers.arxiv import calendar
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.arxiv.parse import parse_atom, parse_oai, parse_rss
 from hotpapers.errors import ArxivError
-from hotpapers.records import FeedPage, PaperRecord
+from hotpapers.records import FeedPage, PaperRecord, VersionRecord
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,11 @@ async def listing_from_oai(
     categories: Sequence[str],
     holidays: Collection[date],
 ) -> Listing:
-    """New and replaced papers of a past listing via OAI-PMH ListRecords (arXivRaw), by set."""
+    """The whole listing of a past day from OAI-PMH ListRecords (arXivRaw), one query per set.
+
+    The records datestamped `listing_date` are what arXiv changed when it announced that
+    listing; `_classify_oai` sorts them into new / cross / replace / replace-cross / unlisted.
+    """
     start, end = calendar.submission_window(listing_date, holidays)
     wanted = set(categories)
     found: dict[str, PaperRecord] = {}
@@ -163,7 +167,7 @@ async def listing_from_oai(
         params = {
             "verb": "ListRecords",
             "metadataPrefix": "arXivRaw",
-            "from": calendar.announcement_evening(listing_date).isoformat(),
+            "from": listing_date.isoformat(),
             "until": listing_date.isoformat(),
             "set": oai_set,
         }
@@ -191,17 +195,46 @@ def _oai_set(category: str) -> str:
 def _classify_oai(
     record: PaperRecord, wanted: set[str], start: datetime, end: datetime
 ) -> PaperRecord | None:
-    """new/cross when v1 falls in the window; replace/replace-cross when a later version does."""
+    """The record typed as the listing with submission window [start, end) shows it, or None.
+
+    Why `from` = `until` = the listing date: OAI datestamps are UTC days (OAI-PMH requires UTC)
+    and arXiv updates OAI-PMH at about 22:30 New York time on the announcement evening, which
+    is already the listing date in UTC (EST and EDT alike). So the listing's new papers,
+    replacements and cross-lists of older papers carry the listing date as datestamp.
+
+    Ambiguous, because arXivRaw has versions with dates but no date per category:
+    * no version in the window and a primary category we do not collect: taken as a
+      cross-list added on this day (arXiv lists it as `cross`); a metadata-only change (journal
+      ref, DOI) to an older paper cross-listed here long ago looks the same and is listed too;
+    * no version in the window and a primary category we collect: a metadata-only change,
+      not listed (a cross-list of such a paper into a second collected category is missed);
+    * datestamps are last changes: a paper of this day changed again later (a new version, a
+      journal ref) carries the later datestamp and is missed by this query.
+    """
     if not wanted.intersection(record.categories):
         return None
-    latest = max(record.versions, key=lambda v: v.version) if record.versions else None
-    created = latest.created if latest else record.updated
-    if created is None or not start <= created < end:
-        return None
+    kind = _oai_kind(record, start, end)
     primary = record.primary_category or record.categories[0]
-    replaced = record.version > 1
+    if kind is None or (kind == "late-cross" and primary in wanted):
+        return None
+    replaced = kind == "replace"
     if primary in wanted:
-        kind = "replace" if replaced else "new"
+        typed = "replace" if replaced else "new"
     else:
-        kind = "replace-cross" if replaced else "cross"
-    return dataclasses.replace(record, announce_type=kind)
+        typed = "replace-cross" if replaced else "cross"
+    return dataclasses.replace(record, announce_type=typed)
+
+
+def _oai_kind(record: PaperRecord, start: datetime, end: datetime) -> str | None:
+    """Which change this listing announces: v1 made in [start, end) is "new", a later version
+    made there is "replace", all versions older is "late-cross" (changed without a version);
+    None when a version is newer than the window or undated."""
+    history = sorted(record.versions, key=lambda v: v.version) or [
+        VersionRecord(record.version, record.updated)
+    ]
+    moments = [v.created for v in history if v.created is not None]
+    if len(moments) < len(history) or max(moments) >= end:
+        return None  # a later listing's record, or one we cannot place
+    if moments[0] >= start:
+        return "new"
+    return "replace" if max(moments) >= start else "late-cross"
