@@ -158,7 +158,9 @@ async def _archive_listing(
 ) -> sources.Listing:
     arxiv = settings.arxiv
     if arxiv.backfill_source == "oai":
-        return await sources.listing_from_oai(client, day, cats, arxiv.holidays)
+        return await sources.listing_from_archive(
+            client, day, cats, arxiv.holidays, arxiv.page_size, arxiv.max_retries
+        )
     return await sources.listing_from_api(
         client, day, cats, arxiv.holidays, arxiv.page_size, arxiv.max_retries
     )

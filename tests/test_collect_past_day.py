@@ -114,13 +114,15 @@ def test_the_fake_serves_cross_lists_of_older_papers(papers: list[FakePaper]) ->
             assert paper.record.submitted < start - timedelta(days=13)
             assert paper.record.primary_category not in CATS
     assert any(p.datestamp == DAY and p.listing_date < DAY for p in papers)  # metadata change
+    moved_on = [p for p in papers if p.listing_date == DAY and p.datestamp != DAY]
+    assert moved_on and all(p.record.version == 2 for p in moved_on)  # replaced later
     assert {p.listing_date for p in papers} >= {date(2026, 11, 23), DAY, date(2026, 11, 25)}
 
 
 async def test_past_day_is_exactly_that_days_listing(
     fake: FakeArxiv, engine: Engine, papers: list[FakePaper]
 ) -> None:
-    """`collect --date` weeks later: new, cross (also of older papers), replacements; nothing else."""
+    """`collect --date` weeks later: new, cross (also of older papers), replacements; no more."""
     report = await jobs.collect(make_settings(fake, engine), engine, DAY, now=WEEKS_LATER)
     assert report.source == "oai"
     expected = expected_listing(papers)
@@ -144,20 +146,22 @@ async def test_past_day_matches_what_the_live_feed_showed(
     assert announcements(engine, DAY) == from_feed == expected_listing(papers)
 
 
-async def test_a_past_day_costs_one_oai_query_per_archive_set(
+async def test_a_past_day_costs_the_oai_pages_of_its_datestamp_and_one_api_page(
     fake: FakeArxiv, engine: Engine
 ) -> None:
-    """Only OAI-PMH pages of DAY's datestamps in the `cs` set: ⌈records / page size⌉ requests."""
+    """⌈records datestamped DAY in set cs / OAI page size⌉ requests, plus one API page."""
     report = await jobs.collect(make_settings(fake, engine), engine, DAY, now=WEEKS_LATER)
     in_window = [
         p
         for p in fake.papers
         if p.datestamp == DAY and any(c.startswith("cs.") for c in p.record.categories)
     ]
-    assert report.requests == len(fake.requests) == -(-len(in_window) // 25)
-    first = fake.requests[0].params
-    assert (first["from"], first["until"], first["set"]) == (DAY.isoformat(), DAY.isoformat(), "cs")
-    assert {r.path for r in fake.requests} == {"/oai"}
+    oai = [r for r in fake.requests if r.path == "/oai"]
+    assert len(oai) == -(-len(in_window) // 25) == 2
+    assert report.requests == len(fake.requests) == len(oai) + 1
+    assert [r.path for r in fake.requests][-1] == "/api/query"
+    first = oai[0].params
+    assert (first["from"], first["until"], first["set"]) == (DAY.isoformat(),) * 2 + ("cs",)
 
 
 @pytest.mark.parametrize("backfill_source", ["api", "oai"])

@@ -148,6 +148,31 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%d%H%M")
 
 
+async def listing_from_archive(
+    client: ArxivClient,
+    listing_date: date,
+    categories: Sequence[str],
+    holidays: Collection[date],
+    page_size: int,
+    max_retries: int,
+) -> Listing:
+    """A past listing in full: OAI-PMH for what arXiv changed that day, plus the API's new
+    submissions of the day.
+
+    OAI alone has the replacements and the cross-lists of older papers (no API query selects
+    those by date), but a datestamp is a record's *last* change: a paper of the day that was
+    replaced or annotated later has moved out of the day's datestamps. Its submission date
+    never moves, so the API's `submittedDate` window (one request up to `page_size` papers)
+    brings those back.
+    """
+    oai = await listing_from_oai(client, listing_date, categories, holidays)
+    api = await listing_from_api(client, listing_date, categories, holidays, page_size, max_retries)
+    known = {record.arxiv_id for record in oai.records}
+    moved_on = [record for record in api.records if record.arxiv_id not in known]
+    records = oai.records + moved_on
+    return Listing(listing_date, records, "oai", skipped=oai.skipped + api.skipped)
+
+
 async def listing_from_oai(
     client: ArxivClient,
     listing_date: date,

@@ -749,16 +749,19 @@ def generate_past_day(
       OAI datestamp to `listing_date` and the day's feed lists them as `cross`;
     * a metadata-only change (a journal ref added) to an older paper of `categories`:
       datestamped `listing_date` but in no listing of that day;
+    * new papers of the day replaced two weeks later: their datestamp has moved on;
     * the previous and next listings, and papers of other categories on the same day.
     """
     days = list(holidays)
     cats = [normalize_category(c) or c for c in categories] or ["cs.LG"]
     rng = random.Random(f"past-day-{seed}")
-    start, _ = calendar.submission_window(listing_date, days)
+    start, end = calendar.submission_window(listing_date, days)
     others = [c for c in _OTHER_CATEGORIES if c not in cats][:2] or ["math.OC"]
     neighbours = max(n // 4, 1)
+    day = generate_papers(listing_date, cats, n, seed, holidays=days)
     papers = [
-        *generate_papers(listing_date, cats, n, seed, holidays=days),
+        *(_changed_later(p, end) if i % 8 == 3 and p.record.version == 1 else p
+          for i, p in enumerate(day)),
         *(_late_cross_list(rng, listing_date, cats, start, i) for i in range(max(n // 10, 2))),
         _metadata_update(rng, listing_date, cats, start, days),
         *generate_papers(
@@ -772,6 +775,15 @@ def generate_past_day(
         *generate_papers(listing_date, others, neighbours, seed + 3, holidays=days),
     ]  # fmt: skip
     return _unique(papers)
+
+
+def _changed_later(paper: FakePaper, end: datetime) -> FakePaper:
+    """The paper after a v2 two weeks past its listing: OAI datestamps it then, not on its day."""
+    v2 = end + timedelta(days=14)
+    record = paper.record
+    history = (*record.versions, VersionRecord(2, v2))
+    newer = dataclasses.replace(record, version=2, updated=v2, versions=history)
+    return FakePaper(newer, paper.listing_date, datestamp=(v2 + timedelta(days=1)).date())
 
 
 def _old_record(
