@@ -7,8 +7,9 @@ categories; the real client collects it into both databases.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
@@ -178,3 +179,34 @@ async def test_the_api_source_still_lists_the_new_submissions(
     }
     got = {row for row in announcements(engine, DAY) if row[0] not in late}
     assert {row for row in got if row[2] in ("new", "cross")} == new_submissions
+
+
+def listing_of(moment: datetime) -> date:
+    """The listing date whose submission window holds `moment`."""
+    day = moment.astimezone(calendar.ET).date()
+    for candidate in calendar.listing_dates(day, day + timedelta(days=10)):
+        start, end = calendar.submission_window(candidate)
+        if start <= moment < end:
+            return candidate
+    raise AssertionError(f"no listing for {moment}")
+
+
+async def test_a_metadata_change_of_an_old_cross_list_is_not_listed_again(
+    fake: FakeArxiv, engine: Engine, papers: list[FakePaper]
+) -> None:
+    """An older cross-list whose journal ref changed on DAY looks like a new cross-list in
+    OAI; once its first listing is collected, DAY does not list it again."""
+    old = next(p.record for p in papers if p.record.arxiv_id in late_cross_lists(papers))
+    assert old.submitted is not None
+    first_day = listing_of(old.submitted)
+    others = [p for p in papers if p.record.arxiv_id != old.arxiv_id]
+    fake.set_papers([*others, FakePaper(old, first_day)])
+    settings = make_settings(fake, engine)
+    await jobs.collect(settings, engine, first_day, now=WEEKS_LATER)
+    assert {row[0] for row in announcements(engine, first_day)} == {old.arxiv_id}
+
+    annotated = dataclasses.replace(old, journal_ref="J. Mach. Learn. Res. 27 (2026) 1-40")
+    fake.set_papers([*others, FakePaper(annotated, first_day, datestamp=DAY)])
+    await jobs.collect(settings, engine, DAY, now=WEEKS_LATER)
+    expected = {row for row in expected_listing(papers) if row[0] != old.arxiv_id}
+    assert announcements(engine, DAY) == expected

@@ -9,7 +9,7 @@ import dataclasses
 import logging
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from hotpapers.arxiv import calendar
@@ -35,6 +35,9 @@ class Listing:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
+    # Ids of records typed `cross` only because OAI shows them changed without a new version:
+    # a cross-list added that day, or a metadata change of an older cross-list (see _classify_oai).
+    late_cross: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -170,7 +173,8 @@ async def listing_from_archive(
     known = {record.arxiv_id for record in oai.records}
     moved_on = [record for record in api.records if record.arxiv_id not in known]
     records = oai.records + moved_on
-    return Listing(listing_date, records, "oai", skipped=oai.skipped + api.skipped)
+    skipped = oai.skipped + api.skipped
+    return Listing(listing_date, records, "oai", skipped=skipped, late_cross=oai.late_cross)
 
 
 async def listing_from_oai(
@@ -187,6 +191,7 @@ async def listing_from_oai(
     start, end = calendar.submission_window(listing_date, holidays)
     wanted = set(categories)
     found: dict[str, PaperRecord] = {}
+    late: set[str] = set()
     skipped = 0
     for oai_set in sorted({_oai_set(c) for c in categories}):
         params = {
@@ -203,10 +208,12 @@ async def listing_from_oai(
                 typed = _classify_oai(record, wanted, start, end)
                 if typed is not None:
                     found[typed.arxiv_id] = typed
+                    if _oai_kind(record, start, end) == "late-cross":
+                        late.add(typed.arxiv_id)
             if not page.resumption_token:
                 break
             params = {"verb": "ListRecords", "resumptionToken": page.resumption_token}
-    return Listing(listing_date, list(found.values()), "oai", skipped=skipped)
+    return Listing(listing_date, list(found.values()), "oai", skipped=skipped, late_cross=late)
 
 
 def _oai_set(category: str) -> str:
@@ -230,11 +237,13 @@ def _classify_oai(
     Ambiguous, because arXivRaw has versions with dates but no date per category:
     * no version in the window and a primary category we do not collect: taken as a
       cross-list added on this day (arXiv lists it as `cross`); a metadata-only change (journal
-      ref, DOI) to an older paper cross-listed here long ago looks the same and is listed too;
+      ref, DOI) to an older paper cross-listed here long ago looks the same (`Listing.late_cross`
+      lets the caller drop those it saw announced before);
     * no version in the window and a primary category we collect: a metadata-only change,
       not listed (a cross-list of such a paper into a second collected category is missed);
     * datestamps are last changes: a paper of this day changed again later (a new version, a
-      journal ref) carries the later datestamp and is missed by this query.
+      journal ref) carries the later datestamp and is missed by this query (for new papers,
+      `listing_from_archive` adds them back from the API; replacements stay missed).
     """
     if not wanted.intersection(record.categories):
         return None
