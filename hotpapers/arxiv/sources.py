@@ -183,10 +183,11 @@ async def listing_from_oai(
     categories: Sequence[str],
     holidays: Collection[date],
 ) -> Listing:
-    """The whole listing of a past day from OAI-PMH ListRecords (arXivRaw), one query per set.
+    """A past listing as OAI-PMH ListRecords (arXivRaw) shows it, one query per set.
 
     The records datestamped `listing_date` are what arXiv changed when it announced that
-    listing; `_classify_oai` sorts them into new / cross / replace / replace-cross / unlisted.
+    listing (and has not changed since); `_classify_oai` sorts them into new / cross /
+    replace / replace-cross / not listed.
     """
     start, end = calendar.submission_window(listing_date, holidays)
     wanted = set(categories)
