@@ -166,7 +166,7 @@ def backfill(
     to: Annotated[str, typer.Option("--to", help="Last listing date, YYYY-MM-DD.")],
     categories: CategoriesOpt = None,
 ) -> None:
-    """Collect every listing between two dates from the arXiv API (or OAI-PMH)."""
+    """Collect every listing between two dates from arXiv's archive (OAI-PMH, or the export API)."""
     from hotpapers import jobs
     from hotpapers.progress import Progress
 

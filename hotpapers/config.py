@@ -96,7 +96,7 @@ class ArxivSettings(_Section):
     timeout: float = Field(60.0, gt=0)
     max_retries: int = Field(5, ge=0, le=20)
     run_timeout: float = Field(3600.0, gt=0)
-    backfill_source: Literal["api", "oai"] = "api"
+    backfill_source: Literal["api", "oai"] = "oai"
     holidays: list[date] = ARXIV_HOLIDAYS_2026
 
     @field_validator("categories")

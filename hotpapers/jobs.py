@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 from sqlalchemy import Engine, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from hotpapers.arxiv import calendar, sources
 from hotpapers.arxiv.client import ArxivClient
@@ -110,6 +110,7 @@ async def _collect_with(
     listing = await _feed_listing(client, settings, engine, day, cats) if use_feed else None
     if listing is None:
         listing = await _archive_listing(client, settings, day, cats)
+        listing = _without_repeated_cross_lists(engine, listing, cats)
     report = CollectReport(
         day, "unchanged" if listing.not_modified else "collected", listing.source
     )
@@ -158,10 +159,41 @@ async def _archive_listing(
 ) -> sources.Listing:
     arxiv = settings.arxiv
     if arxiv.backfill_source == "oai":
-        return await sources.listing_from_oai(client, day, cats, arxiv.holidays)
+        return await sources.listing_from_archive(
+            client, day, cats, arxiv.holidays, arxiv.page_size, arxiv.max_retries
+        )
     return await sources.listing_from_api(
         client, day, cats, arxiv.holidays, arxiv.page_size, arxiv.max_retries
     )
+
+
+def _without_repeated_cross_lists(
+    engine: Engine, listing: sources.Listing, cats: list[str]
+) -> sources.Listing:
+    """Drop the late cross-lists already announced in each of their categories before this day:
+    OAI shows a metadata change (journal ref, DOI) of an old cross-list the same way."""
+    if not listing.late_cross:
+        return listing
+    with Session(engine) as session:
+        query = select(Announcement.paper_id, Announcement.category).where(
+            col(Announcement.paper_id).in_(listing.late_cross),
+            col(Announcement.listing_date) < listing.listing_date,
+        )
+        seen = {(paper_id, category) for paper_id, category in session.execute(query)}
+    repeated = {
+        record.arxiv_id
+        for record in listing.records
+        if record.arxiv_id in listing.late_cross
+        and all((record.arxiv_id, c) in seen for c in set(cats) & set(record.categories))
+    }
+    if repeated:
+        log.info(
+            "%d papers changed on %s were cross-listed before; not listed again",
+            len(repeated),
+            listing.listing_date,
+        )
+    listing.records = [r for r in listing.records if r.arxiv_id not in repeated]
+    return listing
 
 
 def _write_listing(

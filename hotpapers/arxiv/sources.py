@@ -9,14 +9,14 @@ import dataclasses
 import logging
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from hotpapers.arxiv import calendar
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.arxiv.parse import parse_atom, parse_oai, parse_rss
 from hotpapers.errors import ArxivError
-from hotpapers.records import FeedPage, PaperRecord
+from hotpapers.records import FeedPage, PaperRecord, VersionRecord
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ class Listing:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
+    # Ids of records typed `cross` only because OAI shows them changed without a new version:
+    # a cross-list added that day, or a metadata change of an older cross-list (see _classify_oai).
+    late_cross: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -148,22 +151,54 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%d%H%M")
 
 
+async def listing_from_archive(
+    client: ArxivClient,
+    listing_date: date,
+    categories: Sequence[str],
+    holidays: Collection[date],
+    page_size: int,
+    max_retries: int,
+) -> Listing:
+    """A past listing in full: OAI-PMH for what arXiv changed that day, plus the API's new
+    submissions of the day.
+
+    OAI alone has the replacements and the cross-lists of older papers (no API query selects
+    those by date), but a datestamp is a record's *last* change: a paper of the day that was
+    replaced or annotated later has moved out of the day's datestamps. Its submission date
+    never moves, so the API's `submittedDate` window (one request up to `page_size` papers)
+    brings those back.
+    """
+    oai = await listing_from_oai(client, listing_date, categories, holidays)
+    api = await listing_from_api(client, listing_date, categories, holidays, page_size, max_retries)
+    known = {record.arxiv_id for record in oai.records}
+    moved_on = [record for record in api.records if record.arxiv_id not in known]
+    records = oai.records + moved_on
+    skipped = oai.skipped + api.skipped
+    return Listing(listing_date, records, "oai", skipped=skipped, late_cross=oai.late_cross)
+
+
 async def listing_from_oai(
     client: ArxivClient,
     listing_date: date,
     categories: Sequence[str],
     holidays: Collection[date],
 ) -> Listing:
-    """New and replaced papers of a past listing via OAI-PMH ListRecords (arXivRaw), by set."""
+    """A past listing as OAI-PMH ListRecords (arXivRaw) shows it, one query per set.
+
+    The records datestamped `listing_date` are what arXiv changed when it announced that
+    listing (and has not changed since); `_classify_oai` sorts them into new / cross /
+    replace / replace-cross / not listed.
+    """
     start, end = calendar.submission_window(listing_date, holidays)
     wanted = set(categories)
     found: dict[str, PaperRecord] = {}
+    late: set[str] = set()
     skipped = 0
     for oai_set in sorted({_oai_set(c) for c in categories}):
         params = {
             "verb": "ListRecords",
             "metadataPrefix": "arXivRaw",
-            "from": calendar.announcement_evening(listing_date).isoformat(),
+            "from": listing_date.isoformat(),
             "until": listing_date.isoformat(),
             "set": oai_set,
         }
@@ -174,10 +209,12 @@ async def listing_from_oai(
                 typed = _classify_oai(record, wanted, start, end)
                 if typed is not None:
                     found[typed.arxiv_id] = typed
+                    if _oai_kind(record, start, end) == "late-cross":
+                        late.add(typed.arxiv_id)
             if not page.resumption_token:
                 break
             params = {"verb": "ListRecords", "resumptionToken": page.resumption_token}
-    return Listing(listing_date, list(found.values()), "oai", skipped=skipped)
+    return Listing(listing_date, list(found.values()), "oai", skipped=skipped, late_cross=late)
 
 
 def _oai_set(category: str) -> str:
@@ -191,17 +228,48 @@ def _oai_set(category: str) -> str:
 def _classify_oai(
     record: PaperRecord, wanted: set[str], start: datetime, end: datetime
 ) -> PaperRecord | None:
-    """new/cross when v1 falls in the window; replace/replace-cross when a later version does."""
+    """The record typed as the listing with submission window [start, end) shows it, or None.
+
+    Why `from` = `until` = the listing date: OAI datestamps are UTC days (OAI-PMH requires UTC)
+    and arXiv updates OAI-PMH at about 22:30 New York time on the announcement evening, which
+    is already the listing date in UTC (EST and EDT alike). So the listing's new papers,
+    replacements and cross-lists of older papers carry the listing date as datestamp.
+
+    Ambiguous, because arXivRaw has versions with dates but no date per category:
+    * no version in the window and a primary category we do not collect: taken as a
+      cross-list added on this day (arXiv lists it as `cross`); a metadata-only change (journal
+      ref, DOI) to an older paper cross-listed here long ago looks the same (`Listing.late_cross`
+      lets the caller drop those it saw announced before);
+    * no version in the window and a primary category we collect: a metadata-only change,
+      not listed (a cross-list of such a paper into a second collected category is missed);
+    * datestamps are last changes: a paper of this day changed again later (a new version, a
+      journal ref) carries the later datestamp and is missed by this query (for new papers,
+      `listing_from_archive` adds them back from the API; replacements stay missed).
+    """
     if not wanted.intersection(record.categories):
         return None
-    latest = max(record.versions, key=lambda v: v.version) if record.versions else None
-    created = latest.created if latest else record.updated
-    if created is None or not start <= created < end:
-        return None
+    kind = _oai_kind(record, start, end)
     primary = record.primary_category or record.categories[0]
-    replaced = record.version > 1
+    if kind is None or (kind == "late-cross" and primary in wanted):
+        return None
+    replaced = kind == "replace"
     if primary in wanted:
-        kind = "replace" if replaced else "new"
+        typed = "replace" if replaced else "new"
     else:
-        kind = "replace-cross" if replaced else "cross"
-    return dataclasses.replace(record, announce_type=kind)
+        typed = "replace-cross" if replaced else "cross"
+    return dataclasses.replace(record, announce_type=typed)
+
+
+def _oai_kind(record: PaperRecord, start: datetime, end: datetime) -> str | None:
+    """Which change this listing announces: v1 made in [start, end) is "new", a later version
+    made there is "replace", all versions older is "late-cross" (changed without a version);
+    None when a version is newer than the window or undated."""
+    history = sorted(record.versions, key=lambda v: v.version) or [
+        VersionRecord(record.version, record.updated)
+    ]
+    moments = [v.created for v in history if v.created is not None]
+    if len(moments) < len(history) or max(moments) >= end:
+        return None  # a later listing's record, or one we cannot place
+    if moments[0] >= start:
+        return "new"
+    return "replace" if max(moments) >= start else "late-cross"

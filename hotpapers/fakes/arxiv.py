@@ -14,6 +14,7 @@ records every request (`requests`, `max_in_flight`) and injects faults into the 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import random
 import re
@@ -39,6 +40,7 @@ __all__ = [
     "Fault",
     "RecordedRequest",
     "generate_papers",
+    "generate_past_day",
 ]
 
 _ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
@@ -728,6 +730,110 @@ def generate_papers(
         )
         papers.append(FakePaper(record, listing_date))
     return _unique(papers)
+
+
+def generate_past_day(
+    listing_date: date,
+    categories: Sequence[str],
+    n: int,
+    seed: int = 0,
+    *,
+    holidays: Iterable[date] = ARXIV_HOLIDAYS_2026,
+) -> list[FakePaper]:
+    """A past day as the archive holds it: what an archive query for `listing_date` must sort out.
+
+    * `n` papers announced on `listing_date` (new, cross, replace, replace-cross: see
+      `generate_papers`), datestamped that day;
+    * cross-lists of older papers: first announced 2-8 weeks earlier in another category,
+      cross-listed into `categories` on `listing_date` without a new version; arXiv moves the
+      OAI datestamp to `listing_date` and the day's feed lists them as `cross`;
+    * a metadata-only change (a journal ref added) to an older paper of `categories`:
+      datestamped `listing_date` but in no listing of that day;
+    * new papers of the day replaced two weeks later: their datestamp has moved on;
+    * the previous and next listings, and papers of other categories on the same day.
+    """
+    days = list(holidays)
+    cats = [normalize_category(c) or c for c in categories] or ["cs.LG"]
+    rng = random.Random(f"past-day-{seed}")
+    start, end = calendar.submission_window(listing_date, days)
+    others = [c for c in _OTHER_CATEGORIES if c not in cats][:2] or ["math.OC"]
+    neighbours = max(n // 4, 1)
+    day = generate_papers(listing_date, cats, n, seed, holidays=days)
+    papers = [
+        *(_changed_later(p, end) if i % 8 == 3 and p.record.version == 1 else p
+          for i, p in enumerate(day)),
+        *(_late_cross_list(rng, listing_date, cats, start, i) for i in range(max(n // 10, 2))),
+        _metadata_update(rng, listing_date, cats, start, days),
+        *generate_papers(
+            calendar.previous_listing_date(listing_date, days), cats, neighbours, seed + 1,
+            holidays=days,
+        ),
+        *generate_papers(
+            calendar.next_listing_date(listing_date, days), cats, neighbours, seed + 2,
+            holidays=days,
+        ),
+        *generate_papers(listing_date, others, neighbours, seed + 3, holidays=days),
+    ]  # fmt: skip
+    return _unique(papers)
+
+
+def _changed_later(paper: FakePaper, end: datetime) -> FakePaper:
+    """The paper after a v2 two weeks past its listing: OAI datestamps it then, not on its day."""
+    v2 = end + timedelta(days=14)
+    record = paper.record
+    history = (*record.versions, VersionRecord(2, v2))
+    newer = dataclasses.replace(record, version=2, updated=v2, versions=history)
+    return FakePaper(newer, paper.listing_date, datestamp=(v2 + timedelta(days=1)).date())
+
+
+def _old_record(
+    rng: random.Random, cats: Sequence[str], primary: str, first: datetime, versions: int
+) -> PaperRecord:
+    """A paper whose versions all predate the listing in question (one a week apart)."""
+    history = tuple(
+        VersionRecord(v, first + timedelta(days=7 * (v - 1))) for v in range(1, versions + 1)
+    )
+    arxiv_id = f"{first:%y%m}.{rng.randrange(30000, 100000):05d}"
+    return PaperRecord(
+        arxiv_id=arxiv_id,
+        version=versions,
+        title=_title(rng),
+        abstract=_abstract(rng),
+        authors=tuple(rng.sample(_AUTHORS, rng.randint(1, 5))),
+        categories=(primary, *cats),
+        primary_category=primary,
+        comment=_comment(rng),
+        submitted=history[0].created,
+        updated=history[-1].created,
+        versions=history,
+    )
+
+
+def _late_cross_list(
+    rng: random.Random, listing_date: date, cats: Sequence[str], start: datetime, index: int
+) -> FakePaper:
+    """An older paper of another category, cross-listed into one of `cats` on `listing_date`."""
+    primary = rng.choice([c for c in _OTHER_CATEGORIES if c not in cats] or ["math.OC"])
+    first = start - timedelta(days=rng.randint(14, 56), seconds=rng.randrange(86400))
+    record = _old_record(rng, [cats[index % len(cats)]], primary, first, 1 + index % 2)
+    return FakePaper(dataclasses.replace(record, announce_type="cross"), listing_date)
+
+
+def _metadata_update(
+    rng: random.Random,
+    listing_date: date,
+    cats: Sequence[str],
+    start: datetime,
+    holidays: list[date],
+) -> FakePaper:
+    """An older paper of `cats` that got a journal ref on `listing_date`: no announcement."""
+    first = start - timedelta(days=rng.randint(21, 56), seconds=rng.randrange(86400))
+    record = _old_record(rng, cats[1:2], cats[0], first, 1)
+    record = dataclasses.replace(
+        record, journal_ref="Phys. Rev. E 112, 045301 (2026)", announce_type="new"
+    )
+    announced = calendar.next_listing_date(first.astimezone(calendar.ET).date(), holidays)
+    return FakePaper(record, announced, datestamp=listing_date)
 
 
 def _unique(papers: list[FakePaper]) -> list[FakePaper]:
