@@ -9,9 +9,11 @@ traceback, or takes more than one line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,3 +92,49 @@ def test_failure_is_one_sentence(case: Case, tmp_path: Path) -> None:
     assert "Traceback" not in shown and "unexpected error" not in shown, shown
     assert len(lines) == 1, shown
     assert case.says in lines[0], shown
+
+
+def test_port_in_use_is_one_sentence(tmp_path: Path) -> None:
+    """`hotpapers run` whose /healthz port is taken says so and names the setting."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = _clean_env(tmp_path, {"HOTPAPERS_OPS__PORT": str(port),
+                                    "HOTPAPERS_SITE__ENABLED": "false"})  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", "hotpapers", "run"],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 1, result.stderr
+    assert "unexpected" not in result.stderr and "Traceback" not in result.stderr
+    assert len(errors) == 1 and "ops.port" in errors[0] and str(port) in errors[0]
+
+
+def test_unreachable_discord_is_one_sentence(tmp_path: Path) -> None:
+    """`bot sync` with Discord out of reach: one sentence naming discord.api_url."""
+    with socket_closed_port() as port:
+        env = _clean_env(tmp_path, {"HOTPAPERS_DISCORD__TOKEN": "abc.def.ghi",
+                                    "HOTPAPERS_DISCORD__API_URL": f"http://127.0.0.1:{port}/api/v10"})
+        result = subprocess.run(
+            [sys.executable, "-m", "hotpapers", "bot", "sync"],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+    shown = result.stdout + result.stderr
+    errors = [line for line in shown.splitlines() if line.startswith("error:")]
+    assert result.returncode == 1, shown
+    assert "unexpected" not in shown and "Traceback" not in shown, shown
+    assert len(errors) == 1 and "cannot reach Discord" in errors[0], shown
+
+
+@contextlib.contextmanager
+def socket_closed_port() -> Iterator[int]:
+    """A loopback port nothing listens on (bound, never listening, so nobody takes it)."""
+    import socket
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
