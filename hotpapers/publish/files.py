@@ -10,6 +10,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from hotpapers import failpoints
 from hotpapers.errors import HotpapersError
 from hotpapers.render.markdown import post_filename
 
@@ -40,16 +41,42 @@ def _write_atomically(posts_dir: Path, listing_date: date, text: str) -> Path:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = 0o644
-    fd, temp_name = tempfile.mkstemp(dir=posts_dir, prefix=f".{target.name}.", suffix=".tmp")
+    _remove_orphans(posts_dir, target.name)
+    prefix = f".{target.name}.{os.getpid()}."
+    fd, temp_name = tempfile.mkstemp(dir=posts_dir, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, mode)
+        failpoints.reach("digest.before_rename")
         os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
     return target
+
+
+def _remove_orphans(posts_dir: Path, name: str) -> None:
+    """Delete temporary files of writers that died (kill -9) before their rename.
+
+    The writer's pid is in the name, so a live writer's file (another process writing the same
+    post right now) is never touched.
+    """
+    for leftover in posts_dir.glob(f".{name}.*.tmp"):
+        pid = leftover.name.removeprefix(f".{name}.").split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
