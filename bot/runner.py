@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import aiohttp
 import discord
@@ -10,7 +12,7 @@ from sqlalchemy import Engine
 
 from bot.client import HotpapersBot
 from hotpapers.config import Settings
-from hotpapers.errors import ConfigError
+from hotpapers.errors import ConfigError, HotpapersError
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,26 @@ def require_token(settings: Settings) -> str:
     return token.get_secret_value().strip()
 
 
+@contextmanager
+def _discord_failures(settings: Settings) -> Iterator[None]:
+    """Discord unreachable or refusing us: one sentence; the detail goes to the log."""
+    try:
+        yield
+    except discord.LoginFailure as exc:
+        raise ConfigError(f"Discord refused the token: {exc}") from None
+    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+        log.debug("Discord unreachable", exc_info=True)
+        raise HotpapersError(
+            f"cannot reach Discord at {settings.discord.api_url} "
+            f"({exc.__class__.__name__}); check the network or discord.api_url"
+        ) from None
+    except discord.HTTPException as exc:
+        log.debug("Discord refused a request", exc_info=True)
+        raise HotpapersError(
+            f"Discord answered HTTP {exc.status} ({exc.text or exc.__class__.__name__})"
+        ) from None
+
+
 async def run_bot(settings: Settings, engine: Engine) -> None:
     """Log in and serve slash commands until stopped; closes the session and the engine."""
     token = require_token(settings)
@@ -58,10 +80,8 @@ async def run_bot(settings: Settings, engine: Engine) -> None:
             aiohttp.ClientSession() as session,
             HotpapersBot(settings, engine, session) as bot,
         ):
-            try:
+            with _discord_failures(settings):
                 await bot.start(token)
-            except discord.LoginFailure as exc:
-                raise ConfigError(f"Discord refused the token: {exc}") from None
     finally:
         engine.dispose()
 
@@ -80,16 +100,14 @@ async def sync_commands(settings: Settings, guild_id: int | None = None) -> list
             aiohttp.ClientSession() as session,
             HotpapersBot(settings, engine, session) as bot,
         ):
-            try:
+            with _discord_failures(settings):
                 await bot.login(token)
-            except discord.LoginFailure as exc:
-                raise ConfigError(f"Discord refused the token: {exc}") from None
-            if guild_id is None:
-                synced = await bot.tree.sync()
-            else:
-                guild = discord.Object(id=guild_id)
-                bot.tree.copy_global_to(guild=guild)
-                synced = await bot.tree.sync(guild=guild)
+                if guild_id is None:
+                    synced = await bot.tree.sync()
+                else:
+                    guild = discord.Object(id=guild_id)
+                    bot.tree.copy_global_to(guild=guild)
+                    synced = await bot.tree.sync(guild=guild)
             return [command.name for command in synced]
     finally:
         engine.dispose()

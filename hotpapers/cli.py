@@ -196,6 +196,8 @@ def import_snapshot(
     from hotpapers.importer import import_snapshot as run_import
     from hotpapers.progress import Progress
 
+    if file.is_dir():
+        raise InputError(f"{file} is a directory; name the snapshot's .json file inside it")
     if not file.is_file():
         raise InputError(f"{file}: no such file")
     settings = _settings()
@@ -250,8 +252,19 @@ def rank(
     if as_json:
         records = [ranked_record(item) for item in ranked]
         print(json.dumps(records, ensure_ascii=False, indent=2))
-    else:
+    elif ranked:
         print_ranked(day, ranked)
+    else:
+        say_why_empty(settings, engine, day)
+
+
+def say_why_empty(settings: Settings, engine: Any, day: date) -> None:
+    """One sentence on why `day` ranks nothing: an error (exit 1) when it is not collected or
+    not measured yet, a plain line when everything measured stayed under the threshold."""
+    from hotpapers.why_empty import below_threshold, require_rankable
+
+    contents = require_rankable(engine, day)
+    out.print(below_threshold(day, contents, settings.ranking.threshold), markup=False)
 
 
 def print_ranked(day: date, ranked: list[Any]) -> None:
@@ -276,7 +289,11 @@ def signals() -> None:
     engine = _engine(settings)
     reports = asyncio.run(jobs.measure_signals(settings, engine))
     if not reports:
-        out.print("no signal source is enabled; switch one on under [signals.*] in the config.")
+        out.print(
+            "no signal source is enabled; switch one on under [signals.x], [signals.bluesky], "
+            "[signals.hn] or [signals.hf] in the config.",
+            markup=False, highlight=False,
+        )
     for report in reports:
         out.print(report.sentence(), highlight=False, markup=False)
 
@@ -296,8 +313,17 @@ def digest(
     engine = _engine(settings)
     now = datetime.now(UTC)
     day = jobs.resolve_listing_date(settings, parse_date(date_), now)
+    from hotpapers.why_empty import require_rankable
+
+    # Refuse before writing: a post for a day never collected or measured would look like a
+    # day nobody talked about.
+    contents = require_rankable(engine, day)
     path = jobs.write_post(settings, engine, day, now=now, out_dir=out_dir)
-    out.print(f"wrote {path}", highlight=False)
+    out.print(f"wrote {path}", highlight=False, markup=False)
+    if not jobs.rank(settings, engine, day, now=now):
+        from hotpapers.why_empty import below_threshold
+
+        out.print(below_threshold(day, contents, settings.ranking.threshold), markup=False)
 
 
 @config_app.command("check")

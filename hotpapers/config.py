@@ -8,8 +8,11 @@ never from the TOML file, and are never printed.
 
 from __future__ import annotations
 
+import io
 import ipaddress
+import json
 import os
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -17,6 +20,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv.parser import parse_stream
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -27,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from hotpapers.arxiv.taxonomy import normalize_category, suggest_category
 from hotpapers.errors import ConfigError
@@ -79,9 +84,25 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres")
+
+
 class DatabaseSettings(_Section):
     url: str = "sqlite:///hotpapers.db"
     echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        # Caught here, not when the engine is made: SQLAlchemy would name a missing driver
+        # module (MySQLdb) or say "Could not parse", neither of which tells the user what to do.
+        scheme = value.split("://", 1)[0].split("+", 1)[0] if "://" in value else ""
+        if scheme not in _DATABASE_SCHEMES:
+            raise ValueError(
+                f"{mask_url(value)[:80]!r} is not a database URL hotpapers can use; "
+                "use sqlite:///path/to/hotpapers.db or postgresql://user@host/dbname"
+            )
+        return value
 
 
 class ArxivSettings(_Section):
@@ -332,12 +353,50 @@ def load_settings(path: Path | None = None) -> Settings:
     data = _read_toml(config_path, required=named)
     _reject_secrets_in_file(data, config_path)
     secrets_file = os.environ.get("HOTPAPERS_SECRETS_FILE")
-    if secrets_file and not Path(secrets_file).is_file():
-        raise ConfigError(f"HOTPAPERS_SECRETS_FILE: cannot read secrets file {secrets_file}")
+    if secrets_file:
+        _check_secrets_file(Path(secrets_file))
     try:
         return Settings(_env_file=secrets_file, **data)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError(_describe(exc, config_path if data else None)) from None
+    except SettingsError as exc:
+        raise ConfigError(_describe_env_error(exc)) from None
+
+
+def _check_secrets_file(path: Path) -> None:
+    """A secrets file that exists and is all KEY=value lines (python-dotenv would only warn)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise ConfigError(f"HOTPAPERS_SECRETS_FILE: cannot read secrets file {path}") from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            raise ConfigError(
+                f"HOTPAPERS_SECRETS_FILE: line {binding.original.line} of {path} is not "
+                "KEY=value (e.g. HOTPAPERS_DISCORD__TOKEN=...)"
+            )
+
+
+def _describe_env_error(exc: SettingsError) -> str:
+    """pydantic-settings names only the section; name the variable and the JSON it wants."""
+    match = re.search(r'field "([^"]+)"', str(exc))
+    section = match.group(1) if match else ""
+    prefix = f"HOTPAPERS_{section.upper()}"
+    for name, value in sorted(os.environ.items()):
+        if (name == prefix or name.startswith(prefix + "__")) and not _is_json(value):
+            return (
+                f"environment variable {name} must be JSON for a list or table "
+                '(e.g. \'["cs.LG", "cs.CV"]\' or \'{"x": 1.0}\')'
+            )
+    return f"the environment variables for [{section}] cannot be read: {exc}"
+
+
+def _is_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _read_toml(path: Path, *, required: bool) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from hotpapers.errors import DatabaseError
@@ -60,10 +61,13 @@ def describe_url(engine: Engine) -> str:
 
 def check_connection(engine: Engine) -> None:
     """Raise DatabaseError with one sentence when the database cannot be reached."""
+    # `SELECT 1` never reads a SQLite file; its schema version does, so a file that is not a
+    # database fails here with one sentence instead of in the middle of a migration.
+    probe = "PRAGMA schema_version" if engine.dialect.name == "sqlite" else "SELECT 1"
     try:
         with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError as exc:
+            connection.execute(text(probe))
+    except SQLAlchemyDatabaseError as exc:
         log.debug("database connection failed", exc_info=True)
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(

@@ -60,6 +60,7 @@ from typing import IO, Any
 
 from sqlalchemy import Engine
 
+from hotpapers import failpoints
 from hotpapers.arxiv.snapshot import parse_snapshot_line
 from hotpapers.db import is_postgres
 from hotpapers.errors import DatabaseError
@@ -192,6 +193,7 @@ def _run_import(
                 counts[2] += stale
                 imported += len(batch.records)
                 batches += 1
+                failpoints.reach("import.after_batch")
             if on_progress is not None:
                 on_progress(
                     ImportProgress(

@@ -13,6 +13,7 @@ import aiohttp
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
+from hotpapers import failpoints
 from hotpapers.arxiv import calendar, sources
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import Settings
@@ -207,6 +208,7 @@ def _write_listing(
         )
         if listing.source == "feed":
             _save_feed_state(session, feed_url(rss_url, cats), listing)
+        failpoints.reach("collect.before_commit")
     report.papers = len(listing.records)
     PAPERS_COLLECTED.inc(report.papers)
     report.inserted, report.updated = stats.inserted, stats.updated

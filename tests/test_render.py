@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hotpapers.config import DigestSettings
-from hotpapers.errors import ConfigError
+from hotpapers.errors import ConfigError, HotpapersError
 from hotpapers.publish import write_post
 from hotpapers.ranking import Candidate, PaperView, PostSignal, rank_papers
 from hotpapers.render import post_filename, render_post, select_embeds
@@ -359,7 +359,7 @@ def test_write_post_failure_keeps_old_file_and_no_temp(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(HotpapersError, match=r"cannot write the post .*disk full"):
         write_post(tmp_path, date(2021, 3, 15), "new\n")
     assert path.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]

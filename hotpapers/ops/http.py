@@ -60,10 +60,25 @@ def ops_app(
 
 async def serve_ops(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Start serving `app` on host:port; the caller awaits `runner.cleanup()` to stop."""
+    runner = await listen(app, host, port, setting="ops.port")
+    log.info("ops endpoints on http://%s:%s (/healthz, /metrics)", host, port)
+    return runner
+
+
+async def listen(app: web.Application, host: str, port: int, *, setting: str) -> web.AppRunner:
+    """Serve `app` on host:port, or one sentence naming the setting when the port is taken."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    log.info("ops endpoints on http://%s:%s (/healthz, /metrics)", host, port)
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        log.debug("binding %s:%s failed", host, port, exc_info=True)
+        reason = exc.strerror or str(exc)
+        raise HotpapersError(
+            f"cannot listen on {host}:{port} ({reason}); stop what uses that port "
+            f"or set {setting} to another one"
+        ) from None
     return runner
 
 

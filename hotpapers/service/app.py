@@ -339,12 +339,11 @@ class Service:
             app = ops_app(self.settings, self.engine, extra=self.health)
             self._runners.append(await serve_ops(app, ops.host, ops.port))
         if site.enabled and site.port and site.host:
+            from hotpapers.ops.http import listen
             from hotpapers.site.serve import site_app
 
-            runner = web.AppRunner(site_app(Path(site.out_dir)), access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, site.host, site.port).start()
-            self._runners.append(runner)
+            app = site_app(Path(site.out_dir))
+            self._runners.append(await listen(app, site.host, site.port, setting="site.port"))
             log.info("site on http://%s:%s", site.host, site.port)
 
     def request_stop(self) -> None:
