@@ -3,8 +3,10 @@
 `HOTPAPERS_FAILPOINT=collect.before_commit` (a comma-separated list is allowed) makes the
 process send itself SIGKILL the first time it reaches that point: no `finally`, no rollback,
 no flush, exactly like a power cut or the OOM killer. The tests then re-run the same command
-and compare the result with an undisturbed run. Unset (always, outside the tests), `reach` is
-one dictionary look-up.
+and compare the result with an undisturbed run. `collect.before_commit:stop` sends SIGSTOP
+instead, so a test can break something (restart the database) while the process is frozen
+in the middle of its transaction, then let it go on with SIGCONT. Unset (always, outside the
+tests), `reach` is one dictionary look-up.
 """
 
 from __future__ import annotations
@@ -18,5 +20,10 @@ ENV = "HOTPAPERS_FAILPOINT"
 def reach(name: str) -> None:
     """Die here, at once, if the fault suite asked for `name`."""
     wanted = os.environ.get(ENV)
-    if wanted and name in wanted.split(","):
-        os.kill(os.getpid(), signal.SIGKILL)
+    if not wanted:
+        return
+    for point in wanted.split(","):
+        if point == name:
+            os.kill(os.getpid(), signal.SIGKILL)
+        elif point == f"{name}:stop":
+            os.kill(os.getpid(), signal.SIGSTOP)
