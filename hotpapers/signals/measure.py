@@ -130,7 +130,7 @@ async def _run_source(
         report.errors.append(f"{source.name} failed: {exc.__class__.__name__}: {exc}")
         return report
     result.budget = result.budget or budget
-    _store(engine, result, now, report)
+    _store(engine, result, report)
     log.info("signals %s", report.sentence())
     return report
 
@@ -143,7 +143,7 @@ def _budget(engine: Engine, settings: Settings, source: str, now: datetime) -> L
     return LedgerBudget(engine, "x", day, settings.signals.x.daily_budget_usd)
 
 
-def _store(engine: Engine, result: SourceResult, now: datetime, report: SourceReport) -> None:
+def _store(engine: Engine, result: SourceResult, report: SourceReport) -> None:
     """One source's results in one transaction: snapshots and posts together. (The money is
     in the ledger already: each request settled its cost as soon as X answered.)"""
     with transaction(engine) as session:
