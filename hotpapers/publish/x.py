@@ -16,17 +16,17 @@ the texts and each post id as soon as X returns it (JSON), so:
   The same happens when the ledger itself was lost (a database restored from a backup):
   the first run fails on X's duplicate refusal, the next one adopts the post.
 
-Money: every post costs `price_per_post_usd` (X bills each POST /2/tweets: $0.20 for a post
-with a link). Before the first post the run reserves the cost of all its posts against the
-UTC day's `daily_budget_usd` in the shared spend ledger (`Spend(service="x-post")`,
-hotpapers/spend.py), atomically, so two runs at once cannot both spend the same budget;
-nothing is posted when the reservation is refused. Each post counts in the ledger in the
-transaction that records its id; a run that fails gives back what its unmade posts
-reserved. A run that dies leaves its reservation in place (it cannot know whether X made the
-post in flight): the run that takes its claim over on the same UTC day carries on with that
-reservation rather than reserving again; on a later day the dead run's reservation stays
-spent (over-counting, never under-counting). A dry run claims, records and spends nothing
-and never contacts X.
+Money: every post costs `price_per_post_usd` (X bills per post created: $0.015, or $0.20
+when it holds a link). Before the first post the run reserves the cost of all its posts
+against the UTC day's `daily_budget_usd` in the shared spend ledger
+(`Spend(service="x-post")`, hotpapers/spend.py), atomically, so two runs at once cannot both
+spend the same budget; nothing is posted when the reservation is refused. Each post counts
+in the ledger in the transaction that records its id; a run that fails gives back what its
+unmade posts reserved. A run that dies leaves its reservation in place (it cannot know
+whether X made the post in flight): the run that takes its claim over on the same UTC day
+carries on with that reservation rather than reserving again; on a later day the dead run's
+reservation stays spent (over-counting, never under-counting). A dry run claims, records
+and spends nothing and never contacts X.
 """
 
 from __future__ import annotations
