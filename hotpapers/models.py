@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Prefix searches (`name LIKE 'abc%'` written as a range) need byte order on PostgreSQL.
@@ -140,11 +140,13 @@ class SocialPost(SQLModel, table=True):
 
 
 class Spend(SQLModel, table=True):
-    """Money spent on a paid API per UTC day (X bills reads and posts)."""
+    """Money spent on a paid API per UTC day (X bills reads and posts), reservations of
+    requests in flight included (hotpapers/spend.py). In micro-dollars: whole numbers add up
+    exactly where floats drift."""
 
     service: str = Field(primary_key=True, max_length=40)
     day: date = Field(primary_key=True)
-    amount_usd: float = 0.0
+    amount_micros: int = Field(default=0, sa_type=BigInteger)
     units: int = 0
 
 

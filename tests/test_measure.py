@@ -16,10 +16,11 @@ from hotpapers import jobs
 from hotpapers.arxiv.calendar import announced_at
 from hotpapers.config import Settings
 from hotpapers.db import transaction
-from hotpapers.models import SignalSnapshot, SocialPost, Spend
+from hotpapers.models import SignalSnapshot, SocialPost
 from hotpapers.records import PaperRecord
 from hotpapers.signals.base import Budget, Measurement, PaperRef, PostRecord, SourceResult
 from hotpapers.signals.measure import measure
+from hotpapers.spend import spent
 from hotpapers.store import record_announcements, upsert_papers
 
 DAY = date(2021, 3, 15)
@@ -66,10 +67,10 @@ class PaidSource(CountingSource):
         assert budget is not None
         result = SourceResult(self.name, budget=budget)
         for paper in papers:
-            if not budget.can_afford(0.005):
+            if not await budget.reserve(5_000):
                 result.stopped = "daily X budget reached"
                 break
-            budget.charge(0.005, 1)
+            await budget.settle(5_000, 5_000, 1)
             result.measurements.append(Measurement(paper.arxiv_id, self.name, now, {"likes": 1.0}))
         return result
 
@@ -166,7 +167,6 @@ async def test_budget_stop_is_reported_and_spend_recorded(engine: Engine) -> Non
     assert report.stopped and "budget" in report.sentence()
     assert report.measured == 2
     with Session(engine) as session:
-        spend = session.get(Spend, ("x", NOW.date()))
-        assert spend is not None and spend.units == 2 and abs(spend.amount_usd - 0.01) < 1e-9
+        assert spent(session, "x", NOW.date()) == (10_000, 2)
     [second] = await measure(settings, engine, [PaidSource("x")], now=NOW + timedelta(hours=2))
     assert second.measured == 0 and second.stopped

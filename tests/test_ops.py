@@ -174,9 +174,10 @@ async def test_metrics_report_process_counters_and_database_figures(
     seed(engine)
     today = datetime.now(UTC).date()
     with transaction(engine) as session:
-        session.add(Spend(service="x", day=today, amount_usd=0.25, units=50))
-        session.add(Spend(service="x-post", day=today, amount_usd=0.4, units=2))
-        session.add(Spend(service="x", day=today - timedelta(days=1), amount_usd=9, units=1))
+        session.add(Spend(service="x", day=today, amount_micros=250_000, units=50))
+        session.add(Spend(service="x-post", day=today, amount_micros=400_000, units=2))
+        yesterday = today - timedelta(days=1)
+        session.add(Spend(service="x", day=yesterday, amount_micros=9_000_000, units=1))
         session.add(_sent_delivery(today, "2401.00001", "sent"))
         session.add(_sent_delivery(today, "2401.00002", "failed"))
     before_arxiv = REGISTRY.get_sample_value("hotpapers_api_requests_total", {"service": "arxiv"})

@@ -34,6 +34,7 @@ from hotpapers.publish.x_text import (
     weighted_length,
 )
 from hotpapers.records import PaperRecord
+from hotpapers.spend import spent, to_usd
 from hotpapers.store import record_announcements, upsert_papers
 
 DAY = date(2026, 11, 20)  # a Friday listing
@@ -76,12 +77,12 @@ def record(arxiv_id: str, title: str) -> PaperRecord:
     )
 
 
-def seed(engine: Engine, papers: list[tuple[str, str, int]] = PAPERS) -> None:
+def seed(engine: Engine, papers: list[tuple[str, str, int]] = PAPERS, day: date = DAY) -> None:
     """One ranked listing: the papers, their announcement, one X post each with its likes."""
     with transaction(engine) as session:
         records = [record(arxiv_id, title) for arxiv_id, title, _ in papers]
         upsert_papers(session, records)
-        record_announcements(session, DAY, records, CATEGORIES)
+        record_announcements(session, day, records, CATEGORIES)
         for arxiv_id, _, likes in papers:
             session.add(
                 SocialPost(
@@ -131,9 +132,10 @@ def publication(engine: Engine, day: date = DAY) -> Publication | None:
 
 
 def spend(engine: Engine) -> tuple[float, int]:
+    """The day's X post spend in US dollars, and the posts it counts."""
     with Session(engine) as session:
-        row = session.get(Spend, (SPEND_SERVICE, NOW.date()))
-        return (round(row.amount_usd, 6), row.units) if row else (0.0, 0)
+        micros, units = spent(session, SPEND_SERVICE, NOW.date())
+    return to_usd(micros), units
 
 
 def detail(row: Publication | None) -> dict[str, Any]:
@@ -236,6 +238,20 @@ async def test_crash_mid_thread_resumes_without_repeating_a_post(
     assert detail(row)["post_ids"] == [post.id for post in fake.created]
 
 
+async def test_resumed_run_carries_on_with_the_dead_runs_reservation(
+    fake: FakeX, seeded: Engine
+) -> None:
+    """The budget pays for exactly one thread: the run that resumes a dead one's thread the
+    same day uses what the dead run reserved, instead of being refused for lack of budget."""
+    settings = make_settings(fake, thread=True, daily_budget_usd=0.8)
+    await _crash_mid_reply(fake, seeded, settings, lose=True)
+    assert spend(seeded) == (0.8, 1)  # one post made, three still reserved
+    later = NOW + timedelta(seconds=settings.cluster.task_lease_seconds + 60)
+    resumed = await publish_daily(settings, seeded, DAY, now=later)
+    assert resumed.status == "posted" and len(fake.created) == 4
+    assert spend(seeded) == (0.8, 4)
+
+
 async def test_two_runs_at_once_post_once(fake: FakeX, seeded: Engine) -> None:
     """Two runs started together (e.g. two processes): one posts, the other sees its claim."""
     settings = make_settings(fake, thread=True)
@@ -259,10 +275,24 @@ async def test_over_budget_posts_nothing(fake: FakeX, seeded: Engine) -> None:
     assert fake.requests == 0 and publication(seeded) is None and spend(seeded) == (0.0, 0)
 
 
+async def test_two_summaries_at_once_share_the_daily_budget(fake: FakeX, seeded: Engine) -> None:
+    """Two days' summaries posted at once (e.g. by two processes) on a budget that pays for
+    one thread of 4 posts: one is posted, the other refused before it posts anything."""
+    other_day = date(2026, 11, 18)
+    seed(seeded, [("2611.00301", "Another day's paper", 50)], day=other_day)
+    settings = make_settings(fake, thread=True, daily_budget_usd=1.0)
+    first, second = await asyncio.gather(
+        publish_daily(settings, seeded, DAY, now=NOW),
+        publish_daily(settings, seeded, other_day, now=NOW),
+    )
+    assert first.status == "posted" and second.status == "over-budget"
+    assert len(fake.created) == 4 and spend(seeded) == (0.8, 4)
+
+
 async def test_earlier_spend_counts_against_the_budget(fake: FakeX, seeded: Engine) -> None:
     """What the day already spent on posts counts: $0.90 spent + $0.20 > $1.00."""
     with transaction(seeded) as session:
-        session.add(Spend(service=SPEND_SERVICE, day=NOW.date(), amount_usd=0.9, units=4))
+        session.add(Spend(service=SPEND_SERVICE, day=NOW.date(), amount_micros=900_000, units=4))
     report = await publish_daily(make_settings(fake, daily_budget_usd=1.0), seeded, DAY, now=NOW)
     assert report.status == "over-budget" and fake.requests == 0
     assert spend(seeded) == (0.9, 4)

@@ -295,8 +295,7 @@ async def test_budget_stops_before_overspending_and_keeps_partial_results(fake: 
     assert result.stopped == "daily X budget of $0.60 reached"
     assert fake.reads_returned == 120  # a page of 100, then the 20 the rest still paid for
     assert budget.units == fake.reads_returned
-    assert budget.spent_usd == pytest.approx(fake.reads_returned * 0.005)
-    assert budget.remaining_usd >= -1e-9
+    assert budget.spent == fake.reads_returned * 5_000 and budget.remaining == 0
     assert result.budget is budget
     assert by_paper(result)[PAPER]["posts"] == 120.0  # partial, kept
 
@@ -308,6 +307,29 @@ async def test_budget_below_one_page_makes_no_request(fake: FakeX) -> None:
     assert result.stopped == "daily X budget of $1.00 reached"
     assert fake.requests == 0
     assert result.measurements == []
+
+
+async def test_refused_request_gives_its_reservation_back(fake: FakeX) -> None:
+    """X answered 503: no posts came back, so nothing stays reserved for that request."""
+    for n in range(150):
+        fake.add_post(f"user{n}", urls=[f"https://arxiv.org/abs/{PAPER}"], created_at=when(3))
+    fake.fail_next(503, after=1)
+    budget = Budget(remaining_usd=1.0)
+    result = await measure(fake, [PAPER], budget=budget)
+    assert "HTTP 503" in result.errors[0] and fake.reads_returned == 100
+    assert (budget.spent, budget.units, budget.remaining) == (500_000, 100, 500_000)
+
+
+async def test_request_without_an_answer_stays_spent(fake: FakeX) -> None:
+    """The answer never came (timeout): X may have billed the page, so its reservation
+    stays spent - the budget over-counts rather than under-counts."""
+    fake.add_post("alice", urls=[f"https://arxiv.org/abs/{PAPER}"], created_at=when(3))
+    fake.hold_next()
+    budget = Budget(remaining_usd=1.0)
+    result = await measure(fake, [PAPER], budget=budget, timeout=0.3)
+    fake.release()
+    assert "did not answer" in result.errors[0]
+    assert (budget.spent, budget.units, budget.remaining) == (500_000, 0, 500_000)
 
 
 # --- rate limits ------------------------------------------------------------------------------

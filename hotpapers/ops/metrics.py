@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from hotpapers.models import Delivery, JobStatus, Paper, Spend
+from hotpapers.spend import to_usd
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class DatabaseCollector(Collector):
                 select(func.count()).select_from(Delivery).where(Delivery.state == "sent")  # type: ignore[arg-type]
             ).scalar_one()
             spend = session.execute(
-                select(Spend.service, Spend.amount_usd).where(
+                select(Spend.service, Spend.amount_micros).where(
                     Spend.day == today,  # type: ignore[arg-type]
                     Spend.service.in_(X_SPEND_SERVICES),  # type: ignore[attr-defined]
                 )
@@ -106,7 +107,7 @@ class DatabaseCollector(Collector):
         return [
             _gauge("hotpapers_papers", "Papers in the database.", papers),
             _gauge("hotpapers_deliveries_sent", "Discord deliveries sent (ledger rows).", sent),
-            _x_spend(dict(spend)),
+            _x_spend({service: to_usd(micros) for service, micros in spend}),
             _last_success(jobs),
         ]
 

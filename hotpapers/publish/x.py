@@ -16,10 +16,17 @@ the texts and each post id as soon as X returns it (JSON), so:
   The same happens when the ledger itself was lost (a database restored from a backup):
   the first run fails on X's duplicate refusal, the next one adopts the post.
 
-Money: every post costs `price_per_post_usd`; before posting, the UTC day's
-`Spend(service="x-post")` plus this run's posts must stay within `daily_budget_usd`, and each
-post is added to Spend in the same transaction that records its id. A dry run claims,
-records and spends nothing and never contacts X.
+Money: every post costs `price_per_post_usd` (X bills per post created: $0.015, or $0.20
+when it holds a link). Before the first post the run reserves the cost of all its posts
+against the UTC day's `daily_budget_usd` in the shared spend ledger
+(`Spend(service="x-post")`, hotpapers/spend.py), atomically, so two runs at once cannot both
+spend the same budget; nothing is posted when the reservation is refused. Each post counts
+in the ledger in the transaction that records its id; a run that fails gives back what its
+unmade posts reserved. A run that dies leaves its reservation in place (it cannot know
+whether X made the post in flight): the run that takes its claim over on the same UTC day
+carries on with that reservation rather than reserving again; on a later day the dead run's
+reservation stays spent (over-counting, never under-counting). A dry run claims, records
+and spends nothing and never contacts X.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ from hotpapers.publish.x_client import (
     x_client,
 )
 from hotpapers.publish.x_text import SummaryItem, compose
-from hotpapers.signals.store import add_spend, spent_today
+from hotpapers.spend import reserve, settle, spent, to_micros, to_usd
 
 __all__ = ["SPEND_SERVICE", "XPostReport", "archive_url", "publish_daily"]
 
@@ -194,19 +201,22 @@ async def publish_daily(
     missing = missing_credentials(config)
     if missing:
         raise ConfigError(f"posting to X needs credentials: set {', '.join(missing)}")
-    spend_day = now.astimezone(UTC).date()
-    if _over_budget(engine, config, report, spend_day):
+    money = _Money(engine, now.astimezone(UTC).date(), to_micros(config.price_per_post_usd))
+    inherited = _inherits_reservation(ledger, money.day)
+    if not inherited and not money.reserve(len(report.texts), config):
         report.status = "over-budget"
         return report
     row_id = _claim(engine, listing_date, ledger, texts, now)
     if row_id is None:
+        if not inherited:
+            money.release(len(report.texts))
         note = "another run took it over just now"
         return XPostReport(
             "already-posted", listing_date, previous_ids=report.previous_ids, note=note
         )
     report.status = "posted"
     async with x_client(config) as client:
-        await _post_all(client, config, engine, row_id, texts, report, spend_day)
+        await _post_all(client, money, engine, row_id, texts, report)
     log.info("x: %s", report.sentence())
     return report
 
@@ -245,18 +255,47 @@ def _plan(
     return texts, report
 
 
-def _over_budget(
-    engine: Engine, config: XPublishSettings, report: XPostReport, spend_day: date
-) -> bool:
-    with Session(engine) as session:
-        spent = spent_today(session, SPEND_SERVICE, spend_day)
-    if spent + report.cost_usd <= config.daily_budget_usd + 1e-9:
+@dataclass(frozen=True, slots=True)
+class _Money:
+    """This run's posts in the spend ledger: the UTC day and the price of one post."""
+
+    engine: Engine
+    day: date
+    price: int  # micro-dollars
+
+    def reserve(self, posts: int, config: XPublishSettings) -> bool:
+        """Reserve `posts` posts against the day's budget, or say why not (False)."""
+        cap = to_micros(config.daily_budget_usd)
+        if reserve(self.engine, SPEND_SERVICE, self.day, posts * self.price, cap):
+            return True
+        with Session(self.engine) as session:
+            already = spent(session, SPEND_SERVICE, self.day)[0]
+        log.warning(
+            "x: not posting %d posts: $%.2f spent or reserved today + $%.2f > budget $%.2f",
+            posts, to_usd(already), to_usd(posts * self.price), config.daily_budget_usd,
+        )  # fmt: skip
         return False
-    log.warning(
-        "x: not posting the summary for %s: $%.2f spent today + $%.2f > budget $%.2f",
-        report.listing_date, spent, report.cost_usd, config.daily_budget_usd,
-    )  # fmt: skip
-    return True
+
+    def release(self, posts: int, session: Session | None = None) -> None:
+        """Give back what `posts` unmade posts reserved (in `session`'s transaction if given)."""
+        if session is not None:
+            settle(session, SPEND_SERVICE, self.day, reserved=posts * self.price, used=0, units=0)
+            return
+        with transaction(self.engine) as own:
+            self.release(posts, own)
+
+    def count_post(self, session: Session) -> None:
+        """One post made: its reserved price is now spent, and it counts as a unit."""
+        settle(session, SPEND_SERVICE, self.day, reserved=self.price, used=self.price, units=1)
+
+
+def _inherits_reservation(ledger: _Ledger | None, day: date) -> bool:
+    """A run that died holding the claim left its unmade posts (the ones still to post now)
+    reserved on the UTC day it claimed; taking its row over on that day takes that
+    reservation over too, instead of counting those posts twice."""
+    if ledger is None or ledger.state != "claimed" or ledger.claimed_at is None:
+        return False
+    return _utc(ledger.claimed_at).date() == day
 
 
 def _claim(
@@ -294,31 +333,32 @@ def _claim(
 
 async def _post_all(
     client: AsyncClient,
-    config: XPublishSettings,
+    money: _Money,
     engine: Engine,
     row_id: int,
     texts: list[str],
     report: XPostReport,
-    spend_day: date,
 ) -> None:
-    """Post the remaining texts as a chain, recording each id (and its cost) as it comes."""
+    """Post the remaining texts as a chain, recording each id (and its cost) as it comes.
+    On a refusal, what the unmade posts reserved goes back in the same transaction."""
     for text in report.texts:
         chain = report.previous_ids + report.post_ids
+        unmade = len(report.texts) - len(report.post_ids)
         try:
             post_id = await create_post(client, text, chain[-1] if chain else None)
         except DuplicateContent as exc:
             # An earlier run may have made this post and died before recording it.
             found = await _lost_post(client, text, report, len(texts))
             if found is None:
-                _record_failure(engine, row_id, texts, chain, str(exc))
+                _record_failure(engine, row_id, texts, chain, str(exc), money, unmade)
                 raise
             post_id = found
         except PublishError as exc:
-            _record_failure(engine, row_id, texts, chain, str(exc))
+            _record_failure(engine, row_id, texts, chain, str(exc), money, unmade)
             raise
         report.post_ids.append(post_id)
         ids = report.previous_ids + report.post_ids
-        _record_post(engine, row_id, texts, ids, config.price_per_post_usd, spend_day)
+        _record_post(engine, row_id, texts, ids, money)
 
 
 async def _lost_post(client: AsyncClient, text: str, report: XPostReport, total: int) -> str | None:
@@ -343,7 +383,7 @@ def _save(session: Session, row_id: int, texts: list[str], ids: list[str], **val
 
 
 def _record_post(
-    engine: Engine, row_id: int, texts: list[str], ids: list[str], price: float, spend_day: date
+    engine: Engine, row_id: int, texts: list[str], ids: list[str], money: _Money
 ) -> None:
     """The new id and its cost in one transaction; the last post completes the row."""
     done = len(ids) == len(texts)
@@ -352,16 +392,23 @@ def _record_post(
         if done:
             values.update(state="sent", done_at=_utc(datetime.now(UTC)))
         _save(session, row_id, texts, ids, **values)
-        add_spend(session, SPEND_SERVICE, spend_day, price, 1)
+        money.count_post(session)
 
 
 def _record_failure(
-    engine: Engine, row_id: int, texts: list[str], ids: list[str], reason: str
+    engine: Engine,
+    row_id: int,
+    texts: list[str],
+    ids: list[str],
+    reason: str,
+    money: _Money,
+    unmade: int,
 ) -> None:
-    """Mark the row "failed" with the reason and the ids posted so far: a later run resumes
-    after them."""
+    """Mark the row "failed" with the reason and the ids posted so far (a later run resumes
+    after them), and give back what the `unmade` posts reserved."""
     with transaction(engine) as session:
         values: dict[str, Any] = {"state": "failed", "extra": {"error": reason}}
         if ids:
             values["external_id"] = ids[0]
         _save(session, row_id, texts, ids, **values)
+        money.release(unmade, session)

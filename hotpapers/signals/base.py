@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from hotpapers.spend import Budget
+
+__all__ = ["Budget", "Measurement", "PaperRef", "PostRecord", "SignalSource", "SourceResult"]
+
 
 @dataclass(frozen=True, slots=True)
 class PaperRef:
@@ -51,23 +55,6 @@ class Measurement:
     taken_at: datetime
     metrics: dict[str, float]
     posts: list[PostRecord] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Budget:
-    """Money a paid source may still spend in this run (X bills reads per post returned)."""
-
-    remaining_usd: float
-    spent_usd: float = 0.0
-    units: int = 0
-
-    def can_afford(self, cost_usd: float) -> bool:
-        return cost_usd <= self.remaining_usd + 1e-9
-
-    def charge(self, cost_usd: float, units: int) -> None:
-        self.remaining_usd -= cost_usd
-        self.spent_usd += cost_usd
-        self.units += units
 
 
 @dataclass(slots=True)

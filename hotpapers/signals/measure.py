@@ -1,7 +1,9 @@
 """The `measure` use-case: every enabled source, for papers in their measuring window.
 
 One failing source never stops the others: each runs in its own task with its own time
-bound, and each source's results land in their own transaction.
+bound, and each source's results land in their own transaction. A paid source (X) spends
+from the day's cap in the shared spend ledger, request by request (hotpapers/spend.py), so
+runs in other processes at the same time cannot spend the same money.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from hotpapers.arxiv.calendar import announced_at
 from hotpapers.config import Settings
 from hotpapers.db import transaction
 from hotpapers.models import Announcement, Paper
-from hotpapers.signals.base import Budget, PaperRef, SignalSource, SourceResult
-from hotpapers.signals.store import add_spend, last_measured, save_measurements, spent_today
+from hotpapers.signals.base import PaperRef, SignalSource, SourceResult
+from hotpapers.signals.store import last_measured, save_measurements
+from hotpapers.spend import LedgerBudget
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,7 @@ async def _run_source(
     min_interval = timedelta(minutes=settings.signals.min_interval_minutes)
     with Session(engine) as session:
         papers = due(session, source.name, window, now, min_interval)
-        budget = _budget(session, settings, source.name, now)
+    budget = _budget(engine, settings, source.name, now)
     report.papers_asked = len(papers)
     if not papers:
         return report
@@ -127,28 +130,24 @@ async def _run_source(
         report.errors.append(f"{source.name} failed: {exc.__class__.__name__}: {exc}")
         return report
     result.budget = result.budget or budget
-    _store(engine, result, now, report)
+    _store(engine, result, report)
     log.info("signals %s", report.sentence())
     return report
 
 
-def _budget(session: Session, settings: Settings, source: str, now: datetime) -> Budget | None:
+def _budget(engine: Engine, settings: Settings, source: str, now: datetime) -> LedgerBudget | None:
+    """The UTC day's X cap, shared through the ledger with every process on the database."""
     if source != "x":
         return None
-    x = settings.signals.x
-    return Budget(
-        remaining_usd=max(0.0, x.daily_budget_usd - spent_today(session, "x", now.date()))
-    )
+    day = _aware(now).astimezone(UTC).date()
+    return LedgerBudget(engine, "x", day, settings.signals.x.daily_budget_usd)
 
 
-def _store(engine: Engine, result: SourceResult, now: datetime, report: SourceReport) -> None:
-    """One source's results in one transaction: snapshots, posts and spend together."""
+def _store(engine: Engine, result: SourceResult, report: SourceReport) -> None:
+    """One source's results in one transaction: snapshots and posts together. (The money is
+    in the ledger already: each request settled its cost as soon as X answered.)"""
     with transaction(engine) as session:
         report.measured = save_measurements(session, result.measurements)
-        if result.budget is not None:
-            add_spend(
-                session, result.source, now.date(), result.budget.spent_usd, result.budget.units
-            )
     report.posts = sum(len(m.posts) for m in result.measurements)
     report.requests, report.errors, report.stopped = result.requests, result.errors, result.stopped
     report.spent_usd = result.budget.spent_usd if result.budget else 0.0

@@ -9,7 +9,8 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from hotpapers.models import SignalSnapshot, SocialPost, Spend
+from hotpapers import spend
+from hotpapers.models import SignalSnapshot, SocialPost
 from hotpapers.signals.base import Measurement, PostRecord
 
 _POST_COUNTS = (
@@ -78,17 +79,13 @@ def _post_row(post: PostRecord, taken_at: datetime) -> dict[str, object]:
 
 
 def spent_today(session: Session, service: str, day: date) -> float:
-    spend = session.get(Spend, (service, day))
-    return spend.amount_usd if spend else 0.0
+    """The day's spend in US dollars (the ledger itself is hotpapers/spend.py)."""
+    return spend.to_usd(spend.spent(session, service, day)[0])
 
 
 def add_spend(session: Session, service: str, day: date, amount_usd: float, units: int) -> None:
-    if amount_usd <= 0 and units <= 0:
-        return
-    spend = session.get(Spend, (service, day)) or Spend(service=service, day=day)
-    spend.amount_usd += amount_usd
-    spend.units += units
-    session.add(spend)
+    """Add to the day's spend without a cap; a paid request reserves first (hotpapers/spend.py)."""
+    spend.add(session, service, day, spend.to_micros(amount_usd), units)
 
 
 def last_measured(session: Session, source: str, paper_ids: list[str]) -> dict[str, datetime]:

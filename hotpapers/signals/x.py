@@ -7,8 +7,15 @@ fake in tests and benchmarks) - the same path in production and in tests.
 Counting follows `hotpapers.ranking`: original posts only (retweets are excluded from the
 search, and any that arrive are dropped), quotes count as posts of their own, accounts in
 `ignore_accounts` are skipped, and one author counts once per paper (their most engaging
-post). X bills every post returned, so each request is checked against the budget first
-and charged for what it returned after.
+post).
+
+Money: X bills every post a search returns ($0.005 a post read, [signals.x]
+price_per_read_usd; reading the same post again within one UTC day may go unbilled, which
+X calls a soft guarantee, so counting every post returned can only over-count). Before each
+request the budget reserves a full page (`max_results` posts); the answer settles it to the
+posts that came back. A request X refused with an error status returned no posts and gives
+its reservation back; one whose outcome is unknown (timeout, dropped connection, unreadable
+body) keeps it, as X may have billed it.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from hotpapers.signals._x_query import (
     query_length,
 )
 from hotpapers.signals.base import Budget, Measurement, PaperRef, PostRecord, SourceResult
+from hotpapers.spend import to_micros
 
 __all__ = ["TOKEN_SETTING", "XSource", "post_url"]
 
@@ -102,16 +110,22 @@ class _RoutedSession:
 
 
 class _Stop(Exception):
-    """Ends the run: `reason` goes to SourceResult.stopped, `error` to SourceResult.errors."""
+    """Ends the run: `reason` goes to SourceResult.stopped, `error` to SourceResult.errors.
+    `unbilled`: X answered with an error (or was never asked), so it returned no posts."""
 
-    def __init__(self, *, reason: str | None = None, error: str | None = None) -> None:
+    def __init__(
+        self, *, reason: str | None = None, error: str | None = None, unbilled: bool = False
+    ) -> None:
         super().__init__(reason or error or "")
         self.reason = reason
         self.error = error
+        self.unbilled = unbilled
 
 
 class _SkipQuery(Exception):
-    """This query failed (e.g. HTTP 400) but the next one may work."""
+    """This query failed (e.g. HTTP 400: no posts, nothing billed) but the next one may work."""
+
+    unbilled = True
 
     def __init__(self, error: str) -> None:
         super().__init__(error)
@@ -122,6 +136,7 @@ class _SkipQuery(Exception):
 class _Run:
     papers: dict[str, PaperRef]
     budget: Budget
+    price: int  # micro-dollars X bills per post returned
     result: SourceResult
     start_time: datetime | None
     posts: dict[str, dict[str, PostRecord]] = field(default_factory=dict)  # paper -> author
@@ -188,6 +203,7 @@ class XSource:
     ) -> SourceResult:
         """Search the posts linking `papers`; never raises for a bad response (see errors)."""
         budget = budget if budget is not None else Budget(self.settings.daily_budget_usd)
+        price = to_micros(self.settings.price_per_read_usd)
         result = SourceResult(source=self.name, budget=budget)
         problem = self.problem()
         if problem is not None:
@@ -198,7 +214,7 @@ class XSource:
             wanted.setdefault(canonical_id(paper.arxiv_id) or paper.arxiv_id, paper)
         if not wanted:
             return result
-        run = _Run(wanted, budget, result, self._start_time(wanted.values(), now))
+        run = _Run(wanted, budget, price, result, self._start_time(wanted.values(), now))
         middleware = route_middleware(self.settings.api_url)
         if self.session is not None:
             await self._run(run, _RoutedSession(self.session, middleware, self.timeout))
@@ -211,7 +227,7 @@ class XSource:
             "x: %d requests, %d posts read (%s), %d/%d papers fully searched, stopped=%s",
             result.requests,
             run.reads,
-            _usd(run.reads * self.settings.price_per_read_usd),
+            _usd(budget.spent_usd),
             len(run.complete),
             len(wanted),
             result.stopped,
@@ -263,13 +279,17 @@ class XSource:
         """Read every page of `query`; True when the last page was reached."""
         next_token: str | None = None
         while True:
-            max_results = self._affordable(run.budget)
-            payload = await self._search(client, run, query, max_results, next_token)
+            max_results = await self._reserve_page(run)
+            reserved = max_results * run.price
+            try:
+                payload = await self._search(client, run, query, max_results, next_token)
+            except (_Stop, _SkipQuery) as failure:
+                await run.budget.settle(reserved, 0 if failure.unbilled else reserved, 0)
+                raise
             data = payload.get("data") or []
             if not isinstance(data, list):
                 data = []
-            cost = len(data) * self.settings.price_per_read_usd
-            run.budget.charge(cost, len(data))
+            await run.budget.settle(reserved, len(data) * run.price, len(data))
             run.reads += len(data)
             self._collect(run, data, payload.get("includes") or {})
             meta = payload.get("meta") or {}
@@ -277,16 +297,20 @@ class XSource:
             if not next_token:
                 return True
 
-    def _affordable(self, budget: Budget) -> int:
-        """The page size the budget still pays for in full, or stop when not even 10 posts."""
-        price = self.settings.price_per_read_usd
+    async def _reserve_page(self, run: _Run) -> int:
+        """Reserve the largest page the budget still pays for in full and return its size;
+        stop when not even MIN_RESULTS posts are left. When another process takes the money
+        between the look and the reservation, ask again for less (so this ends)."""
         size = self.max_results
-        if price > 0:
-            size = min(size, int((budget.remaining_usd + 1e-9) / price))
-        size = max(size, MIN_RESULTS)
-        if not budget.can_afford(size * price):
-            raise _Stop(reason=f"daily X budget of {_usd(self.settings.daily_budget_usd)} reached")
-        return size
+        while True:
+            if run.price > 0:
+                size = min(size, await run.budget.available() // run.price)
+            if size < MIN_RESULTS:
+                limit = _usd(self.settings.daily_budget_usd)
+                raise _Stop(reason=f"daily X budget of {limit} reached")
+            if await run.budget.reserve(size * run.price):
+                return size
+            size -= 1
 
     async def _search(
         self, client: AsyncClient, run: _Run, query: str, max_results: int, next_token: str | None
@@ -327,7 +351,8 @@ class XSource:
             return self._parse(body, response.status, query)
         raise _Stop(
             error=f"X kept answering HTTP 429 (rate limited) after {MAX_RATE_LIMIT_RETRIES} "
-            "waits for the reset; kept the posts gathered before"
+            "waits for the reset; kept the posts gathered before",
+            unbilled=True,
         )
 
     async def _wait_for_window(self, until: float) -> None:
@@ -338,7 +363,8 @@ class XSource:
         if wait > self.max_rate_limit_wait:
             raise _Stop(
                 reason=f"X rate limit reached: it resets in {math.ceil(wait)} s, more than the "
-                f"{self.max_rate_limit_wait:g} s this run may wait"
+                f"{self.max_rate_limit_wait:g} s this run may wait",
+                unbilled=True,
             )
         log.info("x: rate limit window spent, waiting %.1f s for the reset", wait)
         await self._sleep(wait)
@@ -378,31 +404,39 @@ class XSource:
     def _failure(self, exc: Exception, query: str) -> Exception:
         """Map a failed request to a stop (or a skipped query) with one clear sentence."""
         if isinstance(exc, tweepy.Unauthorized):
-            return _Stop(error=f"X rejected the bearer token (HTTP 401): check {TOKEN_SETTING}")
+            return _Stop(
+                error=f"X rejected the bearer token (HTTP 401): check {TOKEN_SETTING}",
+                unbilled=True,
+            )
         if isinstance(exc, tweepy.Forbidden):
             detail = "; ".join(exc.api_messages) or "access denied"
             log.error("x: HTTP 403 from recent search: %s", exc)
             return _Stop(
                 error=f"X refused recent search (HTTP 403: {detail[:160]}): check that "
-                f"{TOKEN_SETTING} belongs to an app with access to recent search"
+                f"{TOKEN_SETTING} belongs to an app with access to recent search",
+                unbilled=True,
             )
         if isinstance(exc, tweepy.BadRequest):
             detail = "; ".join(exc.api_messages) or str(exc)
             log.error("x: HTTP 400 for query %r (%d chars): %s", query, query_length(query), exc)
             if self.strategy == "batched":
                 return _SkipQuery(f"X rejected a search query (HTTP 400: {detail[:200]})")
-            return _Stop(error=f"X rejected the search query (HTTP 400: {detail[:200]})")
+            return _Stop(
+                error=f"X rejected the search query (HTTP 400: {detail[:200]})", unbilled=True
+            )
         if isinstance(exc, tweepy.TwitterServerError | tweepy.HTTPException):
             status = exc.response.status
             log.error("x: HTTP %s from recent search: %s", status, exc)
             return _Stop(
-                error=f"X answered HTTP {status} ({_reason(exc)}); kept the posts gathered before"
+                error=f"X answered HTTP {status} ({_reason(exc)}); kept the posts gathered before",
+                unbilled=True,
             )
         if isinstance(exc, aiohttp.ContentTypeError):
             log.error("x: HTTP %s with a non-JSON body from recent search: %s", exc.status, exc)
             return _Stop(
                 error=f"X answered HTTP {exc.status} with a non-JSON page; "
-                "kept the posts gathered before"
+                "kept the posts gathered before",
+                unbilled=exc.status >= 400,
             )
         if isinstance(exc, TimeoutError):
             log.error("x: recent search timed out after %s s", self.timeout)
