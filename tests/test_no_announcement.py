@@ -302,3 +302,29 @@ async def test_discord_opens_no_thread_for_a_day_without_announcement(engine: En
         assert report.targets == []
         assert len(fake.threads) == 0
         assert fake.in_channel(3000) == []
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        ("2026-11-27", "arXiv has no listing dated Friday 2026-11-27"),
+        ("1900-01-01", "1900-01-01 is before arXiv's first announcement (1991-08-14)"),
+        ("0001-01-01", "0001-01-01 is before arXiv's first announcement (1991-08-14)"),
+    ],
+)
+async def test_slash_hot_on_a_date_without_listing_is_one_sentence(
+    engine: Engine, day: str, expected: str
+) -> None:
+    """`/hot date:` on a day arXiv never announced: one ephemeral sentence, no ranking."""
+    from hotpapers.fakes.discord import FakeDiscord
+    from tests.discord_support import running_bot, running_fake
+
+    seed_invented_day(engine, date(2026, 11, 27))
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    async with (
+        running_fake(FakeDiscord()) as fake,
+        running_bot(fake, engine, clock=lambda: now),
+    ):
+        result = await fake.send_interaction("hot", {"date": day})
+        assert result.ephemeral and expected in result.content, result.content
+        assert result.embeds == []
