@@ -50,7 +50,7 @@ def _warn_if_unknown_year(year: int, holidays: Collection[date]) -> None:
     _warned_years.add(year)
     log.warning(
         "arXiv's holidays for %d are not known; its listings are assumed on every weekday "
-        "(add that year's dates to [arxiv] holidays)",
+        "(add that year's dates to [arxiv] extra_holidays)",
         year,
     )
 

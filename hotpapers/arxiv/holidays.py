@@ -102,13 +102,14 @@ _PUBLISHED: dict[int, list[tuple[date, str]]] = {
 }
 
 # 2027: NOT published yet (the arxiv-docs history we could read ends with the 2026 list). A
-# projection with the rule above, only the holidays on every published list: Juneteenth,
-# Christmas and New Year's Day 2028 are observed on Fridays (no effect); the Christmas-week
-# closures arXiv announces late in the year are unknown. Replace it once arXiv publishes.
+# projection: the holidays on every published list (2023-2026) that fall on an announcement
+# evening. New Year's Day 2027, Juneteenth, Christmas and New Year's Day 2028 fall or are
+# observed on Fridays (no effect). Independence Day is observed on Monday 5 July, as in 2021,
+# when arXiv did announce that evening, so it is left out. The Christmas-week closures arXiv
+# announces late in the year are unknown. Replace this once arXiv publishes its 2027 list.
 _PROJECTED: dict[int, list[tuple[date, str]]] = {
     2027: [
         (D(2027, 1, 18), "Martin Luther King Jr. Day"),
-        (D(2027, 7, 5), "Independence Day (observed)"),
         (D(2027, 9, 6), "Labor Day"),
         (D(2027, 11, 25), "Thanksgiving"),
     ],
