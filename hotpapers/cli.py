@@ -319,7 +319,8 @@ def digest(
     now = datetime.now(UTC)
     day = jobs.resolve_listing_date(settings, parse_date(date_), now)
     if (no_listing := jobs.no_listing(settings, day)) is not None:
-        out.print(no_listing, highlight=False, markup=False)  # not an error: there is nothing to post
+        # Not an error: arXiv announced nothing, so there is nothing to post.
+        out.print(no_listing, highlight=False, markup=False)
         return
     from hotpapers.why_empty import require_rankable
 

@@ -738,7 +738,7 @@ def generate_past_day(
     n: int,
     seed: int = 0,
     *,
-    holidays: Iterable[date] = ARXIV_HOLIDAYS_2026,
+    holidays: Iterable[date] = ARXIV_HOLIDAYS,
 ) -> list[FakePaper]:
     """A past day as the archive holds it: what an archive query for `listing_date` must sort out.
 
