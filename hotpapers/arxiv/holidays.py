@@ -19,10 +19,10 @@ D = date
 
 # 2020-2022: NOT from a published list (the arxiv-docs history starts listing holidays in
 # 2023; earlier years were announced on the status page and blog, which we could not read).
-# Reconstructed with the rule the 2023-2026 lists follow: the US federal holidays arXiv
-# observed in every published year (New Year's Day, Martin Luther King Jr. Day, Juneteenth
-# from 2022, Independence Day, Labor Day, Thanksgiving Thursday, Christmas) on their observed
-# day, kept where that day is an announcement evening (Sunday to Thursday). Low confidence:
+# Reconstructed from what recurs on the 2023-2026 lists: the US federal holidays New Year's
+# Day, Martin Luther King Jr. Day, Juneteenth (federal from 2021), Independence Day, Labor
+# Day, Thanksgiving Thursday and Christmas, on their observed day, kept where that day is an
+# announcement evening (Sunday to Thursday). Low confidence:
 # ad-hoc closures and the Christmas-week days of those years are missing. Independence Day
 # 2021 (observed Monday 5 July) is left out: the blog's post of 2021-07-06 shows that
 # Monday's announcement happened.
