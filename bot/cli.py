@@ -68,6 +68,7 @@ def deliver(
     from bot.courier import deliver_day
     from bot.runner import require_token
     from hotpapers.cli import _engine, _settings, friendly, out, parse_date
+    from hotpapers.jobs import no_listing
 
     @friendly
     def _deliver() -> None:
@@ -80,7 +81,8 @@ def deliver(
         finally:
             engine.dispose()
         if not report.targets:
-            out.print(f"{report.listing_date}: nothing to deliver.", markup=False)
+            nothing = no_listing(settings, report.listing_date, "nothing to deliver")
+            out.print(nothing or f"{report.listing_date}: nothing to deliver.", markup=False)
         for target in report.targets:
             line = (
                 f"{report.listing_date} {target.target}: {target.outcome}, {target.sent} sent,"

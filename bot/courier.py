@@ -367,10 +367,13 @@ async def deliver_day(
     """Log in over REST, deliver one listing to every subscribed target, log out."""
     from bot.client import HotpapersBot
     from bot.runner import require_token
-    from hotpapers.jobs import resolve_listing_date
+    from hotpapers.jobs import no_listing, resolve_listing_date
 
     now = now or datetime.now(UTC)
     day = resolve_listing_date(settings, listing_date, now)
+    if (reason := no_listing(settings, day, "nothing to deliver")) is not None:
+        log.info("%s", reason)  # whatever is stored under that date, it was never announced
+        return DeliveryReport(day)
     plans = await asyncio.to_thread(_plan, settings, engine, day, now)
     if not plans:
         return DeliveryReport(day)

@@ -246,6 +246,11 @@ def rank(
             out.print(line, highlight=False, markup=False)
         return
     day = jobs.resolve_listing_date(settings, parse_date(date_), now)
+    if (no_listing := jobs.no_listing(settings, day, "nothing to rank")) is not None:
+        if as_json:
+            print("[]")  # stdout stays JSON; the sentence goes to stderr
+        (err if as_json else out).print(no_listing, highlight=False)
+        return
     ranked = jobs.rank(
         settings, engine, day, now=now, top=top, categories=parse_categories(categories)
     )
@@ -313,6 +318,10 @@ def digest(
     engine = _engine(settings)
     now = datetime.now(UTC)
     day = jobs.resolve_listing_date(settings, parse_date(date_), now)
+    if (no_listing := jobs.no_listing(settings, day)) is not None:
+        # Not an error: arXiv announced nothing, so there is nothing to post.
+        out.print(no_listing, highlight=False, markup=False)
+        return
     from hotpapers.why_empty import require_rankable
 
     # Refuse before writing: a post for a day never collected or measured would look like a

@@ -33,19 +33,15 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
+from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.arxiv.taxonomy import normalize_category, suggest_category
 from hotpapers.errors import ConfigError
 from hotpapers.logs import mask_url
 
 ARXIV_MIN_INTERVAL = 3.0
 DEFAULT_CONFIG_PATH = Path("config.toml")
-
-# arXiv's published 2026 holidays (no announcement on these listing dates' evenings).
-ARXIV_HOLIDAYS_2026 = [
-    date(2026, 1, 1), date(2026, 1, 19), date(2026, 6, 19), date(2026, 7, 3),
-    date(2026, 9, 7), date(2026, 11, 26), date(2026, 12, 25), date(2026, 12, 29),
-    date(2026, 12, 31),
-]  # fmt: skip
+# The 2026 part of the table, for code written when only 2026 was known.
+ARXIV_HOLIDAYS_2026 = [day for day in ARXIV_HOLIDAYS if day.year == 2026]
 
 
 class _Section(BaseModel):
@@ -118,12 +114,21 @@ class ArxivSettings(_Section):
     max_retries: int = Field(5, ge=0, le=20)
     run_timeout: float = Field(3600.0, gt=0)
     backfill_source: Literal["api", "oai"] = "oai"
-    holidays: list[date] = ARXIV_HOLIDAYS_2026
+    # Evenings without an announcement (America/New_York); default: arXiv's 2020-2027 table.
+    holidays: list[date] = ARXIV_HOLIDAYS
+    # Ad-hoc closures added to `holidays` (so extending the table needs no copy of it).
+    extra_holidays: list[date] = []
 
     @field_validator("categories")
     @classmethod
     def _known_categories(cls, values: list[str]) -> list[str]:
         return [require_category(value) for value in values]
+
+    @model_validator(mode="after")
+    def _merge_extra_holidays(self) -> ArxivSettings:
+        if self.extra_holidays:
+            self.holidays = sorted({*self.holidays, *self.extra_holidays})
+        return self
 
     @model_validator(mode="after")
     def _polite_interval(self) -> ArxivSettings:

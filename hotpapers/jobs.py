@@ -4,7 +4,7 @@ the tests all call these, the same way."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -60,17 +60,41 @@ def _now(now: datetime | None) -> datetime:
 
 
 def resolve_listing_date(settings: Settings, listing_date: date | None, now: datetime) -> date:
-    """The requested listing date, or the newest one announced; a future date is an error."""
+    """The requested listing date, or the newest one announced; a date before arXiv began or
+    in the future is an error. A past date may be one without a listing: see `no_listing`."""
     current = calendar.current_listing_date(now, settings.arxiv.holidays)
     if listing_date is None:
         return current
+    _check_not_before_arxiv(listing_date)
     if listing_date > current:
-        when = calendar.announced_at(listing_date).astimezone(calendar.ET)
-        raise InputError(
-            f"the listing of {listing_date} is not announced yet "
-            f"(arXiv announces it on {when:%A %Y-%m-%d at %H:%M} New York time)"
-        )
+        raise InputError(_not_announced(listing_date, settings.arxiv.holidays))
     return listing_date
+
+
+def _check_not_before_arxiv(day: date, option: str = "") -> None:
+    if day < calendar.FIRST_LISTING:
+        named = f"{option} {day}" if option else str(day)
+        raise InputError(f"{named} is before arXiv's first announcement ({calendar.FIRST_LISTING})")
+
+
+def _not_announced(day: date, holidays: Collection[date]) -> str:
+    """Why a future `day` has no listing yet: it never will, or when it will be announced."""
+    if not calendar.in_range(day):
+        return f"{day} is not a date arXiv can have announced yet"
+    reason = calendar.no_listing_reason(day, holidays)
+    if reason is not None:
+        return reason
+    when = calendar.announced_at(day).astimezone(calendar.ET)
+    return (
+        f"the listing of {day} is not announced yet "
+        f"(arXiv announces it on {when:%A %Y-%m-%d at %H:%M} New York time)"
+    )
+
+
+def no_listing(settings: Settings, day: date, nothing: str = "nothing to post") -> str | None:
+    """One sentence when arXiv made no announcement for `day` (nothing is made for it)."""
+    reason = calendar.no_listing_reason(day, settings.arxiv.holidays)
+    return None if reason is None else f"{reason}; {nothing}."
 
 
 async def collect(
@@ -244,7 +268,11 @@ async def backfill(
     """Collect every listing in [start, end] from the archive, one transaction per day."""
     if end < start:
         raise InputError(f"--from {start} is after --to {end}")
-    end = min(end, calendar.current_listing_date(_now(now), settings.arxiv.holidays))
+    _check_not_before_arxiv(start, "--from")
+    current = calendar.current_listing_date(_now(now), settings.arxiv.holidays)
+    if start > current:
+        raise InputError(f"--from {start} is after the newest arXiv listing ({current})")
+    end = min(end, current)
     days = list(calendar.listing_dates(start, end, settings.arxiv.holidays))
     cats = list(categories or settings.arxiv.categories)
     result = BackfillReport()

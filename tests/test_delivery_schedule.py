@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotpapers.arxiv.calendar import announced_at, listing_dates
-from hotpapers.config import ARXIV_HOLIDAYS_2026, DiscordSettings
+from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
+from hotpapers.config import DiscordSettings
 from hotpapers.delivery import TargetPlan, due_targets
 from hotpapers.delivery._schedule import SETTLE, due_at, is_due, open_listings
 from hotpapers.models import GuildSettings
@@ -152,7 +153,7 @@ def test_a_post_time_skipped_or_repeated_by_a_dst_change_happens_once() -> None:
 
 
 def test_no_announcement_no_listing_to_deliver() -> None:
-    holidays = ARXIV_HOLIDAYS_2026
+    holidays = ARXIV_HOLIDAYS
     # Thanksgiving 2026-11-26: no announcement that evening, so no listing 2026-11-27.
     assert open_listings(utc(2026, 11, 26, 2, 0), holidays) == [
         date(2026, 11, 26),
@@ -203,7 +204,7 @@ def test_every_listing_once_in_order_across_dst_changes_and_holidays(
 ) -> None:
     """A scheduler ticking every 10 minutes, as the bot does: every listing announced in the
     span reaches every target exactly once, at its due time, never two in one tick."""
-    holidays = ARXIV_HOLIDAYS_2026
+    holidays = ARXIV_HOLIDAYS
     step = timedelta(minutes=10)
     targets = [f"channel:{n}" for n in range(len(ZONES))]
     guilds = [guild(str(n), zone, at) for n, (zone, at) in enumerate(ZONES)]

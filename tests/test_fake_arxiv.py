@@ -13,8 +13,8 @@ import pytest
 from lxml import etree
 
 from hotpapers.arxiv import calendar
+from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.arxiv.parse import parse_atom, parse_oai, parse_rss
-from hotpapers.config import ARXIV_HOLIDAYS_2026
 from hotpapers.fakes.arxiv import FakeArxiv, FakePaper, generate_papers
 
 LISTING = date(2026, 11, 23)
@@ -183,7 +183,7 @@ async def test_api_malformed_id_is_a_400_error_document(fake: FakeArxiv, http: A
 
 
 async def test_api_search_query_dates_booleans_and_paging(fake: FakeArxiv, http: Any) -> None:
-    start, end = calendar.submission_window(LISTING, ARXIV_HOLIDAYS_2026)
+    start, end = calendar.submission_window(LISTING, ARXIV_HOLIDAYS)
     stamp = "%Y%m%d%H%M"
     window = f"[{start:{stamp}} TO {(end - timedelta(minutes=1)):{stamp}}]"
     query = f"(cat:cs.LG OR cat:cs.CV) AND submittedDate:{window}"
@@ -309,7 +309,7 @@ def test_generator_is_deterministic_and_realistic(papers: list[FakePaper]) -> No
     assert any("$\\mathcal{O}" in r.abstract or "$\\mathcal{O}" in r.title for r in records)
     assert sum("/" in r.arxiv_id for r in records) >= 2
     assert any(r.version == 2 for r in records)
-    start, end = calendar.submission_window(LISTING, ARXIV_HOLIDAYS_2026)
+    start, end = calendar.submission_window(LISTING, ARXIV_HOLIDAYS)
     for record in records:
         assert record.updated is not None and start <= record.updated < end
         if record.announce_type in {"new", "cross"}:

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from hotpapers.arxiv import calendar
-from hotpapers.config import ARXIV_HOLIDAYS_2026
+from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.service import schedule
 from hotpapers.service.app import CollectTrigger
 
-HOLIDAYS = ARXIV_HOLIDAYS_2026
+HOLIDAYS = ARXIV_HOLIDAYS
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -135,6 +135,9 @@ class PapersCog(commands.Cog):
         except (BadInput, HotpapersError) as exc:
             await refuse(interaction, str(exc))
             return
+        if (no_listing := jobs.no_listing(settings, day, "pick another date")) is not None:
+            await refuse(interaction, no_listing)
+            return
         collected = settings.arxiv.categories
         if chosen is not None and chosen not in collected:
             await refuse(

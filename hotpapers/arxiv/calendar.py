@@ -3,12 +3,16 @@
 A *listing date* is the date an announcement is labelled with. Listing D is announced at
 20:00 ET on the evening of D - 1 day (Monday's listing on Sunday evening), so listings fall
 on Monday to Friday; arXiv skips the announcement on holidays (configured as the dates of
-the skipped evenings). Submissions are cut off at 14:00 ET on the last weekday on or before
-the announcement evening; a listing holds what arrived since the previous listing's cut-off.
+the skipped evenings, `hotpapers.arxiv.holidays`). Submissions are cut off at 14:00 ET on the
+last weekday on or before the announcement evening; a listing holds what arrived since the
+previous listing's cut-off, so the listing after a skipped evening holds two days (after
+Thanksgiving: Wednesday 14:00 to Friday 14:00). A year with no holiday at all in the given
+list is one whose schedule is unknown: its listings follow the weekday rule, with a warning.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +22,13 @@ ANNOUNCE_AT = time(20, 0)
 CUTOFF_AT = time(14, 0)
 _DAY = timedelta(days=1)
 _SEARCH_LIMIT = 60  # no gap between listings is ever this long
+# arXiv opened on 14 August 1991 (hep-th); no listing is older.
+FIRST_LISTING = date(1991, 8, 14)
+# Far enough from date.max that every search above stays within the calendar.
+LAST_LISTING = date.max - 2 * _SEARCH_LIMIT * _DAY
+
+log = logging.getLogger(__name__)
+_warned_years: set[int] = set()
 
 
 def announcement_evening(listing_date: date) -> date:
@@ -27,7 +38,39 @@ def announcement_evening(listing_date: date) -> date:
 
 def is_listing_date(day: date, holidays: Collection[date] = ()) -> bool:
     """True if arXiv publishes a listing labelled `day`."""
+    _warn_if_unknown_year(announcement_evening(day).year, holidays)
     return day.weekday() < 5 and announcement_evening(day) not in holidays
+
+
+def _warn_if_unknown_year(year: int, holidays: Collection[date]) -> None:
+    """Log once per year when `holidays` lists nothing in `year` (but lists other years):
+    arXiv closes on a handful of days every year, so an empty year is an unknown one."""
+    if not holidays or year in _warned_years or any(day.year == year for day in holidays):
+        return
+    _warned_years.add(year)
+    log.warning(
+        "arXiv's holidays for %d are not known; its listings are assumed on every weekday "
+        "(add that year's dates to [arxiv] extra_holidays)",
+        year,
+    )
+
+
+def no_listing_reason(day: date, holidays: Collection[date] = ()) -> str | None:
+    """Why arXiv has no listing dated `day` (a sentence without a full stop), or None if it
+    has one."""
+    if is_listing_date(day, holidays):
+        return None
+    evening = announcement_evening(day)
+    why = "an arXiv holiday" if evening in holidays else "arXiv never announces on that evening"
+    return (
+        f"arXiv has no listing dated {day:%A} {day}: there is no announcement on the evening "
+        f"of {evening:%A} {evening} ({why})"
+    )
+
+
+def in_range(day: date) -> bool:
+    """Whether `day` can be a listing date at all (not before arXiv began, not near date.max)."""
+    return FIRST_LISTING <= day <= LAST_LISTING
 
 
 def announced_at(listing_date: date) -> datetime:

@@ -27,9 +27,9 @@ from datetime import UTC, date, datetime, timedelta
 from aiohttp import web
 
 from hotpapers.arxiv import calendar
+from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.arxiv.ids import split_id
 from hotpapers.arxiv.taxonomy import ARCHIVES, normalize_category
-from hotpapers.config import ARXIV_HOLIDAYS_2026
 from hotpapers.fakes import _arxiv_xml as xml
 from hotpapers.fakes._server import LocalServer
 from hotpapers.records import ANNOUNCE_TYPES, PaperRecord, VersionRecord
@@ -663,7 +663,7 @@ def generate_papers(
     n: int,
     seed: int = 0,
     *,
-    holidays: Iterable[date] = ARXIV_HOLIDAYS_2026,
+    holidays: Iterable[date] = ARXIV_HOLIDAYS,
 ) -> list[FakePaper]:
     """`n` realistic, deterministic papers announced in `listing_date` for `categories`.
 
@@ -738,7 +738,7 @@ def generate_past_day(
     n: int,
     seed: int = 0,
     *,
-    holidays: Iterable[date] = ARXIV_HOLIDAYS_2026,
+    holidays: Iterable[date] = ARXIV_HOLIDAYS,
 ) -> list[FakePaper]:
     """A past day as the archive holds it: what an archive query for `listing_date` must sort out.
 

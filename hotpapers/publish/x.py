@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from tweepy.asynchronous import AsyncClient
 
+from hotpapers.arxiv import calendar
 from hotpapers.config import Settings, XPublishSettings
 from hotpapers.db import transaction
 from hotpapers.errors import ConfigError, PublishError
@@ -61,7 +62,13 @@ __all__ = ["SPEND_SERVICE", "XPostReport", "archive_url", "publish_daily"]
 log = logging.getLogger(__name__)
 
 Status = Literal[
-    "posted", "dry-run", "already-posted", "over-budget", "nothing-to-post", "disabled"
+    "posted",
+    "dry-run",
+    "already-posted",
+    "over-budget",
+    "nothing-to-post",
+    "no-announcement",
+    "disabled",
 ]
 KIND = "x"
 SPEND_SERVICE = "x-post"
@@ -96,6 +103,8 @@ class XPostReport:
             "over-budget": f"not posting the X summary for {day}: {posts} (${self.cost_usd:.2f}) "
             "would exceed the daily X budget",
             "nothing-to-post": f"nothing to post on X for {day}: no ranked papers",
+            "no-announcement": f"nothing to post on X for {day}: arXiv made no announcement "
+            "for that date",
             "disabled": "posting to X is disabled ([publish.x] enabled = false)",
         }
         text = sentences[self.status]
@@ -191,6 +200,8 @@ async def publish_daily(
     now = now or datetime.now(UTC)
     if not config.enabled and not dry_run:
         return XPostReport("disabled", listing_date)
+    if not calendar.is_listing_date(listing_date, settings.arxiv.holidays):
+        return XPostReport("no-announcement", listing_date)  # never a post for an invented day
     ledger = _read_ledger(engine, listing_date)
     finished = _finished(ledger, listing_date, now, settings.cluster.task_lease_seconds)
     if finished is not None:
