@@ -5,8 +5,9 @@ process send itself SIGKILL the first time it reaches that point: no `finally`, 
 no flush, exactly like a power cut or the OOM killer. The tests then re-run the same command
 and compare the result with an undisturbed run. `collect.before_commit:stop` sends SIGSTOP
 instead, so a test can break something (restart the database) while the process is frozen
-in the middle of its transaction, then let it go on with SIGCONT. Unset (always, outside the
-tests), `reach` is one dictionary look-up.
+in the middle of its transaction, then let it go on with SIGCONT. `delivery.after_send@5`
+acts the fifth time the point is reached (the middle of a run, not its start). Unset (always,
+outside the tests), `reach` is one dictionary look-up.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import signal
 
 ENV = "HOTPAPERS_FAILPOINT"
+_reached: dict[str, int] = {}
 
 
 def reach(name: str) -> None:
@@ -22,7 +24,11 @@ def reach(name: str) -> None:
     wanted = os.environ.get(ENV)
     if not wanted:
         return
+    _reached[name] = times = _reached.get(name, 0) + 1
     for point in wanted.split(","):
+        point, _, nth = point.partition("@")
+        if nth and int(nth) != times:
+            continue
         if point == name:
             os.kill(os.getpid(), signal.SIGKILL)
         elif point == f"{name}:stop":

@@ -14,13 +14,14 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from hotpapers import failpoints
 from hotpapers.db import is_postgres, transaction
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,
@@ -161,9 +162,11 @@ async def _deliver_target(
     engine: Engine, courier: Courier, plan: TargetPlan, now: datetime, result: TargetReport
 ) -> None:
     ledger = await _read(_ledger, engine, plan.target, plan.listing_date)
-    if any(row.state == "claimed" and not _stale(row, now) for row in ledger.values()):
+    live = [row for row in ledger.values() if row.state == "claimed" and not _stale(row, now)]
+    if live:
         # Another run is delivering to this target right now: let it finish, in order.
         result.outcome = "busy"
+        result.error = _busy_reason(live, now)
         return
     todo = [item for item in plan.papers if _needs_work(ledger.get(item.paper.arxiv_id), now)]
     if todo:
@@ -176,6 +179,18 @@ async def _deliver_target(
             await _deliver_paper(engine, courier, plan, thread_id, item, now, result)
     for change in plan.updates:
         await _update(engine, courier, plan.target, change, result)
+
+
+def _busy_reason(live: list[Delivery], now: datetime) -> str:
+    """Why nothing was sent, and when a claim of a run that died is taken over."""
+    claimed = max(row.claimed_at for row in live if row.claimed_at is not None)
+    if claimed.tzinfo is None:
+        claimed = claimed.replace(tzinfo=UTC)
+    minutes = int(STALE_CLAIM.total_seconds() // 60)
+    return (
+        f"another run claimed it at {claimed:%H:%M:%S} UTC; if that run died, a run after "
+        f"{claimed + STALE_CLAIM:%H:%M:%S} UTC takes it over ({minutes} minutes after the claim)"
+    )
 
 
 def _needs_work(row: Delivery | None, now: datetime) -> bool:
@@ -322,6 +337,7 @@ async def _deliver_paper(
         result.failed += 1
         log.error("%s: %s was refused: %s", plan.target, paper_id, exc)
         return
+    failpoints.reach("delivery.after_send")  # sent, not yet recorded: the crash that matters
     await _write(engine, _complete, engine, row_id, channel_id, message_id, now)
     if fresh:
         result.sent += 1
