@@ -58,7 +58,7 @@ _RSS_DESCRIPTION = re.compile(
     r"^\s*arXiv:(?P<id>\S+?)\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s?(?P<abs>.*))?",
     re.DOTALL,
 )
-_OAI_VERSION = re.compile(r"^v?(\d+)$")
+_OAI_VERSION = re.compile(r"^v?([0-9]+)$")
 
 
 class _Malformed(ValueError):
