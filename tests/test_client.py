@@ -321,3 +321,47 @@ async def test_run_timeout_cuts_a_slow_answer_short(fake: FakeArxiv) -> None:
     async with ArxivClient(settings_for(fake, run_timeout=0.3, timeout=10.0)) as client:
         with pytest.raises(RunTimeExceeded):
             await client.query({"id_list": ids_of(fake, 1)[0]})
+
+
+# --- hostile bodies ----------------------------------------------------------------------------
+
+BOMB = 256 * 1024 * 1024  # decompressed; about 250 kB on the wire
+RSS_GROWTH_LIMIT = 120 * 1024 * 1024
+
+
+def _peak_rss() -> int:
+    """This process's peak resident set size so far, in bytes (Linux: ru_maxrss is KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _current_rss() -> int:
+    with open("/proc/self/statm") as statm:
+        import os
+
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+async def test_gzip_bomb_is_stopped_at_the_cap_without_reading_it_whole(fake: FakeArxiv) -> None:
+    """A small gzip body expanding to 256 MB: the client reads the decompressed stream only up
+    to the 50 MB cap, then stops with one sentence, and does not retry it. The peak memory
+    grows by far less than the bomb (reading it whole would add at least 256 MB)."""
+    fake.gzip_bomb_next(BOMB, path="/api")
+    # The bomb's compressed body is made (and cached) before measuring: only the client counts.
+    from hotpapers.fakes.arxiv import _gzip_zeros
+
+    assert len(_gzip_zeros(BOMB)) < 1024 * 1024
+    before = _peak_rss()
+    # The measurement can show the defect: the old peak is below what reading the bomb needs.
+    assert _current_rss() + BOMB > before + RSS_GROWTH_LIMIT
+    async with ArxivClient(settings_for(fake)) as client:
+        with pytest.raises(ArxivHTTPError) as caught:
+            await client.query({"id_list": ids_of(fake, 1)[0]})
+    grown = _peak_rss() - before
+    assert grown < RSS_GROWTH_LIMIT, f"peak RSS grew by {grown / 2**20:.0f} MiB"
+    assert str(caught.value) == (
+        f"the answer from arXiv at {fake.api_url} is over the 50 MB limit once decompressed; "
+        "stopped reading it"
+    )
+    assert len(fake.requests) == 1

@@ -28,6 +28,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from hotpapers import __version__
+from hotpapers.arxiv._xml import MAX_BODY_BYTES
 from hotpapers.config import ARXIV_MIN_INTERVAL, ArxivSettings, is_loopback_url
 from hotpapers.errors import ArxivHTTPError, RunTimeExceeded
 from hotpapers.ops.metrics import counted
@@ -39,6 +40,7 @@ BACKOFF_CAP = 300.0
 """Longest back-off between two attempts (seconds), unless Retry-After asks for more."""
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 1 << 16
 
 
 def user_agent(contact: str = "") -> str:
@@ -339,5 +341,19 @@ class ArxivClient:
             timeout=aiohttp.ClientTimeout(total=budget),
             allow_redirects=False,
         ) as response:
-            body = await response.read()
+            body = await _read_capped(response, url)
             return _Answer(response.status, body, CIMultiDict(response.headers))
+
+
+async def _read_capped(response: aiohttp.ClientResponse, url: str) -> bytes:
+    """The (decompressed) body, read in chunks and given up past MAX_BODY_BYTES: a small gzip
+    body can expand to gigabytes, so the cap must apply while reading, not after."""
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ArxivHTTPError(
+                f"the answer from arXiv at {url} is over the {MAX_BODY_BYTES // 2**20} MB limit "
+                "once decompressed; stopped reading it"
+            )
+    return bytes(body)
