@@ -35,7 +35,7 @@ from pydantic_settings.exceptions import SettingsError
 
 from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.arxiv.taxonomy import normalize_category, suggest_category
-from hotpapers.errors import ConfigError
+from hotpapers.errors import ConfigError, quoted
 from hotpapers.logs import mask_url
 
 ARXIV_MIN_INTERVAL = 3.0
@@ -150,7 +150,7 @@ def require_category(value: str) -> str:
     hint = suggest_category(value)
     did_you_mean = f"; did you mean '{hint}'?" if hint else ""
     raise ValueError(
-        f"unknown arXiv category '{value}'{did_you_mean} "
+        f"unknown arXiv category {quoted(value)}{did_you_mean} "
         "(valid ids are listed at https://arxiv.org/category_taxonomy)"
     )
 
