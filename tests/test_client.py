@@ -365,3 +365,17 @@ async def test_gzip_bomb_is_stopped_at_the_cap_without_reading_it_whole(fake: Fa
         "stopped reading it"
     )
     assert len(fake.requests) == 1
+
+
+async def test_retry_after_past_the_run_timeout_says_so(fake: FakeArxiv) -> None:
+    """A Retry-After of one day ends the run at once with the wait arXiv asked for, not a
+    sentence about a timeout that was never reached; nothing is re-requested."""
+    fake.fail_next(status=503, retry_after=86400, times=3)
+    async with ArxivClient(settings_for(fake, run_timeout=6.0)) as client:
+        with pytest.raises(RunTimeExceeded) as caught:
+            await client.query({"id_list": ids_of(fake, 1)[0]})
+    message = str(caught.value)
+    assert message.startswith("arXiv asked to wait 24 hours before trying again, more than the ")
+    assert "arxiv.run_timeout 6 s" in message and fake.api_url in message
+    assert message.endswith("; stopped")
+    assert len(fake.requests) == 1
