@@ -33,3 +33,15 @@ def test_an_escape_is_never_cut_in_half() -> None:
 
 def test_other_marks_and_limit() -> None:
     assert quoted("abcdef", 6, "“”") == "“abc…”"
+
+
+def test_subscription_input_errors_escape_what_they_echo() -> None:
+    """The core's subscription checks (the bot's and the CLI's) quote through the same helper."""
+    from hotpapers.errors import InputError
+    from hotpapers.subscriptions import validate_value
+
+    with pytest.raises(InputError) as caught:
+        validate_value("\x1b[2Jcategory\n" + "k" * 500, "cs.LG")
+    message = str(caught.value)
+    assert message.startswith("“\\x1b[2Jcategory\\nkkk")
+    assert all(ch.isprintable() for ch in message) and len(message) < 140
