@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hotpapers.config import Settings, load_settings, masked_dump, require_category
-from hotpapers.errors import HotpapersError, InputError, quoted
+from hotpapers.errors import HotpapersError, InputError, printable, quoted
 from hotpapers.logs import secret_values, setup_logging
 from hotpapers.ranking import ranked_record
 
@@ -68,7 +68,9 @@ def friendly(func: F) -> F:
             return func(*args, **kwargs)
         except HotpapersError as exc:
             log.debug("command failed", exc_info=True)
-            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            # printable(): whatever a message embeds, no control character reaches the terminal
+            sentence = escape(printable(str(exc)))
+            err.print(f"[red]error:[/red] {sentence}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted; nothing half-written was kept.")

@@ -70,10 +70,19 @@ def quoted(value: object, limit: int = QUOTED_LIMIT, marks: str = "''") -> str:
     room = limit - len(marks) - 1  # the ellipsis, should the text be cut
     pieces: list[str] = []
     for char in text[:limit]:  # never more characters shown than `limit`
-        piece = char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        piece = _printable_char(char)
         if len(piece) > room:
             break
         pieces.append(piece)
         room -= len(piece)
     ellipsis = "…" if len(pieces) < len(text) else ""
     return f"{marks[0]}{''.join(pieces)}{ellipsis}{marks[-1]}"
+
+
+def printable(text: str) -> str:
+    """`text` with every character that is not printable escaped, as `quoted` does."""
+    return text if text.isprintable() else "".join(map(_printable_char, text))
+
+
+def _printable_char(char: str) -> str:
+    return char if char.isprintable() else char.encode("unicode_escape").decode("ascii")

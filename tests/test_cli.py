@@ -229,3 +229,11 @@ def test_hostile_argument_is_quoted_cut_and_escaped(runner: CliRunner, command: 
     assert "'\\x1b[31mred\\x1b[0m\\nforged: line\\r\\u202ex" in lines[0]
     quotation = lines[0][lines[0].index("'") : lines[0].rindex("'") + 1]
     assert len(quotation) <= 80 and quotation.endswith("x…'")
+
+
+def test_any_error_message_reaches_the_terminal_escaped(runner: CliRunner) -> None:
+    """Whatever a message embeds (here the --config path, in a sentence that does not quote
+    it), no control character reaches the terminal: the CLI prints the sentence escaped."""
+    result = runner.invoke(app, ["--config", "\x1b[2Jnope\n.toml", "config", "check"])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\\x1b[2Jnope\\n.toml" in result.output
