@@ -523,3 +523,28 @@ def test_postgres_times_do_not_depend_on_the_server_time_zone(
     assert tuple(paper) == (v1, v2)
     assert created == [v1, v2]
     assert listed == v1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        json.dumps(record("2103.06902", title="Lone \ud800 surrogate")),
+        json.dumps(record("2103.06902", title="Lone \udfff low surrogate")),
+        json.dumps(record("2103.06902", comments="NUL \x00 in a comment")),
+        json.dumps(record("2103.06902", categories="cs.LG\x00")),
+        json.dumps(record("2103.06902", title="Lone \ud800 surrogate")).replace("ud800", "uD800"),
+    ],
+)
+def test_parse_unstorable_text(line: str) -> None:
+    """Text no database can store is refused by the parser, str or bytes."""
+    for form in (line, line.encode()):
+        with pytest.raises(ValueError, match=r"NUL|surrogate"):
+            parse_snapshot_line(form)
+
+
+def test_parse_escapes_that_are_fine() -> None:
+    """A real pair of surrogate escapes (one emoji), Hangul (\\ud7xx) and an escaped backslash
+    before u0000 are ordinary text."""
+    text = json.dumps(record("2103.06902", title="Emoji 😀 and ퟼ and \\\\u0000 literally"))
+    assert "\\ud83d\\ude00" in text and "\\ud7fc" in text
+    assert parse_snapshot_line(text).title == "Emoji 😀 and ퟼ and \\\\u0000 literally"

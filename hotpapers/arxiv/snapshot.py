@@ -91,8 +91,21 @@ def parse_snapshot_line(line: bytes | str) -> PaperRecord:
         updated=updated,
         versions=versions,
     )
-    _check_storable(record)
+    if _has_risky_escape(line):
+        _check_storable(record)
     return record
+
+
+# A NUL or a lone surrogate can only come from a JSON escape (as raw bytes either makes the
+# line invalid): lines without one of these (nearly all) skip `_check_storable`.
+_RISKY_ESCAPES = ("\\u0000", "\\ud", "\\uD")
+_RISKY_ESCAPE_BYTES = tuple(escape.encode() for escape in _RISKY_ESCAPES)
+
+
+def _has_risky_escape(line: bytes | str) -> bool:
+    if isinstance(line, str):
+        return any(escape in line for escape in _RISKY_ESCAPES)
+    return any(escape in line for escape in _RISKY_ESCAPE_BYTES)
 
 
 def _check_storable(record: PaperRecord) -> None:
