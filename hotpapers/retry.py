@@ -1,4 +1,4 @@
-"""The retry policy every HTTP client shares (arXiv, Hacker News, Hugging Face, Bluesky, X).
+"""The retry policy the HTTP clients share (arXiv, and Hacker News, Hugging Face, Bluesky).
 
 * attempts are bounded (each client's `max_retries`), never "until the run's time is up";
 * back-off is exponential with full jitter (`backoff_delay`), capped;

@@ -29,7 +29,7 @@ import aiohttp
 
 from hotpapers.arxiv.ids import canonical_id
 from hotpapers.ops.metrics import counted
-from hotpapers.retry import parse_retry_after, wait_too_long
+from hotpapers.retry import backoff_delay, parse_retry_after, wait_too_long
 from hotpapers.signals.base import PaperRef
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -140,7 +140,7 @@ class JsonClient:
                 tries = "attempt" if attempt == 0 else "attempts"
                 raise FetchError(f"{problem} after {attempt + 1} {tries}")
             if retry_in is None:
-                retry_in = self.backoff * 2**attempt
+                retry_in = backoff_delay(attempt + 1, self.backoff)
             if retry_in > self.max_wait:
                 raise FetchError(f"{problem}; {wait_too_long(retry_in, self.max_wait)}")
             attempt += 1
