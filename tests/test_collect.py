@@ -223,7 +223,7 @@ async def test_a_malformed_api_page_is_retried_a_few_times_then_named(
     """A page that keeps coming back malformed (an HTML page with status 200) is asked for
     three times in all, then the run stops with one sentence naming the URL; nothing is
     written."""
-    settings = make_settings(fake, engine, max_retries=5)
+    settings = make_settings(fake, engine, max_retries=5, backfill_source="api")
     fake.html_error_next(status=200, times=50, path="/api/query")
     with pytest.raises(FeedParseError) as caught:
         await jobs.collect(settings, engine, DAY, now=NOW + timedelta(days=7))
@@ -235,7 +235,7 @@ async def test_a_malformed_api_page_is_retried_a_few_times_then_named(
 
 
 async def test_a_malformed_api_page_once_is_asked_again(fake: FakeArxiv, engine: Engine) -> None:
-    settings = make_settings(fake, engine)
+    settings = make_settings(fake, engine, backfill_source="api")
     fake.html_error_next(status=200, times=2, path="/api/query")
     report = await jobs.collect(settings, engine, DAY, now=NOW + timedelta(days=7))
     assert report.source == "api" and report.papers > 0
