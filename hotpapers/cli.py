@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hotpapers.config import Settings, load_settings, masked_dump, require_category
-from hotpapers.errors import HotpapersError, InputError
+from hotpapers.errors import HotpapersError, InputError, printable, quoted
 from hotpapers.logs import secret_values, setup_logging
 from hotpapers.ranking import ranked_record
 
@@ -68,7 +68,9 @@ def friendly(func: F) -> F:
             return func(*args, **kwargs)
         except HotpapersError as exc:
             log.debug("command failed", exc_info=True)
-            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            # printable(): whatever a message embeds, no control character reaches the terminal
+            sentence = escape(printable(str(exc)))
+            err.print(f"[red]error:[/red] {sentence}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted; nothing half-written was kept.")
@@ -102,8 +104,15 @@ def parse_date(text: str | None, option: str = "--date") -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise InputError(
-            f"{option}: '{text}' is not a date; use YYYY-MM-DD, e.g. 2021-03-15"
+            f"{option}: {quoted(text)} is not a date; use YYYY-MM-DD, e.g. 2021-03-15"
         ) from None
+
+
+def _path_is(path: Path, test: Callable[[Path], bool]) -> bool:
+    try:
+        return test(path)
+    except OSError:  # e.g. a name too long for the file system
+        return False
 
 
 def parse_categories(values: list[str] | None) -> list[str] | None:
@@ -196,10 +205,10 @@ def import_snapshot(
     from hotpapers.importer import import_snapshot as run_import
     from hotpapers.progress import Progress
 
-    if file.is_dir():
-        raise InputError(f"{file} is a directory; name the snapshot's .json file inside it")
-    if not file.is_file():
-        raise InputError(f"{file}: no such file")
+    if _path_is(file, Path.is_dir):
+        raise InputError(f"{quoted(file)} is a directory; name the snapshot's .json file inside it")
+    if not _path_is(file, Path.is_file):
+        raise InputError(f"{quoted(file)}: no such file")
     settings = _settings()
     engine = _engine(settings)
     total = file.stat().st_size
@@ -235,13 +244,13 @@ def rank(
 
     if top is not None and top < 1:
         raise InputError("--top must be at least 1")
+    arxiv_id = None if explain is None else canonical_id(explain)
+    if explain is not None and arxiv_id is None:
+        raise InputError(f"--explain: {quoted(explain)} is not an arXiv id or URL")
     settings = _settings()
     engine = _engine(settings)
     now = datetime.now(UTC)
-    if explain is not None:
-        arxiv_id = canonical_id(explain)
-        if arxiv_id is None:
-            raise InputError(f"--explain: '{explain}' is not an arXiv id or URL")
+    if arxiv_id is not None:
         for line in jobs.explain_paper(settings, engine, arxiv_id, now=now):
             out.print(line, highlight=False, markup=False)
         return

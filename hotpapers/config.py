@@ -35,7 +35,7 @@ from pydantic_settings.exceptions import SettingsError
 
 from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.arxiv.taxonomy import normalize_category, suggest_category
-from hotpapers.errors import ConfigError
+from hotpapers.errors import ConfigError, quoted
 from hotpapers.logs import mask_url
 
 ARXIV_MIN_INTERVAL = 3.0
@@ -45,7 +45,8 @@ ARXIV_HOLIDAYS_2026 = [day for day in ARXIV_HOLIDAYS if day.year == 2026]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    # nan and inf pass every `<`/`>` check (nan < 3 is False): refused as numbers here.
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 def _check_post_time(value: str) -> str:
@@ -107,7 +108,7 @@ class ArxivSettings(_Section):
     rss_url: str = "https://rss.arxiv.org/rss"
     oai_url: str = "https://oaipmh.arxiv.org/oai"
     contact: str = ""
-    request_interval: float = ARXIV_MIN_INTERVAL
+    request_interval: float = Field(ARXIV_MIN_INTERVAL, ge=0)
     batch_size: int = Field(100, ge=1, le=2000)
     page_size: int = Field(1000, ge=1, le=2000)
     timeout: float = Field(60.0, gt=0)
@@ -149,7 +150,7 @@ def require_category(value: str) -> str:
     hint = suggest_category(value)
     did_you_mean = f"; did you mean '{hint}'?" if hint else ""
     raise ValueError(
-        f"unknown arXiv category '{value}'{did_you_mean} "
+        f"unknown arXiv category {quoted(value)}{did_you_mean} "
         "(valid ids are listed at https://arxiv.org/category_taxonomy)"
     )
 

@@ -57,3 +57,32 @@ class RunTimeExceeded(ArxivError):
 
 class PublishError(HotpapersError):
     """A destination (X) refused or failed a post; the ledger says what is left to post."""
+
+
+QUOTED_LIMIT = 80
+
+
+def quoted(value: object, limit: int = QUOTED_LIMIT, marks: str = "''") -> str:
+    """`value` as an error message shows it: between `marks`, every character that is not
+    printable escaped (`\\x1b`, `\\n`, `\\u202e`: no escape sequence, line break or bidi override
+    reaches a terminal or a log line), at most `limit` characters in all, cut with "…"."""
+    text = str(value)
+    room = limit - len(marks) - 1  # the ellipsis, should the text be cut
+    pieces: list[str] = []
+    for char in text[:limit]:  # never more characters shown than `limit`
+        piece = _printable_char(char)
+        if len(piece) > room:
+            break
+        pieces.append(piece)
+        room -= len(piece)
+    ellipsis = "…" if len(pieces) < len(text) else ""
+    return f"{marks[0]}{''.join(pieces)}{ellipsis}{marks[-1]}"
+
+
+def printable(text: str) -> str:
+    """`text` with every character that is not printable escaped, as `quoted` does."""
+    return text if text.isprintable() else "".join(map(_printable_char, text))
+
+
+def _printable_char(char: str) -> str:
+    return char if char.isprintable() else char.encode("unicode_escape").decode("ascii")

@@ -149,7 +149,8 @@ def import_snapshot(
     if parse_in_process is None:
         parse_in_process = total_bytes >= _PROCESS_MIN_BYTES
     postgres = is_postgres(engine)
-    reader = _ProcessReader(path, batch_size) if parse_in_process else _Reader(path, batch_size)
+    reader_type = _ProcessReader if parse_in_process else _Reader
+    reader = reader_type(path, batch_size, aware=postgres)
     writer: _Writer = _PostgresWriter(engine) if postgres else _SqliteWriter(engine)
     with _no_cycle_collection():
         return _run_import(reader, writer, bulk, on_progress, started, total_bytes)
@@ -288,12 +289,14 @@ class _Batch:
 _DONE = "done"
 
 
-def _stamp(moment: datetime | None) -> str | None:
-    """UTC wall time as text, no offset: what SQLAlchemy's SQLite DateTime stores, and what a
-    PostgreSQL `timestamp` column reads as the same value."""
+def _stamp(moment: datetime | None, aware: bool = False) -> str | None:
+    """UTC wall time as text. Without an offset (`aware` False) it is what SQLAlchemy's SQLite
+    DateTime stores; PostgreSQL needs the offset (`aware`): its `timestamp with time zone`
+    columns read text without one in the session's time zone, which need not be UTC."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+    text = moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return text + "+00:00" if aware else text
 
 
 def _ordered_categories(record: PaperRecord) -> list[str]:
@@ -304,9 +307,10 @@ def _ordered_categories(record: PaperRecord) -> list[str]:
     return ordered
 
 
-def _to_rec(record: PaperRecord) -> _Rec:
-    """The rows store.upsert_papers writes for `record` (see test_same_rows_as_upsert_papers)."""
-    submitted = _stamp(record.submitted)
+def _to_rec(record: PaperRecord, aware: bool = False) -> _Rec:
+    """The rows store.upsert_papers writes for `record` (see test_same_rows_as_upsert_papers);
+    `aware`: times with their UTC offset (PostgreSQL, see `_stamp`)."""
+    submitted = _stamp(record.submitted, aware)
     paper = (
         record.arxiv_id,
         record.version,
@@ -317,16 +321,16 @@ def _to_rec(record: PaperRecord) -> _Rec:
         record.journal_ref,
         record.doi,
         submitted,
-        _stamp(record.updated) if record.updated else submitted,
+        _stamp(record.updated, aware) if record.updated else submitted,
     )
     versions = []
     known = False
     for version in record.versions:
-        versions.append((record.arxiv_id, version.version, _stamp(version.created)))
+        versions.append((record.arxiv_id, version.version, _stamp(version.created, aware)))
         known = known or version.version == record.version
     if not known:
         created = record.updated if record.version > 1 else record.submitted
-        versions.append((record.arxiv_id, record.version, _stamp(created)))
+        versions.append((record.arxiv_id, record.version, _stamp(created, aware)))
     return (
         record.arxiv_id,
         record.version,
@@ -343,10 +347,12 @@ def _parse_batches(
     batch_size: int,
     stopping: Callable[[], bool],
     fold_names: bool = False,
+    aware: bool = False,
 ) -> Iterator[_Batch]:
     """The file's records in batches (a last batch with only skips if lines were skipped).
 
-    `fold_names`: each batch carries the folded keys of the names first seen in it."""
+    `fold_names`: each batch carries the folded keys of the names first seen in it.
+    `aware`: times with their UTC offset (see `_stamp`)."""
     read = skipped = 0
     sent: set[str] = set()
 
@@ -371,7 +377,7 @@ def _parse_batches(
                 continue
             read += 1
             try:
-                records.append(_to_rec(parse_snapshot_line(line)))
+                records.append(_to_rec(parse_snapshot_line(line), aware))
             except ValueError as exc:
                 skipped += 1
                 skips.append((number, str(exc)))
@@ -388,9 +394,10 @@ def _parse_batches(
 class _Reader:
     """Reads and parses the file in a thread, a bounded queue of batches ahead of the writer."""
 
-    def __init__(self, path: Path, batch_size: int) -> None:
+    def __init__(self, path: Path, batch_size: int, aware: bool = False) -> None:
         self.path = path
         self.batch_size = batch_size
+        self.aware = aware  # times with their UTC offset (see `_stamp`)
         self.read = 0
         self.skipped = 0
         self.skipped_lines: list[int] = []
@@ -437,7 +444,10 @@ class _Reader:
 
     def _run(self) -> None:
         try:
-            for batch in _parse_batches(self.path, self.batch_size, self._stopping.is_set):
+            batches = _parse_batches(
+                self.path, self.batch_size, self._stopping.is_set, aware=self.aware
+            )
+            for batch in batches:
                 if not self._put(batch):
                     return
         except BaseException as exc:  # handed to the importing thread
@@ -447,22 +457,22 @@ class _Reader:
 
 
 def _child_main() -> None:
-    """The parser process: `path batch_size` in argv; pickled batches, then _DONE or
+    """The parser process: `path batch_size aware` in argv; pickled batches, then _DONE or
     the error, on stdout (anything printed goes to stderr instead)."""
     out = os.fdopen(os.dup(1), "wb", buffering=1 << 20)
     sys.stdout = sys.stderr
     gc.disable()  # see _no_cycle_collection: nothing here makes cycles, and this process ends
-    path, batch_size = Path(sys.argv[1]), int(sys.argv[2])
+    path, batch_size, aware = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "aware"
     try:
-        _send_batches(out, path, batch_size)
+        _send_batches(out, path, batch_size, aware)
         out.close()
     except BrokenPipeError:  # the importing process is gone (killed): no one to tell
         os._exit(1)
 
 
-def _send_batches(out: IO[bytes], path: Path, batch_size: int) -> None:
+def _send_batches(out: IO[bytes], path: Path, batch_size: int, aware: bool) -> None:
     try:
-        for batch in _parse_batches(path, batch_size, lambda: False, True):
+        for batch in _parse_batches(path, batch_size, lambda: False, True, aware):
             pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
             out.flush()
         pickle.dump(_DONE, out)
@@ -482,8 +492,8 @@ class _ProcessReader(_Reader):
     of `__main__`) sends pickled batches through a pipe; a thread here unpickles them into the
     bounded queue. The child logs nothing: skips come with the batches and are logged here."""
 
-    def __init__(self, path: Path, batch_size: int) -> None:
-        super().__init__(path, batch_size)
+    def __init__(self, path: Path, batch_size: int, aware: bool = False) -> None:
+        super().__init__(path, batch_size, aware)
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -496,6 +506,7 @@ class _ProcessReader(_Reader):
                 "from hotpapers.importer import _child_main; _child_main()",
                 str(self.path),
                 str(self.batch_size),
+                "aware" if self.aware else "naive",
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
@@ -951,10 +962,10 @@ def _sqlite_drop_for_bulk(conn: sqlite3.Connection) -> tuple[list[str], list[str
 _PG_STAGING = (
     "CREATE TEMP TABLE IF NOT EXISTS hp_stage_paper ("
     " id text, latest_version integer, title text, abstract text, primary_category text,"
-    " comment text, journal_ref text, doi text, submitted timestamp, updated timestamp"
+    " comment text, journal_ref text, doi text, submitted timestamptz, updated timestamptz"
     ") ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS hp_stage_version ("
-    " paper_id text, version integer, created timestamp) ON COMMIT DELETE ROWS",
+    " paper_id text, version integer, created timestamptz) ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS hp_stage_author ("
     " name text, folded_name text, folded_last text) ON COMMIT DELETE ROWS",
 )

@@ -360,7 +360,10 @@ async def _measure_with(
 
     sources = enabled_sources(settings, session)
     reports = await measure(settings, engine, sources, now=now)
-    if any(r.source == "x" and r.measured for r in reports):
+    # Whenever X ran, not only when it measured: a run killed after saving X's results but
+    # before the embeds leaves posts without one, and the next run has nothing due on X.
+    # Only missing or expired embeds are fetched, so a run with nothing to do asks nothing.
+    if any(r.source == "x" and not r.skipped for r in reports):
         with Session(engine) as db:
             ids = [p.arxiv_id for p in papers_in_window(db, now, settings.ranking.measure_days)]
         await refresh_embeds(

@@ -19,6 +19,7 @@ from functools import cache
 from sqlalchemy import ColumnElement, Engine, delete, func, or_, update
 from sqlmodel import col, select
 
+from hotpapers import errors
 from hotpapers.config import DiscordSettings, require_category
 from hotpapers.db import transaction
 from hotpapers.errors import InputError
@@ -57,9 +58,8 @@ def clean(text: str | None) -> str:
 
 
 def quoted(text: str, limit: int = 60) -> str:
-    """User text for a sentence: in quotes, at most `limit` characters."""
-    shown = text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-    return f"“{shown}”"
+    """User text for a sentence: in quotes, escaped, at most `limit` characters inside them."""
+    return errors.quoted(text, limit + 2, "“”")
 
 
 def channel_target(channel_id: int | str) -> str:

@@ -203,3 +203,37 @@ def test_unreachable_arxiv_is_one_sentence_and_nothing_written(
 
     with sqlite3.connect(tmp_path / "hp.db") as connection:
         assert connection.execute("SELECT count(*) FROM paper").fetchone() == (0,)
+
+
+HOSTILE = "\x1b[31mred\x1b[0m\nforged: line\r\u202e" + "x" * 100_000
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["collect", "--date", HOSTILE],
+        ["collect", "--categories", HOSTILE],
+        ["import-snapshot", HOSTILE],
+        ["rank", "--explain", HOSTILE],
+    ],
+    ids=["date", "categories", "file", "explain"],
+)
+def test_hostile_argument_is_quoted_cut_and_escaped(runner: CliRunner, command: list[str]) -> None:
+    """An argument with ANSI escapes, line breaks, a bidi override and 100,000 characters is
+    echoed as a cut, escaped quotation: one line, no control character reaches the terminal."""
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output[:500]
+    assert not any(not ch.isprintable() for ch in lines[0])
+    assert "'\\x1b[31mred\\x1b[0m\\nforged: line\\r\\u202ex" in lines[0]
+    quotation = lines[0][lines[0].index("'") : lines[0].rindex("'") + 1]
+    assert len(quotation) <= 80 and quotation.endswith("x…'")
+
+
+def test_any_error_message_reaches_the_terminal_escaped(runner: CliRunner) -> None:
+    """Whatever a message embeds (here the --config path, in a sentence that does not quote
+    it), no control character reaches the terminal: the CLI prints the sentence escaped."""
+    result = runner.invoke(app, ["--config", "\x1b[2Jnope\n.toml", "config", "check"])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\\x1b[2Jnope\\n.toml" in result.output

@@ -321,3 +321,62 @@ async def test_run_timeout_cuts_a_slow_answer_short(fake: FakeArxiv) -> None:
     async with ArxivClient(settings_for(fake, run_timeout=0.3, timeout=10.0)) as client:
         with pytest.raises(RunTimeExceeded):
             await client.query({"id_list": ids_of(fake, 1)[0]})
+
+
+# --- hostile bodies ----------------------------------------------------------------------------
+
+BOMB = 256 * 1024 * 1024  # decompressed; about 250 kB on the wire
+RSS_GROWTH_LIMIT = 120 * 1024 * 1024
+
+
+def _reset_peak_rss() -> None:
+    """Start this process's peak-RSS count (VmHWM) afresh: earlier tests' peaks do not hide
+    this one's (Linux: writing 5 to clear_refs resets the high-water mark)."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def _peak_rss() -> int:
+    """This process's peak resident set size since the last reset, in bytes."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM in /proc/self/status")
+
+
+async def test_gzip_bomb_is_stopped_at_the_cap_without_reading_it_whole(fake: FakeArxiv) -> None:
+    """A small gzip body expanding to 256 MB: the client reads the decompressed stream only up
+    to the 50 MB cap, then stops with one sentence, and does not retry it. The peak memory
+    grows by far less than the bomb (reading it whole would add at least 256 MB)."""
+    fake.gzip_bomb_next(BOMB, path="/api")
+    # The bomb's compressed body is made (and cached) before measuring: only the client counts.
+    from hotpapers.fakes.arxiv import _gzip_zeros
+
+    assert len(_gzip_zeros(BOMB)) < 1024 * 1024
+    _reset_peak_rss()
+    before = _peak_rss()
+    async with ArxivClient(settings_for(fake)) as client:
+        with pytest.raises(ArxivHTTPError) as caught:
+            await client.query({"id_list": ids_of(fake, 1)[0]})
+    grown = _peak_rss() - before
+    assert grown < RSS_GROWTH_LIMIT, f"peak RSS grew by {grown / 2**20:.0f} MiB"
+    assert str(caught.value) == (
+        f"the answer from arXiv at {fake.api_url} is over the 50 MB limit once decompressed; "
+        "stopped reading it"
+    )
+    assert len(fake.requests) == 1
+
+
+async def test_retry_after_past_the_run_timeout_says_so(fake: FakeArxiv) -> None:
+    """A Retry-After of one day ends the run at once with the wait arXiv asked for, not a
+    sentence about a timeout that was never reached; nothing is re-requested."""
+    fake.fail_next(status=503, retry_after=86400, times=3)
+    async with ArxivClient(settings_for(fake, run_timeout=6.0)) as client:
+        with pytest.raises(RunTimeExceeded) as caught:
+            await client.query({"id_list": ids_of(fake, 1)[0]})
+    message = str(caught.value)
+    assert message.startswith("arXiv asked to wait 24 hours before trying again, more than the ")
+    assert "arxiv.run_timeout 6 s" in message and fake.api_url in message
+    assert message.endswith("; stopped")
+    assert len(fake.requests) == 1

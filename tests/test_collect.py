@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 from hotpapers import jobs
 from hotpapers.arxiv import calendar
 from hotpapers.config import ArxivSettings, DatabaseSettings, Settings
-from hotpapers.errors import ArxivError, InputError
+from hotpapers.errors import ArxivError, FeedParseError, InputError
 from hotpapers.fakes.arxiv import FakeArxiv, FakePaper, generate_papers
 from hotpapers.models import Announcement, Author, Paper, PaperAuthor, PaperCategory, PaperVersion
 
@@ -215,3 +215,27 @@ async def test_backfill_collects_each_listing(fake: FakeArxiv, engine: Engine) -
     )  # fmt: skip
     assert seen == [date(2021, 3, 12), DAY]
     assert result.reports[-1].papers > 0
+
+
+async def test_a_malformed_api_page_is_retried_a_few_times_then_named(
+    fake: FakeArxiv, engine: Engine
+) -> None:
+    """A page that keeps coming back malformed (an HTML page with status 200) is asked for
+    three times in all, then the run stops with one sentence naming the URL; nothing is
+    written."""
+    settings = make_settings(fake, engine, max_retries=5, backfill_source="api")
+    fake.html_error_next(status=200, times=50, path="/api/query")
+    with pytest.raises(FeedParseError) as caught:
+        await jobs.collect(settings, engine, DAY, now=NOW + timedelta(days=7))
+    assert len([r for r in fake.requests if r.path == "/api/query"]) == 3
+    message = str(caught.value)
+    assert message.startswith(f"arXiv answered a malformed page 3 times at {fake.api_url}?")
+    assert "search_query=" in message and "HTML page" in message and "\n" not in message
+    assert table_counts(engine) == dict.fromkeys(table_counts(engine), 0)
+
+
+async def test_a_malformed_api_page_once_is_asked_again(fake: FakeArxiv, engine: Engine) -> None:
+    settings = make_settings(fake, engine, backfill_source="api")
+    fake.html_error_next(status=200, times=2, path="/api/query")
+    report = await jobs.collect(settings, engine, DAY, now=NOW + timedelta(days=7))
+    assert report.source == "api" and report.papers > 0

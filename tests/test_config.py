@@ -151,3 +151,31 @@ def test_invalid_toml_is_an_error(tmp_path: Path) -> None:
     path = _write(tmp_path, "[arxiv\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(path)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize("key", ["request_interval", "timeout", "run_timeout"])
+def test_non_finite_numbers_are_refused(tmp_path: Path, key: str, value: str) -> None:
+    """`request_interval = nan` would pass `nan < 3` and disable pacing: refused, as is
+    any infinite number, with the key named."""
+    path = _write(tmp_path, f"[arxiv]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=f"arxiv.{key}: .*finite"):
+        load_settings(path)
+
+
+def test_non_finite_number_from_the_environment_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOTPAPERS_ARXIV__REQUEST_INTERVAL", "NaN")
+    with pytest.raises(ConfigError, match="request_interval"):
+        load_settings(None)
+
+
+def test_negative_interval_refused_even_on_loopback(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "[arxiv]\nrequest_interval = -1\napi_url = 'http://127.0.0.1:1/api/query'\n"
+        "rss_url = 'http://localhost:1/rss'\noai_url = 'http://[::1]:1/oai'\n",
+    )
+    with pytest.raises(ConfigError, match="request_interval"):
+        load_settings(path)

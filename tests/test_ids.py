@@ -48,3 +48,19 @@ def test_lookalike_hosts_are_not_arxiv() -> None:
     """notarxiv.org is not arXiv; export.arxiv.org is."""
     assert find_ids("https://notarxiv.org/abs/2103.06902") == []
     assert find_ids("http://export.arxiv.org/abs/2103.06902") == ["2103.06902"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "٢١٠٣.٠٧٢٨٩",  # Arabic-Indic digits
+        "２１０３.０６９０２",  # fullwidth digits
+        "2103.06902v٢",
+        "hep-th/٩٩٠١٠٠١",
+        "https://arxiv.org/abs/٢١٠٣.٠٧٢٨٩",
+    ],
+)
+def test_non_ascii_digits_are_not_an_id(text: str) -> None:
+    """arXiv ids are ASCII: other scripts' digits (which `\\d` matches) are refused."""
+    assert split_id(text) is None
+    assert find_ids(text) == []

@@ -143,6 +143,8 @@ def test_parse_authors_fallback_and_suffix() -> None:
         json.dumps({"title": "no id"}),
         json.dumps(record("2103.06902", title="  ")),
         json.dumps(record("not an id")),
+        json.dumps(record("٢١٠٣.٠٧٢٨٩")),  # Arabic-Indic digits: ids are ASCII
+        json.dumps(dict(record("2103.06902"), versions=[{"version": "v٢", "created": None}])),
         json.dumps(record("2103.06902", categories="")),
         json.dumps(record("2103.06902", people=[["X" * 300, "Y", ""]])),  # > author.name
         "[1, 2]",
@@ -414,11 +416,12 @@ def test_bulk_keeps_full_text_search_current(engine: Engine, tmp_path: Path) -> 
 
 
 def test_failed_bulk_import_leaves_nothing(engine: Engine, tmp_path: Path) -> None:
-    """A record the database refuses (a lone surrogate cannot be encoded) in the third batch:
-    the whole bulk import is rolled back, indexes and constraints included."""
+    """A record the database refuses (a version number too big for its integer column) in
+    the third batch: the whole bulk import is rolled back, indexes and constraints included."""
     lines = [record(f"2101.{n:05d}") for n in range(1, 6)]
     texts = [json.dumps(line) for line in lines]
-    texts.append(json.dumps(record("2101.00009", title="bad \ud800 title")))
+    huge = [{"version": "v" + "9" * 20, "created": "Sun, 1 Dec 2019 18:22:14 GMT"}]
+    texts.append(json.dumps(dict(record("2101.00009"), versions=huge)))
     path = write_lines(tmp_path / "snap.json", texts)
     empty_schema = schema(engine)
     with pytest.raises(DatabaseError, match="nothing was kept"):
@@ -456,3 +459,92 @@ def test_bulk_link_tables_need_no_vacuum(engine: Engine, tmp_path: Path) -> None
         (name, total) for name, total, _ in pages
     ]
     assert all(total > 0 for _, total, _ in pages)
+
+
+# --- hostile lines and server settings ---------------------------------------------------
+
+
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "incremental"])
+@pytest.mark.parametrize("in_process", [False, True], ids=["thread", "process"])
+def test_unstorable_text_skips_only_its_line(
+    engine: Engine, tmp_path: Path, bulk: bool, in_process: bool
+) -> None:
+    """A lone surrogate (not UTF-8) or a NUL (refused by PostgreSQL) in one line skips and
+    reports that line; the other papers of the same batch are imported."""
+    lines = [
+        record("2101.00001"),
+        # json.dumps escapes both: the file holds the six characters \ud800 and \u0000.
+        record("2101.00002", title="Lone \ud800 surrogate"),
+        record("2101.00003", abstract="A NUL \x00 byte"),
+        record("2101.00004", people=[["N\x00ul", "Ann", ""]]),
+        record("2101.00005"),
+    ]
+    path = write_lines(tmp_path / "snap.json", lines)
+    report = import_snapshot(engine, path, batch_size=10, bulk=bulk, parse_in_process=in_process)
+    assert (report.read, report.imported, report.skipped) == (5, 2, 3)
+    assert report.skipped_lines == (2, 3, 4)
+    with engine.connect() as connection:
+        ids = connection.execute(text("SELECT id FROM paper ORDER BY id")).scalars().all()
+    assert ids == ["2101.00001", "2101.00005"]
+
+
+@pytest.mark.parametrize("in_process", [False, True], ids=["thread", "process"])
+def test_postgres_times_do_not_depend_on_the_server_time_zone(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_process: bool
+) -> None:
+    """Under a server time zone that is not UTC (PGTZ sets the session's), the bulk load (COPY)
+    and the incremental upsert (staging tables) both store the snapshot's UTC times."""
+    import hotpapers.models  # noqa: F401  (registers the tables)
+
+    monkeypatch.setenv("PGTZ", "Asia/Tokyo")
+    engine = make_engine(pg_url)
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW TIME ZONE")).scalar_one() == "Asia/Tokyo"
+        first = write_lines(tmp_path / "a.json", [record("2103.06902", versions=1)])
+        assert import_snapshot(engine, first, parse_in_process=in_process).bulk
+        newer = write_lines(tmp_path / "b.json", [record("2103.06902", versions=2)])
+        assert not import_snapshot(engine, newer, parse_in_process=in_process).bulk
+        with engine.connect() as connection:
+            paper = connection.execute(text("SELECT submitted, updated FROM paper")).one()
+            created = (
+                connection.execute(text("SELECT created FROM paper_version ORDER BY version"))
+                .scalars()
+                .all()
+            )
+            listed = connection.execute(text("SELECT submitted FROM paper_author")).scalar_one()
+    finally:
+        SQLModel.metadata.drop_all(engine)
+        engine.dispose()
+    v1 = datetime(2019, 12, 1, 18, 22, 14, tzinfo=UTC)
+    v2 = datetime(2020, 3, 2, 9, 0, 1, tzinfo=UTC)
+    assert tuple(paper) == (v1, v2)
+    assert created == [v1, v2]
+    assert listed == v1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        json.dumps(record("2103.06902", title="Lone \ud800 surrogate")),
+        json.dumps(record("2103.06902", title="Lone \udfff low surrogate")),
+        json.dumps(record("2103.06902", comments="NUL \x00 in a comment")),
+        json.dumps(record("2103.06902", categories="cs.LG\x00")),
+        json.dumps(record("2103.06902", title="Lone \ud800 surrogate")).replace("ud800", "uD800"),
+    ],
+)
+def test_parse_unstorable_text(line: str) -> None:
+    """Text no database can store is refused by the parser, str or bytes."""
+    for form in (line, line.encode()):
+        with pytest.raises(ValueError, match=r"NUL|surrogate"):
+            parse_snapshot_line(form)
+
+
+def test_parse_escapes_that_are_fine() -> None:
+    """A real pair of surrogate escapes (one emoji), Hangul (\\ud7xx) and an escaped backslash
+    before u0000 are ordinary text."""
+    text = json.dumps(record("2103.06902", title="Emoji 😀 and ퟼ and \\\\u0000 literally"))
+    assert "\\ud83d\\ude00" in text and "\\ud7fc" in text
+    assert parse_snapshot_line(text).title == "Emoji 😀 and ퟼ and \\\\u0000 literally"

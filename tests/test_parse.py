@@ -474,3 +474,42 @@ def test_acm_and_msc_codes_are_not_categories() -> None:
   </entry>
 </feed>"""
     assert parse_atom(body).entries[0].categories == ("cs.LG", "stat.ML")
+
+
+_NESTED_ENTRY = b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom"
+      xmlns:x="http://example.com/other">
+  <entry>
+    <id>http://arxiv.org/abs/2103.06902v2</id>
+    <title>The real title</title>
+    <summary>The real abstract.</summary>
+    <published>2021-03-11T17:59:59Z</published>
+    <author><name>Real Author</name><arxiv:affiliation>Somewhere</arxiv:affiliation></author>
+    <contributor><name>Not An Author</name></contributor>
+    <arxiv:primary_category term="cs.LG"/>
+    <category term="cs.LG"/>
+    <source>
+      <id>http://arxiv.org/abs/9999.99999v9</id>
+      <title>Injected title</title>
+      <summary>Injected abstract.</summary>
+      <author><name>Injected Author</name></author>
+      <category term="hep-th"/>
+      <arxiv:doi>10.9999/injected</arxiv:doi>
+    </source>
+    <x:wrapper><author><name>Foreign Author</name></author></x:wrapper>
+    <x:comment>Foreign comment</x:comment>
+  </entry>
+</feed>
+"""
+
+
+def test_atom_reads_only_the_entrys_own_children():
+    """Elements nested deeper (an Atom <source>, a <contributor>, a foreign wrapper) or in a
+    foreign namespace are not the entry's fields: they cannot replace its id, title, authors."""
+    (record,) = parse_atom(_NESTED_ENTRY).entries
+    assert (record.arxiv_id, record.version) == ("2103.06902", 2)
+    assert record.title == "The real title"
+    assert record.abstract == "The real abstract."
+    assert record.authors == ("Real Author",)
+    assert record.categories == ("cs.LG",)
+    assert record.doi is None and record.comment is None

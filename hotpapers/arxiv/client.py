@@ -5,21 +5,19 @@ request every three seconds and a single connection at a time. `ArxivClient` enf
 everything it sends, whichever host: one `asyncio.Lock` is held for the whole of a request
 (retries included), the connector allows one connection, and consecutive request *starts* are
 at least `settings.request_interval` seconds apart. Transient failures (5xx, 429, timeouts,
-dropped connections, truncated bodies) are retried with exponential back-off and full jitter,
-never sooner than a `Retry-After` header asks. `settings.run_timeout` bounds the whole
-lifetime of the client, counted from its first request.
+dropped connections, truncated bodies) are retried by the shared policy (`hotpapers.retry`):
+at most `settings.max_retries` times, with exponential back-off and full jitter, never sooner
+than a `Retry-After` header asks. `settings.run_timeout` bounds the whole lifetime of the
+client, counted from its first request; a Retry-After past it stops the run at once, saying so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
 
@@ -28,17 +26,27 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from hotpapers import __version__
+from hotpapers.arxiv._xml import MAX_BODY_BYTES
 from hotpapers.config import ARXIV_MIN_INTERVAL, ArxivSettings, is_loopback_url
 from hotpapers.errors import ArxivHTTPError, RunTimeExceeded
 from hotpapers.ops.metrics import counted
+from hotpapers.retry import BACKOFF_CAP, backoff_delay, parse_retry_after, wait_refused
+
+__all__ = [
+    "BACKOFF_CAP",
+    "ArxivClient",
+    "FeedResponse",
+    "backoff_delay",
+    "parse_retry_after",
+    "user_agent",
+]
 
 log = logging.getLogger(__name__)
 
 PROJECT_URL = "https://github.com/hotpapers/hotpapers"
-BACKOFF_CAP = 300.0
-"""Longest back-off between two attempts (seconds), unless Retry-After asks for more."""
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 1 << 16
 
 
 def user_agent(contact: str = "") -> str:
@@ -47,30 +55,6 @@ def user_agent(contact: str = "") -> str:
     if contact.strip():
         details += f"; mailto:{contact.strip()}"
     return f"hotpapers/{__version__} ({details})"
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent."""
-    if not value or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(float(text), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
-
-
-def backoff_delay(attempt: int, base: float, cap: float = BACKOFF_CAP) -> float:
-    """Full-jitter exponential back-off before retry number `attempt` (1, 2, ...)."""
-    ceiling = min(cap, max(base, 0.001) * 2 ** (attempt - 1))
-    return random.uniform(0, ceiling)
 
 
 def _interval(settings: ArxivSettings, url: str) -> float:
@@ -221,6 +205,16 @@ class ArxivClient:
             "raise arxiv.run_timeout or collect fewer categories or days"
         )
 
+    def _refuse_past_run_timeout(self, retry_after: float, url: str) -> None:
+        """RunTimeExceeded, saying why, when Retry-After asks for more than the run has left."""
+        left = self._remaining()
+        if retry_after > left:
+            why = (
+                f"more than the {max(left, 0):.0f} s left of this run (arxiv.run_timeout "
+                f"{self.settings.run_timeout:g} s), after {self.requests_made} requests to {url}"
+            )
+            raise RunTimeExceeded(wait_refused("arXiv", retry_after, why))
+
     async def _wait_until(self, moment: float, doing: str) -> None:
         """Sleep until monotonic time `moment`, or raise if that passes the run-time bound."""
         if self._first_start is not None:
@@ -306,6 +300,7 @@ class ArxivClient:
                     )
                 delay = backoff_delay(attempt, settings.request_interval)
                 if retry_after is not None:
+                    self._refuse_past_run_timeout(retry_after, url)
                     delay = max(delay, retry_after)
                 log.warning(
                     "arXiv request failed (%s); retry %d of %d in %.2f s (url=%s status=%s)",
@@ -339,5 +334,19 @@ class ArxivClient:
             timeout=aiohttp.ClientTimeout(total=budget),
             allow_redirects=False,
         ) as response:
-            body = await response.read()
+            body = await _read_capped(response, url)
             return _Answer(response.status, body, CIMultiDict(response.headers))
+
+
+async def _read_capped(response: aiohttp.ClientResponse, url: str) -> bytes:
+    """The (decompressed) body, read in chunks and given up past MAX_BODY_BYTES: a small gzip
+    body can expand to gigabytes, so the cap must apply while reading, not after."""
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise ArxivHTTPError(
+                f"the answer from arXiv at {url} is over the {MAX_BODY_BYTES // 2**20} MB limit "
+                "once decompressed; stopped reading it"
+            )
+    return bytes(body)

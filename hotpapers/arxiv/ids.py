@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-_NEW = r"\d{4}\.\d{4,5}"
-_OLD = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
-_ID_RE = re.compile(rf"^(?P<id>{_NEW}|{_OLD})(?:v(?P<version>\d+))?$")
+# [0-9], not \d: \d also matches other scripts' digits (٢١٠٣), which no arXiv id has.
+_NEW = r"[0-9]{4}\.[0-9]{4,5}"
+_OLD = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/[0-9]{7}"
+_ID_RE = re.compile(rf"^(?P<id>{_NEW}|{_OLD})(?:v(?P<version>[0-9]+))?$")
 _URL_RE = re.compile(
-    rf"(?<![\w-])arxiv\.org/(?:abs|pdf|html|format)/(?P<id>{_NEW}|{_OLD})(?:v(?P<version>\d+))?",
+    rf"(?<![\w-])arxiv\.org/(?:abs|pdf|html|format)/(?P<id>{_NEW}|{_OLD})(?:v(?P<version>[0-9]+))?",
     re.IGNORECASE,
 )
 _PREFIX_RE = re.compile(r"^(?:arxiv:|oai:arxiv\.org:)", re.IGNORECASE)

@@ -46,9 +46,11 @@ _A_UPDATED = f"{_ATOM}updated"
 _X_PRIMARY, _X_COMMENT = f"{_ARXIV}primary_category", f"{_ARXIV}comment"
 _X_JOURNAL, _X_DOI = f"{_ARXIV}journal_ref", f"{_ARXIV}doi"
 
-_ATOM_FIELDS: tuple[str, ...] = (_A_ID, _A_TITLE, _A_SUMMARY, _A_NAME, _A_CATEGORY, _A_PUBLISHED)
-_ATOM_FIELDS += (_A_UPDATED, _X_PRIMARY, _X_COMMENT, _X_JOURNAL, _X_DOI)
-"""The elements `_atom_entry` reads; lxml skips the rest (links, author wrappers) in C."""
+_A_AUTHOR = f"{_ATOM}author"
+_ATOM_FIELDS: tuple[str, ...] = (_A_ID, _A_TITLE, _A_SUMMARY, _A_AUTHOR, _A_CATEGORY)
+_ATOM_FIELDS += (_A_PUBLISHED, _A_UPDATED, _X_PRIMARY, _X_COMMENT, _X_JOURNAL, _X_DOI)
+"""The entry's children `_atom_entry` reads; lxml skips the rest (links, ...) in C. Only
+children: an element nested deeper (an Atom <source>, a <contributor>) is not the entry's."""
 _ERROR_ID = re.compile(r"^https?://arxiv\.org/api/errors")
 _ABS_PREFIXES = ("http://arxiv.org/abs/", "https://arxiv.org/abs/")
 
@@ -58,7 +60,7 @@ _RSS_DESCRIPTION = re.compile(
     r"^\s*arXiv:(?P<id>\S+?)\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s?(?P<abs>.*))?",
     re.DOTALL,
 )
-_OAI_VERSION = re.compile(r"^v?(\d+)$")
+_OAI_VERSION = re.compile(r"^v?([0-9]+)$")
 
 
 class _Malformed(ValueError):
@@ -112,16 +114,17 @@ def parse_atom(data: bytes) -> FeedPage:
 
 
 def _atom_entry(entry: Any) -> PaperRecord:
-    """One Atom `<entry>` as a PaperRecord, in one flat pass (author names included)."""
+    """One Atom `<entry>` as a PaperRecord, from its own children in one pass."""
     texts: dict[str, str | None] = {}
     authors: list[str] = []
     categories: list[str] = []
     primary: str | None = None
-    for element in entry.iter(_ATOM_FIELDS):
+    for element in entry.iterchildren(_ATOM_FIELDS):
         tag = element.tag
-        if tag == _A_NAME:
-            if element.text:
-                authors.append(" ".join(element.text.split()))
+        if tag == _A_AUTHOR:
+            name = element.findtext(_A_NAME)
+            if name and not name.isspace():
+                authors.append(" ".join(name.split()))
         elif tag == _A_CATEGORY:
             term = element.get("term")
             # The API mixes ACM and MSC class codes (I.2.6, 68T05) into <category>.
@@ -130,7 +133,7 @@ def _atom_entry(entry: Any) -> PaperRecord:
         elif tag == _X_PRIMARY:
             primary = (element.get("term") or "").strip() or None
         else:
-            texts[tag] = element.text
+            texts.setdefault(tag, element.text)  # the first, as `findtext` would
     raw_id = texts.get(_A_ID)
     arxiv_id, version = _split_versioned(raw_id)
     if version is None:

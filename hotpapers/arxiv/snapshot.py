@@ -25,7 +25,8 @@ except ImportError:  # pragma: no cover
 
 __all__ = ["parse_snapshot_line", "parse_version_date"]
 
-_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})$")
+# ASCII digits only ([0-9], not \d, which takes any script's digits).
+_ID_RE = re.compile(r"^(?:[0-9]{4}\.[0-9]{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/[0-9]{7})$")
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -75,7 +76,7 @@ def parse_snapshot_line(line: bytes | str) -> PaperRecord:
         version, submitted, updated = latest.version, versions[0].created, latest.created
     else:
         version, submitted, updated = 1, None, None
-    return PaperRecord(
+    record = PaperRecord(
         arxiv_id=arxiv_id,
         version=version,
         title=title,
@@ -90,6 +91,40 @@ def parse_snapshot_line(line: bytes | str) -> PaperRecord:
         updated=updated,
         versions=versions,
     )
+    if _has_risky_escape(line):
+        _check_storable(record)
+    return record
+
+
+# A NUL or a lone surrogate can only come from a JSON escape (as raw bytes either makes the
+# line invalid): lines without one of these (nearly all) skip `_check_storable`.
+_RISKY_ESCAPES = ("\\u0000", "\\ud", "\\uD")
+_RISKY_ESCAPE_BYTES = tuple(escape.encode() for escape in _RISKY_ESCAPES)
+
+
+def _has_risky_escape(line: bytes | str) -> bool:
+    if isinstance(line, str):
+        return any(escape in line for escape in _RISKY_ESCAPES)
+    return any(escape in line for escape in _RISKY_ESCAPE_BYTES)
+
+
+def _check_storable(record: PaperRecord) -> None:
+    """ValueError for text no database can take: a lone surrogate (JSON `"\\ud800"`; not
+    encodable as UTF-8) or a NUL character (PostgreSQL refuses it in text). Either would fail
+    the whole batch it is written in, so the line is refused here instead."""
+    texts = [record.title, record.abstract, record.comment or "", record.journal_ref or ""]
+    joined = "".join([*texts, record.doi or "", *record.authors, *record.categories])
+    if "\x00" in joined:
+        raise ValueError(f"{record.arxiv_id}: text with a NUL character")
+    if not joined.isascii():
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{record.arxiv_id}: text with a lone surrogate") from None
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
 
 
 def parse_version_date(text: str) -> datetime:
@@ -142,7 +177,7 @@ def _versions(raw: Any, arxiv_id: str) -> tuple[VersionRecord, ...]:
         if not isinstance(item, dict):
             continue
         label = item.get("version")
-        if not isinstance(label, str) or label[:1] not in ("v", "V") or not label[1:].isdigit():
+        if not isinstance(label, str) or label[:1] not in "vV" or not _ascii_digits(label[1:]):
             raise ValueError(f"{arxiv_id}: bad version {label!r}")
         created = item.get("created")
         found[int(label[1:])] = parse_version_date(created) if isinstance(created, str) else None

@@ -12,16 +12,20 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from yarl import URL
+
 from hotpapers.arxiv import calendar
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.arxiv.parse import parse_atom, parse_oai, parse_rss
-from hotpapers.errors import ArxivError
+from hotpapers.errors import ArxivError, FeedParseError
 from hotpapers.records import FeedPage, PaperRecord, VersionRecord
 
 log = logging.getLogger(__name__)
 
 # Long id lists go in a POST body (the API's advice); this many ids still fit a GET URL.
 POST_ABOVE_IDS = 20
+# A malformed page may be a proxy's hiccup: asked this many times in all, then the run stops.
+MALFORMED_PAGE_ATTEMPTS = 3
 
 
 @dataclass(slots=True)
@@ -119,7 +123,8 @@ async def listing_from_api(
 async def _api_page(
     client: ArxivClient, query: str, offset: int, page_size: int, max_retries: int
 ) -> FeedPage:
-    """One page; arXiv sometimes answers an empty page where results exist, so ask again."""
+    """One page; arXiv sometimes answers an empty page where results exist, so ask again (up to
+    `max_retries` times); a malformed page is asked for MALFORMED_PAGE_ATTEMPTS times in all."""
     params = {
         "search_query": query,
         "start": str(offset),
@@ -127,18 +132,30 @@ async def _api_page(
         "sortBy": "submittedDate",
         "sortOrder": "ascending",
     }
-    for attempt in range(max_retries + 1):
-        page = parse_atom(await client.query(params))
+    empty = malformed = 0
+    while True:
+        try:
+            page = parse_atom(await client.query(params))
+        except FeedParseError as exc:
+            malformed += 1
+            url = URL(client.settings.api_url).with_query(params)
+            if malformed >= MALFORMED_PAGE_ATTEMPTS:
+                raise FeedParseError(
+                    f"arXiv answered a malformed page {malformed} times at {url}: {exc}"
+                ) from exc
+            log.warning("arXiv API page at %s is malformed (%s); asking again", url, exc)
+            continue
         total = page.total_results or 0
         if page.entries or page.skipped or offset >= total:
             return page
+        empty += 1
         log.warning(
-            "arXiv API returned an empty page at start=%d of %d (attempt %d)",
-            offset,
-            total,
-            attempt + 1,
+            "arXiv API returned an empty page at start=%d of %d (attempt %d)", offset, total, empty
         )
-    raise ArxivError(f"arXiv API kept returning empty pages at result {offset} of the query")
+        if empty > max_retries:
+            raise ArxivError(
+                f"arXiv API kept returning empty pages at result {offset} of the query"
+            )
 
 
 def _as_new(record: PaperRecord, wanted: set[str]) -> PaperRecord:

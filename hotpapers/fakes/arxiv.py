@@ -8,17 +8,19 @@ Used by the tests, by `hotpapers demo` and by the benchmarks. It serves
 
 records every request (`requests`, `max_in_flight`) and injects faults into the next requests
 (`fail_next`, `slow_next`, `truncate_next`, `disconnect_next`, `empty_page_next`,
-`html_error_next`, `redirect_next`).
+`html_error_next`, `redirect_next`, `gzip_bomb_next`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import random
 import re
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -81,10 +83,12 @@ class RecordedRequest:
 class Fault:
     """One injected misbehaviour, applied to the next matching request."""
 
-    kind: str  # "status", "slow", "truncate", "disconnect", "empty_page", "html", "redirect"
+    kind: str  # "status", "slow", "truncate", "disconnect", "empty_page", "html", "redirect",
+    # "gzip_bomb"
     status: int = 503
     retry_after: str | None = None
     seconds: float = 0.0
+    size: int = 0  # gzip_bomb: bytes the body expands to
     path: str | None = None  # only requests whose path starts with this
 
     def applies_to(self, request: web.Request) -> bool:
@@ -194,6 +198,11 @@ class FakeArxiv(LocalServer):
         for _ in range(times):
             self.faults.append(Fault("redirect", status=status, path=path))
 
+    def gzip_bomb_next(self, size: int, times: int = 1, *, path: str | None = None) -> None:
+        """Answer with a small gzip-encoded body (Content-Encoding) that expands to `size` bytes."""
+        for _ in range(times):
+            self.faults.append(Fault("gzip_bomb", size=size, path=path))
+
     def _take_fault(self, request: web.Request) -> Fault | None:
         for index, fault in enumerate(self.faults):
             if fault.applies_to(request):
@@ -260,6 +269,10 @@ class FakeArxiv(LocalServer):
             if request.transport is not None:
                 request.transport.close()
             return response
+        if fault.kind == "gzip_bomb":
+            body = _gzip_zeros(fault.size)
+            headers = {"Content-Type": "application/xml", "Content-Encoding": "gzip"}
+            return web.Response(status=200, body=body, headers=headers)
         return await handler(request)  # "empty_page" is read by the API handler
 
     # --- RSS -------------------------------------------------------------------------------
@@ -445,6 +458,17 @@ async def _params(request: web.Request) -> dict[str, str]:
         form = await request.post()
         params.update({k: v for k, v in form.items() if isinstance(v, str)})
     return params
+
+
+@functools.cache
+def _gzip_zeros(size: int) -> bytes:
+    """A gzip stream of `size` zero bytes (about 1,000 times smaller), made once per size."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing
+    chunk = bytes(1 << 20)
+    parts = [packer.compress(chunk) for _ in range(size // len(chunk))]
+    parts.append(packer.compress(bytes(size % len(chunk))))
+    parts.append(packer.flush())
+    return b"".join(parts)
 
 
 def _retry_after_text(value: float | str) -> str:

@@ -20,7 +20,7 @@ Used by the tests and the benchmarks, driven by the real tweepy `AsyncClient`. I
 sends `x-rate-limit-limit/remaining/reset` on every API response from a per-window budget
 (429 when it is spent), counts `reads_returned` (posts returned: what X bills) and injects
 faults into the next API requests (`fail_next`, `malformed_next`, `html_error_next`,
-`slow_next`, `hold_next`, `exhaust_rate_limit`).
+`slow_next`, `hold_next`, `exhaust_rate_limit`; `hold_oembed_next` for oEmbed).
 
 `url:` is a tokenized match, as X documents it: the term and every expanded URL are split
 into runs of letters and runs of digits, and the term's tokens must appear consecutively in
@@ -387,6 +387,8 @@ class FakeX(LocalServer):
         self.account = account
         self.created: list[FakeTweet] = []
         self.held = asyncio.Event()  # set while a `hold_next` request is held
+        self.oembed_held = asyncio.Event()  # set while a `hold_oembed_next` request is held
+        self._hold_oembed = 0
         self._release = asyncio.Event()
         self.users: dict[str, FakeUser] = {}
         self.bearer_token = bearer_token
@@ -537,6 +539,13 @@ class FakeX(LocalServer):
         self._release.clear()
         self.held.clear()
         self._queue(Fault("lose" if lose else "hold"), times, after)
+
+    def hold_oembed_next(self, times: int = 1) -> None:
+        """Hold the next oEmbed requests (set `oembed_held`) until `release()`: a run whose
+        process dies while it fetches embeds."""
+        self._release.clear()
+        self.oembed_held.clear()
+        self._hold_oembed += times
 
     def release(self) -> None:
         self._release.set()
@@ -834,6 +843,10 @@ class FakeX(LocalServer):
         return web.json_response(self._payload(page, request.query, meta))
 
     async def _oembed(self, request: web.Request) -> web.StreamResponse:
+        if self._hold_oembed:
+            self._hold_oembed -= 1
+            self.oembed_held.set()
+            await self._release.wait()
         url = request.query.get("url", "")
         match = _STATUS_RE.search(url)
         post = self.posts.get(match.group("id")) if match else None

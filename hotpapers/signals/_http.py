@@ -2,8 +2,9 @@
 
 * `JsonClient.get` - one aiohttp GET that returns parsed JSON, with a per-request timeout,
   bounded retries with exponential back-off on 429 / 5xx / timeouts / connection errors
-  (honouring `Retry-After`), and a `FetchError` whose message is one readable clause for
-  HTML-instead-of-JSON, malformed JSON and HTTP errors.
+  (honouring `Retry-After` up to `max_wait`: the shared policy of `hotpapers.retry`), and a
+  `FetchError` whose message is one readable clause for HTML-instead-of-JSON, malformed JSON
+  and HTTP errors.
 * `RateLimiter` - spaces request starts to at most `rate` per second.
 * `need_*` - type checks for decoded JSON that raise `FetchError` naming the field.
 * `arxiv_link_id` - the paper a URL really links (arxiv.org host, abs/pdf/html/format path).
@@ -15,13 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +29,7 @@ import aiohttp
 
 from hotpapers.arxiv.ids import canonical_id
 from hotpapers.ops.metrics import counted
+from hotpapers.retry import backoff_delay, parse_retry_after, wait_too_long
 from hotpapers.signals.base import PaperRef
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -61,20 +61,7 @@ class RateLimiter:
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from a `Retry-After` header (delta-seconds or HTTP-date); None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-    return max(0.0, seconds) if math.isfinite(seconds) else None
+    return parse_retry_after(value, now=now)
 
 
 class JsonClient:
@@ -153,9 +140,9 @@ class JsonClient:
                 tries = "attempt" if attempt == 0 else "attempts"
                 raise FetchError(f"{problem} after {attempt + 1} {tries}")
             if retry_in is None:
-                retry_in = self.backoff * 2**attempt
+                retry_in = backoff_delay(attempt + 1, self.backoff)
             if retry_in > self.max_wait:
-                raise FetchError(f"{problem}; asked to wait {retry_in:.0f} s, more than allowed")
+                raise FetchError(f"{problem}; {wait_too_long(retry_in, self.max_wait)}")
             attempt += 1
             await asyncio.sleep(retry_in)
 

@@ -61,6 +61,7 @@ from atproto_core.exceptions import AtProtocolError
 
 from hotpapers.config import BlueskySettings
 from hotpapers.ops.metrics import counted
+from hotpapers.retry import backoff_delay, wait_too_long
 from hotpapers.signals._http import (
     LOOKBACK_BEFORE_ANNOUNCEMENT,
     RateLimiter,
@@ -442,9 +443,9 @@ class _Run:
                 tries = "attempt" if attempt == 0 else "attempts"
                 raise _CallFailed(f"{problem} after {attempt + 1} {tries}")
             if retry_in is None:
-                retry_in = self.source.backoff * 2**attempt
+                retry_in = backoff_delay(attempt + 1, self.source.backoff)
             if retry_in > self.source.max_wait:
-                raise _CallFailed(f"{problem}; asked to wait {retry_in:.0f} s, more than allowed")
+                raise _CallFailed(f"{problem}; {wait_too_long(retry_in, self.source.max_wait)}")
             attempt += 1
             await asyncio.sleep(retry_in)
 
