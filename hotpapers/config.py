@@ -114,6 +114,8 @@ class ArxivSettings(_Section):
     timeout: float = Field(60.0, gt=0)
     max_retries: int = Field(5, ge=0, le=20)
     run_timeout: float = Field(3600.0, gt=0)
+    # arXiv not answering at all for this long ends the run (no network, wrong URL).
+    unreachable_after: float = Field(20.0, ge=0)
     backfill_source: Literal["api", "oai"] = "oai"
     # Evenings without an announcement (America/New_York); default: arXiv's 2020-2027 table.
     holidays: list[date] = ARXIV_HOLIDAYS
@@ -207,6 +209,8 @@ class SignalsSettings(_Section):
     min_interval_minutes: int = Field(60, ge=1)
     # Bound on one source's whole run, so one slow platform cannot hold up the others.
     source_timeout: float = Field(1800.0, gt=0)
+    # A source that has not answered at all for this long is given up (no network, wrong URL).
+    unreachable_after: float = Field(20.0, ge=0)
     x: XSignalSettings = XSignalSettings()
     bluesky: BlueskySettings = BlueskySettings()
     hn: HackerNewsSettings = HackerNewsSettings()

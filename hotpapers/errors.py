@@ -6,6 +6,7 @@ HotpapersError
 ├── DatabaseError          the database cannot be reached or written
 ├── ArxivError             anything that went wrong talking to arXiv
 │   ├── ArxivHTTPError     a non-retryable HTTP status, or retries exhausted
+│   ├── ArxivUnreachable   arXiv never answered (no network, wrong URL): given up early
 │   ├── ArxivAPIError      the API answered with its error document (HTTP 400)
 │   ├── FeedParseError     a body that is not the XML we expect
 │   └── RunTimeExceeded    the per-run time bound was reached
@@ -41,6 +42,10 @@ class ArxivHTTPError(ArxivError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class ArxivUnreachable(ArxivError):
+    pass
 
 
 class ArxivAPIError(ArxivError):

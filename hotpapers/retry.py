@@ -62,3 +62,52 @@ def wait_refused(service: str, seconds: float, why: str) -> str:
 def wait_too_long(seconds: float, limit: float) -> str:
     """The clause for a Retry-After over a client's longest wait (for a longer sentence)."""
     return f"asked to wait {describe_wait(seconds)}, more than the {describe_wait(limit)} allowed"
+
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds to open a connection: a host that drops packets is not waited on for the whole
+request timeout (60 s for arXiv) before the run can call it unreachable."""
+
+UNREACHABLE_AFTER = 20.0
+"""Default seconds a service may fail to answer at all before a run gives up on it."""
+
+
+class Unreachable(Exception):
+    """A service that never answered in this run; `str()` is the sentence to show. Not a
+    per-request error: it ends the whole source or job, since every request would fail."""
+
+
+class Reachability:
+    """Has a service answered at all in this run? Gives up on one that never does.
+
+    A service that answered once and then fails is retried by the normal policy (attempts,
+    back-off). One that never answered (DNS fails, the connection is refused, nothing comes
+    back) is most likely out of reach (no network, a wrong URL): once `limit` seconds have gone
+    by since its first failure, or the next retry would start later than that, the run stops
+    with one sentence instead of backing off for minutes, paper after paper.
+    """
+
+    def __init__(self, service: str, limit: float = UNREACHABLE_AFTER) -> None:
+        self.service = service
+        self.limit = limit
+        self.answered = False
+        self._first_failure: float | None = None
+        self.reason: str | None = None  # set once given up: later requests fail at once
+
+    def answer(self) -> None:
+        self.answered = True
+
+    def give_up(self, failed_at: float, next_delay: float, failure: str) -> str | None:
+        """After a failure with no answer: the sentence to stop with, or None to retry."""
+        if self.answered:
+            return None
+        if self._first_failure is None:
+            self._first_failure = failed_at
+        waited = failed_at - self._first_failure
+        if waited + next_delay < self.limit and self.limit > 0:
+            return None
+        self.reason = (
+            f"cannot reach {self.service} ({failure}; no answer in {waited:.0f} s); "
+            "check the network connection and the service's URL in the config"
+        )
+        return self.reason

@@ -28,9 +28,16 @@ from yarl import URL
 from hotpapers import __version__
 from hotpapers.arxiv._xml import MAX_BODY_BYTES
 from hotpapers.config import ARXIV_MIN_INTERVAL, ArxivSettings, is_loopback_url
-from hotpapers.errors import ArxivHTTPError, RunTimeExceeded
+from hotpapers.errors import ArxivHTTPError, ArxivUnreachable, RunTimeExceeded
 from hotpapers.ops.metrics import counted
-from hotpapers.retry import BACKOFF_CAP, backoff_delay, parse_retry_after, wait_refused
+from hotpapers.retry import (
+    BACKOFF_CAP,
+    CONNECT_TIMEOUT,
+    Reachability,
+    backoff_delay,
+    parse_retry_after,
+    wait_refused,
+)
 
 __all__ = [
     "BACKOFF_CAP",
@@ -105,6 +112,7 @@ class ArxivClient:
         self._lock = asyncio.Lock()
         self._last_start: float | None = None
         self._first_start: float | None = None
+        self._reach = Reachability("arXiv", settings.unreachable_after)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -205,6 +213,17 @@ class ArxivClient:
             "raise arxiv.run_timeout or collect fewer categories or days"
         )
 
+    def _give_up_if_unreachable(self, next_delay: float, failure: str) -> None:
+        """ArxivUnreachable when arXiv has not answered at all for `unreachable_after` s.
+
+        The state is reset after giving up, so a long-lived client (the service's) tries
+        again on its next run instead of failing at once for ever.
+        """
+        reason = self._reach.give_up(time.monotonic(), next_delay, failure)
+        if reason:
+            self._reach = Reachability(self._reach.service, self._reach.limit)
+            raise ArxivUnreachable(reason)
+
     def _refuse_past_run_timeout(self, retry_after: float, url: str) -> None:
         """RunTimeExceeded, saying why, when Retry-After asks for more than the run has left."""
         left = self._remaining()
@@ -265,6 +284,7 @@ class ArxivClient:
                     failure = f"no answer within {settings.timeout:g} s from {url}"
                     status = None
                 except aiohttp.ClientPayloadError:
+                    self._reach.answer()  # it answered, if badly: reachable
                     failure = f"a truncated body from {url}"
                     status = None
                 except aiohttp.ClientConnectionError as exc:
@@ -275,6 +295,7 @@ class ArxivClient:
                         f"the request to arXiv at {url} failed ({exc.__class__.__name__})"
                     ) from exc
                 else:
+                    self._reach.answer()
                     status = answer.status
                     if status in accept:
                         return answer
@@ -294,11 +315,15 @@ class ArxivClient:
                         )
                     failure = f"HTTP {status} from {url}"
                     retry_after = parse_retry_after(answer.headers.get("Retry-After"))
+                if attempt == attempts and status is None:
+                    self._give_up_if_unreachable(0.0, failure)
                 if attempt == attempts:
                     raise ArxivHTTPError(
                         f"arXiv did not answer after {attempts} attempts: {failure}", status=status
                     )
                 delay = backoff_delay(attempt, settings.request_interval)
+                if status is None:
+                    self._give_up_if_unreachable(delay, failure)
                 if retry_after is not None:
                     self._refuse_past_run_timeout(retry_after, url)
                     delay = max(delay, retry_after)
@@ -331,7 +356,9 @@ class ArxivClient:
             params=params,
             data=data,
             headers=request_headers,
-            timeout=aiohttp.ClientTimeout(total=budget),
+            timeout=aiohttp.ClientTimeout(
+                total=budget, sock_connect=min(budget, CONNECT_TIMEOUT)
+            ),
             allow_redirects=False,
         ) as response:
             body = await _read_capped(response, url)

@@ -29,7 +29,14 @@ import aiohttp
 
 from hotpapers.arxiv.ids import canonical_id
 from hotpapers.ops.metrics import counted
-from hotpapers.retry import backoff_delay, parse_retry_after, wait_too_long
+from hotpapers.retry import (
+    CONNECT_TIMEOUT,
+    Reachability,
+    Unreachable,
+    backoff_delay,
+    parse_retry_after,
+    wait_too_long,
+)
 from hotpapers.signals.base import PaperRef
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -82,8 +89,10 @@ class JsonClient:
         rate: float | None = None,
         headers: Mapping[str, str] | None = None,
         service: str = "http",  # the metrics label: hn, hf
+        reachability: Reachability | None = None,
     ) -> None:
         self.service = service
+        self.reachability = reachability or Reachability(service)
         self._session = session
         self._own_session = session is None
         self.timeout = timeout
@@ -115,9 +124,12 @@ class JsonClient:
             raise RuntimeError("JsonClient used outside 'async with'")
         attempt = 0
         while True:
+            if self.reachability.reason:
+                raise Unreachable(self.reachability.reason)
             await self.limiter.wait()
             self.requests += 1
             retry_in: float | None
+            answered = False
             try:
                 fetching = self._fetch(url, params)
                 status, headers, body = await counted(
@@ -130,6 +142,8 @@ class JsonClient:
                 problem = f"connection failed ({exc.__class__.__name__}: {exc})"
                 retry_in = None
             else:
+                answered = True
+                self.reachability.answer()
                 if status < 400:
                     return _decode(status, headers, body)
                 problem = _http_problem(status, headers, body)
@@ -137,10 +151,16 @@ class JsonClient:
                     raise FetchError(problem)
                 retry_in = retry_after_seconds(headers.get("Retry-After"))
             if attempt >= self.max_retries:
+                if not answered and self.reachability.give_up(time.monotonic(), 0.0, problem):
+                    raise Unreachable(self.reachability.reason or problem)
                 tries = "attempt" if attempt == 0 else "attempts"
                 raise FetchError(f"{problem} after {attempt + 1} {tries}")
             if retry_in is None:
                 retry_in = backoff_delay(attempt + 1, self.backoff)
+            if not answered:
+                reason = self.reachability.give_up(time.monotonic(), retry_in, problem)
+                if reason:
+                    raise Unreachable(reason)
             if retry_in > self.max_wait:
                 raise FetchError(f"{problem}; {wait_too_long(retry_in, self.max_wait)}")
             attempt += 1
@@ -150,7 +170,9 @@ class JsonClient:
         self, url: str, params: Mapping[str, str | int] | None
     ) -> tuple[int, Mapping[str, str], bytes]:
         assert self._session is not None
-        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        timeout = aiohttp.ClientTimeout(
+            total=self.timeout, sock_connect=min(self.timeout, CONNECT_TIMEOUT)
+        )
         query = {k: str(v) for k, v in (params or {}).items()}
         async with self._session.get(
             url, params=query, headers=self.headers, timeout=timeout

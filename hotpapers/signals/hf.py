@@ -21,6 +21,7 @@ import aiohttp
 
 from hotpapers.arxiv.ids import canonical_id
 from hotpapers.config import HuggingFaceSettings
+from hotpapers.retry import UNREACHABLE_AFTER, Reachability
 from hotpapers.signals._http import FetchError, JsonClient, need_dict, need_int, need_list
 from hotpapers.signals.base import Budget, Measurement, PaperRef, PostRecord, SourceResult
 
@@ -54,6 +55,7 @@ class HFSource:
         rate: float = REQUESTS_PER_SECOND,
         timeout: float = 30.0,
         max_retries: int = 3,
+        unreachable_after: float = UNREACHABLE_AFTER,
         backoff: float = 2.0,
         max_pages: int = MAX_PAGES,
         extra_days: int = EXTRA_DAYS,
@@ -63,6 +65,7 @@ class HFSource:
         self.rate = rate
         self.timeout = timeout
         self.max_retries = max_retries
+        self.unreachable_after = unreachable_after
         self.backoff = backoff
         self.max_pages = max_pages
         self.extra_days = extra_days
@@ -91,6 +94,9 @@ class HFSource:
             backoff=self.backoff,
             rate=self.rate,
             service=self.name,
+            reachability=Reachability(
+                f"Hugging Face at {self.settings.api_url}", self.unreachable_after
+            ),
         )
         try:
             async with client as http:

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import aiohttp
 
 from hotpapers.config import HackerNewsSettings
+from hotpapers.retry import UNREACHABLE_AFTER, Reachability
 from hotpapers.signals._http import (
     FetchError,
     JsonClient,
@@ -70,6 +71,7 @@ class HNSource:
         rate: float = REQUESTS_PER_SECOND,
         timeout: float = 30.0,
         max_retries: int = 3,
+        unreachable_after: float = UNREACHABLE_AFTER,
         backoff: float = 2.0,
         max_pages: int = MAX_PAGES,
         mode: Mode = "auto",
@@ -83,6 +85,7 @@ class HNSource:
         self.rate = rate
         self.timeout = timeout
         self.max_retries = max_retries
+        self.unreachable_after = unreachable_after
         self.backoff = backoff
         self.max_pages = max_pages
         self.mode = mode
@@ -111,6 +114,9 @@ class HNSource:
             backoff=self.backoff,
             rate=self.rate,
             service=self.name,
+            reachability=Reachability(
+                f"Hacker News at {self.settings.api_url}", self.unreachable_after
+            ),
         )
         plan = self.plan(papers)
         measured: dict[str, Measurement] = {}

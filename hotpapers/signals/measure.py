@@ -21,6 +21,7 @@ from hotpapers.arxiv.calendar import announced_at
 from hotpapers.config import Settings
 from hotpapers.db import transaction
 from hotpapers.models import Announcement, Paper
+from hotpapers.retry import Unreachable
 from hotpapers.signals.base import PaperRef, SignalSource, SourceResult
 from hotpapers.signals.store import last_measured, save_measurements
 from hotpapers.spend import LedgerBudget
@@ -125,6 +126,10 @@ async def _run_source(
         result = await asyncio.wait_for(
             source.measure(papers, now, budget), settings.signals.source_timeout
         )
+    except Unreachable as exc:  # no answer at all: one sentence, not one per paper
+        log.warning("signals %s stopped: %s", source.name, exc)
+        report.stopped = str(exc)
+        return report
     except Exception as exc:  # a source's failure is its own; the others go on
         log.error("signals %s failed", source.name, exc_info=True)
         report.errors.append(f"{source.name} failed: {exc.__class__.__name__}: {exc}")

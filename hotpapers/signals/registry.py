@@ -24,9 +24,11 @@ def enabled_sources(settings: Settings, session: aiohttp.ClientSession) -> list[
     if signals.hn.enabled:
         from hotpapers.signals.hn import HNSource
 
-        sources.append(HNSource(signals.hn, session))
+        reach = signals.unreachable_after
+        sources.append(HNSource(signals.hn, session, unreachable_after=reach))
     if signals.hf.enabled:
         from hotpapers.signals.hf import HFSource
 
-        sources.append(HFSource(signals.hf, session))
+        reach = signals.unreachable_after
+        sources.append(HFSource(signals.hf, session, unreachable_after=reach))
     return sources

@@ -443,6 +443,14 @@ class XSource:
             return _Stop(
                 error=f"X did not answer within {self.timeout:g} s; kept the posts gathered before"
             )
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            # The connection was never made: X cannot have billed this request.
+            log.error("x: cannot connect for recent search: %s", exc)
+            return _Stop(
+                reason=f"cannot reach X at {self.settings.api_url} ({exc.__class__.__name__}); "
+                "check the network connection and signals.x.api_url",
+                unbilled=True,
+            )
         if isinstance(exc, aiohttp.ClientError):
             log.error("x: recent search failed: %r", exc)
             return _Stop(error=f"X request failed ({exc.__class__.__name__}: {exc})")
