@@ -92,6 +92,17 @@ def test_values_are_normalised_and_duplicates_update(engine: Engine) -> None:
     assert listed[2].top_n == 5
 
 
+def test_quoted_keywords_are_stored_without_their_quotes(engine: Engine) -> None:
+    """Quotes mark a phrase; they are not part of it (stored with them, it never matched)."""
+    phrase = _channel(engine, "keyword", '"generative  adversarial"', excludes=["“GAN”", "'toy'"])
+    assert (phrase.value, phrase.excludes) == ("generative adversarial", ["GAN", "toy"])
+    same = _channel(engine, "keyword", "«Generative adversarial»", top_n=3)
+    assert same.id == phrase.id and same.value == "Generative adversarial"
+    assert _channel(engine, "keyword", "‘Fisher's test’").value == "Fisher's test"
+    with pytest.raises(InputError, match="Please give a keyword"):
+        _channel(engine, "keyword", '""')
+
+
 def test_limits_per_channel_and_per_dm_user(engine: Engine) -> None:
     for n in range(subs.MAX_DM_SUBSCRIPTIONS):
         _dm(engine, "7", "keyword", f"topic {n}")
