@@ -572,10 +572,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _fold_keys(name: str) -> _Keys:
-    """The search keys of `name` (names.name_keys, the rule collection uses too), in the
-    order of _AUTHOR_COLUMNS after the name."""
-    keys = name_keys(name)
-    return keys.full, keys.last, keys.surname
+    """The search keys of `name`: names.name_keys, the rule collection uses too (its fields
+    are in the order of _AUTHOR_COLUMNS after the name)."""
+    return name_keys(name)
 
 
 class _Authors:

@@ -18,8 +18,8 @@ first word ("Van Nguyen" is a given name and a surname). Each author is stored w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from hotpapers.text import fold
 
@@ -44,15 +44,13 @@ _PARTICLES = frozenset(
     }
 )
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
-_WORD_SPLIT = re.compile(r"[\s,]+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 
 
-@dataclass(frozen=True, slots=True)
-class NameKeys:
+class NameKeys(NamedTuple):  # a tuple: the importer makes hundreds of thousands
     full: str  # Author.folded_name
-    surname: str  # Author.folded_surname
     last: str  # Author.folded_last
+    surname: str  # Author.folded_surname
 
 
 def is_suffix(word: str) -> bool:
@@ -62,27 +60,31 @@ def is_suffix(word: str) -> bool:
 
 def _words(folded: str) -> list[str]:
     """The words of a folded name without a trailing suffix (unless it is the only word)."""
-    words = [word for word in _WORD_SPLIT.split(folded) if word]
+    words = folded.replace(",", " ").split()
     if len(words) > 1 and words[-1].rstrip(".") in _SUFFIXES:
         words.pop()
     return words
 
 
 def _compact(words: list[str]) -> str:
-    return _NOT_ALNUM.sub("", "".join(words))
+    joined = "".join(words)
+    return joined if joined.isalnum() else _NOT_ALNUM.sub("", joined)  # fold() gives ASCII
 
 
-@lru_cache(maxsize=65536)
 def name_keys(name: str) -> NameKeys:
     """The keys an author's name is stored with (see the module docstring)."""
     full = fold(name)
     words = _words(full)
     if not words:
-        return NameKeys(full[:KEY_LENGTH], "", "")
+        return NameKeys(full[:KEY_LENGTH], "", "")  # no words: only spaces or commas
     start = len(words) - 1
     while start > 1 and words[start - 1] in _PARTICLES:
         start -= 1
-    return NameKeys(full[:KEY_LENGTH], _compact(words[start:])[:KEY_LENGTH], words[-1][:KEY_LENGTH])
+    return NameKeys(full[:KEY_LENGTH], words[-1][:KEY_LENGTH], _compact(words[start:])[:KEY_LENGTH])
+
+
+# Delivery compares every subscription with the same few thousand authors of a day.
+_cached_name_keys = lru_cache(maxsize=16384)(name_keys)
 
 
 def query_keys(typed: str) -> NameKeys:
@@ -90,13 +92,13 @@ def query_keys(typed: str) -> NameKeys:
     as a surname with particles ("van der m", "le cun", "Martin Jr.") and as a last name."""
     full = fold(typed)[:KEY_LENGTH]
     words = _words(full)
-    return NameKeys(full, _compact(words)[:KEY_LENGTH], " ".join(words)[:KEY_LENGTH])
+    return NameKeys(full, " ".join(words)[:KEY_LENGTH], _compact(words)[:KEY_LENGTH])
 
 
 def author_matches(wanted: str, name: str) -> bool:
     """Whether the author `name` is the one an author subscription for `wanted` asks for:
     the same full name, or `wanted` is their surname (with or without its particles)."""
-    query, keys = query_keys(wanted), name_keys(name)
+    query, keys = query_keys(wanted), _cached_name_keys(name)
     if not query.full:
         return False
     if query.surname and query.surname in (keys.surname, _compact(_words(keys.full))):
