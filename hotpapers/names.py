@@ -3,8 +3,8 @@ author look-up, autocomplete and author subscriptions.
 
 A name is read as given names, then a surname, then maybe a suffix: "Laurens van der Maaten"
 has the surname "van der Maaten" (its particles belong to it), "John Martin Jr." the surname
-"Martin". The surname is the last word plus the particle words just before it, but never the
-first word ("Van Nguyen" is a given name and a surname). Each author is stored with three keys
+"Martin". The surname is the last word plus the particle words just before it (so a name that
+is only a surname, "van der Maaten", stays whole). Each author is stored with three keys
 (`Author.folded_name`, `folded_surname`, `folded_last`), and found by a prefix of any:
 
 * `full`: the whole name, folded ("laurens van der maaten");
@@ -78,7 +78,7 @@ def name_keys(name: str) -> NameKeys:
     if not words:
         return NameKeys(full[:KEY_LENGTH], "", "")  # no words: only spaces or commas
     start = len(words) - 1
-    while start > 1 and words[start - 1] in _PARTICLES:
+    while start > 0 and words[start - 1] in _PARTICLES:
         start -= 1
     return NameKeys(full[:KEY_LENGTH], words[-1][:KEY_LENGTH], _compact(words[start:])[:KEY_LENGTH])
 
