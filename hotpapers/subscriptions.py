@@ -25,6 +25,7 @@ from hotpapers import errors
 from hotpapers.config import DiscordSettings, require_category
 from hotpapers.db import transaction
 from hotpapers.errors import InputError
+from hotpapers.keywords import phrase
 from hotpapers.models import GuildSettings, Subscription
 from hotpapers.text import collapse_ws, fold
 
@@ -120,7 +121,10 @@ def validate_value(kind: str, value: str) -> str:
             raise InputError(sentence[:1].upper() + sentence[1:]) from None
     if kind == "author":
         return _text_value(value, "an author's name", MAX_AUTHOR)
-    return _text_value(_unquoted(value), "a keyword", MAX_KEYWORD)
+    keyword = _text_value(_unquoted(value), "a keyword", MAX_KEYWORD)
+    if not phrase(keyword):  # "___": no word of a paper could ever match it
+        raise InputError(f"{quoted(keyword)} has no letters or digits; please give a keyword.")
+    return keyword
 
 
 def _unquoted(text: str) -> str:

@@ -48,6 +48,7 @@ BAD_SUBSCRIPTIONS: list[tuple[str, str, dict[str, Any], str]] = [
     ("author", "a" * 201, {}, "201 characters long; keep it to 200"),
     ("keyword", "k" * 6000, {}, "6,000 characters long; keep it to 100"),
     ("keyword", "!!! ???", {}, "has no letters or digits"),
+    ("keyword", "__", {}, "has no letters or digits"),  # it could never match a word
     ("keyword", "llm", {"excludes": [f"w{n}" for n in range(11)]}, "at most 10"),
     ("category", "cs.LG", {"excludes": ["survey"]}, "only to keyword"),
     ("category", "cs.LG", {"top_n": 0}, "between 1 and 25"),
