@@ -178,9 +178,9 @@ def test_importer_keeps_suffixes_with_their_name(authors: str, expected: tuple[s
 
 
 def test_upgrade_folds_the_stored_authors_again(db_url: str) -> None:
-    """Migration 0004 adds the surname key and recomputes every author's keys with the rule
+    """Migration 0005 adds the surname key and recomputes every author's keys with the rule
     of names.py (rows written by the old rule: 'Ł' kept, 'Jr.' as the last name)."""
-    migrate.upgrade(db_url, "0003")
+    migrate.upgrade(db_url, "0004")
     engine = make_engine(db_url)
     old = [
         ("Łukasz Kaiser", "łukasz kaiser", "kaiser"),

@@ -9,8 +9,8 @@ be the ones look-ups compute, whatever the rule is when it runs.
 SQLite cannot add a NOT NULL column without a default, nor drop one without rebuilding the
 table (which `paper_author` references): there the column keeps the default ''.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-06 21:50:00
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
