@@ -64,8 +64,8 @@ from hotpapers import failpoints
 from hotpapers.arxiv.snapshot import parse_snapshot_line
 from hotpapers.db import is_postgres
 from hotpapers.errors import DatabaseError
+from hotpapers.names import name_keys
 from hotpapers.records import PaperRecord
-from hotpapers.text import fold
 
 __all__ = ["ImportProgress", "ImportReport", "import_snapshot"]
 
@@ -93,6 +93,10 @@ _PAPER_COLUMNS = (
     "submitted",
     "updated",
 )
+
+_AUTHOR_COLUMNS = "name, folded_name, folded_last, folded_surname"
+_Keys = tuple[str, str, str]  # an author's search keys (folded_name, folded_last, folded_surname)
+_AuthorRow = tuple[str, str, str, str]  # the name, then its keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +287,7 @@ class _Batch:
     position: int
     skips: list[tuple[int, str]]  # (line number, reason) of the lines skipped in this batch
     # Search keys of names not sent in an earlier batch (the parser process folds them).
-    folds: dict[str, tuple[str, str]] | None = None
+    folds: dict[str, _Keys] | None = None
 
 
 _DONE = "done"
@@ -356,7 +360,7 @@ def _parse_batches(
     read = skipped = 0
     sent: set[str] = set()
 
-    def folds(records: list[_Rec]) -> dict[str, tuple[str, str]] | None:
+    def folds(records: list[_Rec]) -> dict[str, _Keys] | None:
         if not fold_names:
             return None
         if len(sent) > _AUTHOR_CACHE_SIZE:
@@ -567,29 +571,28 @@ def _first_line(exc: BaseException) -> str:
 # --- shared batch preparation -------------------------------------------------------------
 
 
-def _fold_keys(name: str) -> tuple[str, str]:
-    """(text.fold(name), text.folded_last_name(name)), with a fast path for ASCII names."""
-    # NFKD leaves ASCII alone and casefold() is lower() there.
-    folded = " ".join(name.lower().split()) if name.isascii() else fold(name)
-    return folded, folded.rsplit(" ", 1)[-1]
+def _fold_keys(name: str) -> _Keys:
+    """The search keys of `name`: names.name_keys, the rule collection uses too (its fields
+    are in the order of _AUTHOR_COLUMNS after the name)."""
+    return name_keys(name)
 
 
 class _Authors:
     """Folded search keys per name, and names known to be stored (both bounded)."""
 
     def __init__(self) -> None:
-        self.folds: dict[str, tuple[str, str]] = {}
+        self.folds: dict[str, _Keys] = {}
         self.known: set[str] = set()
 
-    def row(self, name: str) -> tuple[str, str, str]:
+    def row(self, name: str) -> _AuthorRow:
         keys = self.folds.get(name)
         if keys is None:
             if len(self.folds) >= _AUTHOR_CACHE_SIZE:
                 self.folds.clear()
             keys = self.folds[name] = _fold_keys(name)
-        return name, keys[0], keys[1]
+        return name, *keys
 
-    def learn(self, folds: dict[str, tuple[str, str]]) -> None:
+    def learn(self, folds: dict[str, _Keys]) -> None:
         """Keys folded elsewhere (by the parser process, with _fold_keys)."""
         if len(self.folds) + len(folds) > _AUTHOR_CACHE_SIZE:
             self.folds.clear()
@@ -693,7 +696,7 @@ class _Writer:
     def close(self) -> None:
         raise NotImplementedError
 
-    def _author_rows(self, records: Sequence[_Rec]) -> tuple[list[tuple[str, str, str]], list[str]]:
+    def _author_rows(self, records: Sequence[_Rec]) -> tuple[list[_AuthorRow], list[str]]:
         """Rows for the names not known to be stored, and the names known (not inserted)."""
         known = self.authors.known
         names = dict.fromkeys(n for r in records for n in r[4])
@@ -843,9 +846,7 @@ class _SqliteWriter(_Writer):
         self.authors.remember([row[0] for row in author_rows])
         return len(plan.new), len(plan.current), len(plan.stale)
 
-    def _write_rows(
-        self, records: list[_Rec]
-    ) -> tuple[_Plan, list[tuple[str, str, str]], list[str]]:
+    def _write_rows(self, records: list[_Rec]) -> tuple[_Plan, list[_AuthorRow], list[str]]:
         """The batch's statements, in the open transaction; (plan, author rows, known names)."""
         conn = self._conn
         plan = _plan(records, self._stored([r[0] for r in records]))
@@ -861,8 +862,7 @@ class _SqliteWriter(_Writer):
             versions,
         )
         conn.executemany(
-            "INSERT INTO author (name, folded_name, folded_last) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
+            f"INSERT INTO author ({_AUTHOR_COLUMNS}) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             author_rows,
         )
         if plan.current:
@@ -967,7 +967,8 @@ _PG_STAGING = (
     "CREATE TEMP TABLE IF NOT EXISTS hp_stage_version ("
     " paper_id text, version integer, created timestamptz) ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS hp_stage_author ("
-    " name text, folded_name text, folded_last text) ON COMMIT DELETE ROWS",
+    " name text, folded_name text, folded_last text, folded_surname text)"
+    " ON COMMIT DELETE ROWS",
 )
 
 
@@ -1134,13 +1135,10 @@ class _PostgresWriter(_Writer):
                         "ON CONFLICT DO NOTHING"
                     )
                 if author_rows:
-                    self._copy(
-                        cursor, "hp_stage_author", "name, folded_name, folded_last", author_rows
-                    )
+                    self._copy(cursor, "hp_stage_author", _AUTHOR_COLUMNS, author_rows)
                     cursor.execute(
-                        "INSERT INTO author (name, folded_name, folded_last) "
-                        "SELECT name, folded_name, folded_last FROM hp_stage_author "
-                        "ON CONFLICT DO NOTHING"
+                        f"INSERT INTO author ({_AUTHOR_COLUMNS}) "
+                        f"SELECT {_AUTHOR_COLUMNS} FROM hp_stage_author ON CONFLICT DO NOTHING"
                     )
                 self._copy(
                     cursor, "paper_author", "paper_id, position, author_name, submitted", authors

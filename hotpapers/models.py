@@ -40,9 +40,11 @@ class PaperVersion(SQLModel, table=True):
 
 class Author(SQLModel, table=True):
     # The name as arXiv prints it is the key: imports need no lookups to link authors.
+    # The folded keys a look-up finds it by: see hotpapers/names.py.
     name: str = Field(primary_key=True, max_length=300)
     folded_name: str = Field(sa_column=Column(SearchKey, nullable=False, index=True))
     folded_last: str = Field(sa_column=Column(SearchKey, nullable=False, index=True))
+    folded_surname: str = Field(sa_column=Column(SearchKey, nullable=False, index=True))
 
 
 class PaperAuthor(SQLModel, table=True):

@@ -1,8 +1,9 @@
 """Read side: plain functions over a Session that return small frozen dataclasses.
 
-Author search is case- and accent-insensitive (the `text.fold` keys stored with each author)
-and written as index range scans, `key >= :prefix AND key < :prefix || U+10FFFF`, which both
-SQLite (BINARY collation) and PostgreSQL (collation "C") answer from the b-tree.
+Author search is case- and accent-insensitive (the keys `names.name_keys` stores with each
+author: full name, surname with its particles, last name) and written as index range scans,
+`key >= :prefix AND key < :prefix || U+10FFFF`, which both SQLite (BINARY collation) and
+PostgreSQL (collation "C") answer from the b-tree.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlmodel import Session
 import hotpapers.fulltext  # noqa: F401  (databases made by create_all get the text index)
 from hotpapers.arxiv.ids import split_id
 from hotpapers.errors import DatabaseError, InputError
-from hotpapers.text import fold
+from hotpapers.names import NameKeys, query_keys
 
 __all__ = [
     "ListingPaper",
@@ -190,9 +191,19 @@ _SUMMARY_COLUMNS = "p.id, p.title, p.primary_category, p.submitted, p.updated, p
 
 
 # A prefix can match thousands of authors ("wang"): only the first this many, in the order
-# author_names suggests them (full-name matches, then last-name matches; an exact match sorts
-# first in each), are searched for papers. Below it the answer is exact.
+# author_names suggests them (full-name matches, then surname, then last-name matches; an exact
+# match sorts first in each), are searched for papers. Below it the answer is exact.
 _MAX_AUTHORS = 100
+
+# The author columns a typed name is looked up in, in the order of the suggestions, each with
+# the key of names.query_keys it is compared to.
+_AUTHOR_KEYS = (("folded_name", "full"), ("folded_surname", "surname"), ("folded_last", "last"))
+
+
+def _key_range(keys: NameKeys, attribute: str) -> tuple[str, str]:
+    """(key, top) of a prefix range scan; an empty key gives an empty range, not every row."""
+    key: str = getattr(keys, attribute)
+    return key, key + _TOP if key else ""
 
 
 # Both dialects, in two steps over ix_paper_author_latest (no paper rows read):
@@ -202,16 +213,16 @@ _MAX_AUTHORS = 100
 # 2. each author's newest `limit` papers since then, merged: the newest `limit` distinct.
 #    Ties order by id, as in the index.
 # PostgreSQL: the matching authors (what author_names(name, _MAX_AUTHORS) gives: the first
-# :cap distinct names of the full-name matches, then the last-name ones, each in folded
-# order), both steps, the paper rows and their author lists in ONE statement (one round trip,
+# :cap distinct names of the full-name matches, then the surname and last-name ones, each in
+# folded order), both steps, the paper rows and their author lists in ONE statement (one round trip,
 # one parse; every part is an index range scan or a probe per author or per paper).
 # `:bounded` false runs step 2 without the bound (the co-author case); the `bounded` column
 # says whether the bound was used.
 _AUTHOR_MATCHES_PG = " UNION ALL ".join(
     f"(SELECT name, {group} AS g, row_number() OVER (ORDER BY {column}, name) AS r"
-    f" FROM author WHERE {column} >= :key AND {column} < :top"
+    f" FROM author WHERE {column} >= :key_{group} AND {column} < :top_{group}"
     f" ORDER BY {column}, name LIMIT :cap)"
-    for group, column in enumerate(("folded_name", "folded_last"))
+    for group, (column, _) in enumerate(_AUTHOR_KEYS)
 )
 _BY_AUTHOR_PG = text(
     f"WITH m AS ({_AUTHOR_MATCHES_PG}),"
@@ -262,7 +273,8 @@ def _sqlite_steps(count: int) -> tuple[TextClause, TextClause]:
 
 
 def papers_by_author(session: Session, name: str, limit: int = 20) -> list[PaperSummary]:
-    """Papers of authors whose full name or last name starts with `name`, newest first.
+    """Papers of authors whose full name, surname or last name starts with `name`, newest
+    first (see names.py: "van der Maaten", "Maaten" and "LeCun" find "Yann Le Cun").
 
     Case and accents do not matter: "krah" and "KRÄH" both find "Philipp Krähenbühl".
     Papers without a submission time are not listed. When more than `_MAX_AUTHORS` authors
@@ -271,7 +283,7 @@ def papers_by_author(session: Session, name: str, limit: int = 20) -> list[Paper
     if limit < 1:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        return _papers_by_authors_pg(session, fold(name), limit)
+        return _papers_by_authors_pg(session, query_keys(name), limit)
     names = author_names(session, name, _MAX_AUTHORS)
     if not names:
         return []
@@ -299,17 +311,13 @@ def papers_by_author(session: Session, name: str, limit: int = 20) -> list[Paper
     return _summaries(session, [rows[paper_id] for paper_id in order if paper_id in rows])
 
 
-def _papers_by_authors_pg(session: Session, key: str, limit: int) -> list[PaperSummary]:
-    """papers_by_author on PostgreSQL, in one statement (see _BY_AUTHOR_PG); `key` folded."""
-    if not key:
+def _papers_by_authors_pg(session: Session, keys: NameKeys, limit: int) -> list[PaperSummary]:
+    """papers_by_author on PostgreSQL, in one statement (see _BY_AUTHOR_PG)."""
+    if not keys.full:
         return []
-    params: dict[str, Any] = {
-        "key": key,
-        "top": key + _TOP,
-        "cap": _MAX_AUTHORS,
-        "limit": limit,
-        "bounded": True,
-    }
+    params: dict[str, Any] = {"cap": _MAX_AUTHORS, "limit": limit, "bounded": True}
+    for group, (_, attribute) in enumerate(_AUTHOR_KEYS):
+        params[f"key_{group}"], params[f"top_{group}"] = _key_range(keys, attribute)
     rows = session.execute(_BY_AUTHOR_PG, params).all()
     if len(rows) < limit and rows and rows[0].bounded:  # co-authors shared some of those
         rows = session.execute(_BY_AUTHOR_PG, {**params, "bounded": False}).all()
@@ -328,18 +336,22 @@ def _papers_by_authors_pg(session: Session, key: str, limit: int) -> list[PaperS
 
 
 def author_names(session: Session, prefix: str, limit: int = 25) -> list[str]:
-    """Author names for autocomplete: full-name prefix matches first, then last-name ones."""
-    key = fold(prefix)
-    if not key or limit < 1:
+    """Author names for autocomplete: full-name prefix matches first, then surname, then
+    last-name ones (names.query_keys)."""
+    keys = query_keys(prefix)
+    if not keys.full or limit < 1:
         return []
     found: dict[str, None] = {}
-    for column in ("folded_name", "folded_last"):
+    for column, attribute in _AUTHOR_KEYS:
+        key, top = _key_range(keys, attribute)
+        if not key:
+            continue
         names = session.execute(
             text(
                 f"SELECT name FROM author WHERE {column} >= :key AND {column} < :top"
                 f" ORDER BY {column}, name LIMIT :limit"
             ),
-            {"key": key, "top": key + _TOP, "limit": limit},
+            {"key": key, "top": top, "limit": limit},
         ).scalars()
         found.update(dict.fromkeys(names.all()))
         if len(found) >= limit:

@@ -23,8 +23,8 @@ from hotpapers.models import (
     PaperCategory,
     PaperVersion,
 )
+from hotpapers.names import name_keys
 from hotpapers.records import PaperRecord
-from hotpapers.text import fold, folded_last_name
 
 
 @dataclass(slots=True)
@@ -46,7 +46,13 @@ def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[s
 
 
 def author_row(name: str) -> dict[str, str]:
-    return {"name": name, "folded_name": fold(name), "folded_last": folded_last_name(name)}
+    keys = name_keys(name)
+    return {
+        "name": name,
+        "folded_name": keys.full,
+        "folded_last": keys.last,
+        "folded_surname": keys.surname,
+    }
 
 
 def upsert_papers(session: Session, records: Iterable[PaperRecord]) -> WriteStats:

@@ -3,7 +3,9 @@
 
 Every user mistake is an InputError with one plain sentence (no Markdown; adapters escape it).
 Author and keyword subscriptions keep the value as the user typed it (for display) and match
-on its folded form (`hotpapers.text.fold`), so "Krähenbühl" and "krahenbuhl" are one.
+on its folded form (`hotpapers.text.fold`), so "Krähenbühl" and "krahenbuhl" are one. Keywords
+and exclude words are stored without the quotes around them: every keyword is matched as a
+phrase (`hotpapers.keywords`), the quotes are how users say so.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from hotpapers import errors
 from hotpapers.config import DiscordSettings, require_category
 from hotpapers.db import transaction
 from hotpapers.errors import InputError
+from hotpapers.keywords import phrase
 from hotpapers.models import GuildSettings, Subscription
 from hotpapers.text import collapse_ws, fold
 
@@ -42,6 +45,8 @@ NOT_HERE = (
 )
 
 _WORD = re.compile(r"\w", re.UNICODE)
+_DOUBLE_QUOTES = re.compile(r"[\"“”„‟«»]")
+_SINGLE_QUOTES = "'‘’‚‛‹›`"
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -116,7 +121,16 @@ def validate_value(kind: str, value: str) -> str:
             raise InputError(sentence[:1].upper() + sentence[1:]) from None
     if kind == "author":
         return _text_value(value, "an author's name", MAX_AUTHOR)
-    return _text_value(value, "a keyword", MAX_KEYWORD)
+    keyword = _text_value(_unquoted(value), "a keyword", MAX_KEYWORD)
+    if not phrase(keyword):  # "___": no word of a paper could ever match it
+        raise InputError(f"{quoted(keyword)} has no letters or digits; please give a keyword.")
+    return keyword
+
+
+def _unquoted(text: str) -> str:
+    """A keyword without its quotes ('"diffusion model"', '‘GAN’'); an apostrophe inside
+    a word stays ("Fisher's")."""
+    return _DOUBLE_QUOTES.sub(" ", clean(text)).strip().strip(_SINGLE_QUOTES)
 
 
 def validate_excludes(kind: str, excludes: Iterable[str]) -> list[str]:
@@ -124,7 +138,7 @@ def validate_excludes(kind: str, excludes: Iterable[str]) -> list[str]:
     words: dict[str, str] = {}
     for item in excludes:
         for word in item.split(","):
-            text = clean(word)
+            text = clean(_unquoted(word))
             if text:
                 words.setdefault(fold(text), text)
     if not words:

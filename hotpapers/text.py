@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
+from anyascii import anyascii
 
 
 def collapse_ws(text: str) -> str:
@@ -11,13 +11,11 @@ def collapse_ws(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive search key: 'Krähenbühl' and 'krahenbuhl' fold alike."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return collapse_ws(stripped.casefold())
+    """Case- and accent-insensitive search key, in ASCII: 'Krähenbühl' and 'krahenbuhl' fold
+    alike, and so do letters that do not decompose ('Łukasz', 'Søren', 'Straße', 'Işık').
 
-
-def folded_last_name(name: str) -> str:
-    """The folded last word of a name, so 'krah' finds 'Philipp Krähenbühl'."""
-    parts = fold(name).split(" ")
-    return parts[-1] if parts else ""
+    Transliterated by anyascii (maintained tables for every script) rather than NFKD, which
+    leaves 'ł', 'ø', 'æ', 'ı', 'ß' and 'đ' as they are."""
+    if not text.isascii():
+        text = anyascii(text)
+    return " ".join(text.lower().split())

@@ -178,6 +178,22 @@ async def test_author_autocomplete_is_accent_and_case_insensitive(
     assert "Attention is still all you need" in shown.embeds[0]["fields"][0]["name"]
 
 
+async def test_author_autocomplete_finds_surnames_with_particles(
+    bot: HotpapersBot, fake: FakeDiscord, papers: Engine
+) -> None:
+    authors = ("Laurens van der Maaten", "Łukasz Kaiser", "Yann Le Cun")
+    with transaction(papers) as session:
+        upsert_papers(session, [_record("2611.00014", "Visualizing data", authors)])
+    for typed, expected in (
+        ("van der m", "Laurens van der Maaten"),
+        ("Maaten", "Laurens van der Maaten"),
+        ("lukasz", "Łukasz Kaiser"),
+        ("LeCun", "Yann Le Cun"),
+    ):
+        result = await fake.send_interaction("author", {"name": typed}, focused="name")
+        assert [c["value"] for c in result.choices] == [expected], typed
+
+
 async def test_category_autocomplete_offers_at_most_25(
     bot: HotpapersBot, fake: FakeDiscord
 ) -> None:

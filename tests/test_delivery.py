@@ -305,6 +305,67 @@ def test_author_and_keyword_plans(day: Engine) -> None:
     }
 
 
+WORDS = [
+    record(
+        "2611.00301",
+        "Organ segmentation",
+        authors=("Laurens van der Maaten",),
+        abstract="We segment organs from around the world.",
+    ),
+    record(
+        "2611.00302",
+        "GANs for Łódź street images",
+        authors=("Yann Le Cun", "Geoffrey Hinton"),
+        abstract="A generative adversarial network, self-supervised.",
+    ),
+    record(
+        "2611.00303",
+        "Offline RL",
+        authors=("John Martin Jr.",),
+        abstract="Reinforcement learning from logged data.",
+    ),
+]
+
+
+@pytest.fixture
+def words_day(engine: Engine) -> Engine:
+    add_papers(engine, DAY, WORDS, [500, 400, 300])
+    return engine
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "excludes", "expected"),
+    [
+        ("keyword", "GAN", [], ["2611.00302"]),  # not "organ"; "GANs" is the plural
+        ("keyword", "rl", [], ["2611.00303"]),  # not "world"
+        ("keyword", "organ", ["RL"], ["2611.00301"]),  # "world" does not exclude it either
+        ("keyword", "organs", ["gan"], ["2611.00301"]),
+        ("keyword", '"generative adversarial"', [], ["2611.00302"]),  # stored quoted: a phrase
+        ("keyword", "“adversarial generative”", [], []),  # a phrase is in order
+        ("keyword", "self supervised", [], ["2611.00302"]),
+        ("keyword", "lodz", [], ["2611.00302"]),
+        ("keyword", "ŁÓDŹ", [], ["2611.00302"]),
+        ("keyword", "images", ['"street images"'], []),
+        ("keyword", "learning", ["offline  rl"], []),
+        ("author", "van der Maaten", [], ["2611.00301"]),
+        ("author", "Maaten", [], ["2611.00301"]),
+        ("author", "LeCun", [], ["2611.00302"]),
+        ("author", "Yann LeCun", [], ["2611.00302"]),
+        ("author", "Martin", [], ["2611.00303"]),
+        ("author", "John Martin", [], ["2611.00303"]),
+        ("author", "John Martin Jr", [], ["2611.00303"]),
+        ("author", "der", [], []),
+        ("author", "Yann", [], []),
+    ],
+)
+def test_keywords_match_whole_words_and_authors_their_surname(
+    words_day: Engine, kind: str, value: str, excludes: list[str], expected: list[str]
+) -> None:
+    subscribe(words_day, "channel:1", kind, value, excludes=excludes)
+    plans = make_plan(words_day)
+    assert [arxiv_id for p in plans for arxiv_id in ids(p)] == expected
+
+
 def test_one_target_many_subscriptions_merged_without_duplicates(day: Engine) -> None:
     first = subscribe(day, "channel:1", "category", "cs.CV")
     subscribe(day, "channel:1", "keyword", "diffusion")

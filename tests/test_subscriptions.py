@@ -48,6 +48,7 @@ BAD_SUBSCRIPTIONS: list[tuple[str, str, dict[str, Any], str]] = [
     ("author", "a" * 201, {}, "201 characters long; keep it to 200"),
     ("keyword", "k" * 6000, {}, "6,000 characters long; keep it to 100"),
     ("keyword", "!!! ???", {}, "has no letters or digits"),
+    ("keyword", "__", {}, "has no letters or digits"),  # it could never match a word
     ("keyword", "llm", {"excludes": [f"w{n}" for n in range(11)]}, "at most 10"),
     ("category", "cs.LG", {"excludes": ["survey"]}, "only to keyword"),
     ("category", "cs.LG", {"top_n": 0}, "between 1 and 25"),
@@ -90,6 +91,17 @@ def test_values_are_normalised_and_duplicates_update(engine: Engine) -> None:
         ("keyword", "Diffusion"),
     ]
     assert listed[2].top_n == 5
+
+
+def test_quoted_keywords_are_stored_without_their_quotes(engine: Engine) -> None:
+    """Quotes mark a phrase; they are not part of it (stored with them, it never matched)."""
+    phrase = _channel(engine, "keyword", '"generative  adversarial"', excludes=["“GAN”", "'toy'"])
+    assert (phrase.value, phrase.excludes) == ("generative adversarial", ["GAN", "toy"])
+    same = _channel(engine, "keyword", "«Generative adversarial»", top_n=3)
+    assert same.id == phrase.id and same.value == "Generative adversarial"
+    assert _channel(engine, "keyword", "‘Fisher's test’").value == "Fisher's test"
+    with pytest.raises(InputError, match="Please give a keyword"):
+        _channel(engine, "keyword", '""')
 
 
 def test_limits_per_channel_and_per_dm_user(engine: Engine) -> None:

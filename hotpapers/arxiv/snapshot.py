@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from hotpapers.names import is_suffix
 from hotpapers.records import PaperRecord, VersionRecord
 
 _fast_loads: Callable[[bytes | str], Any]
@@ -201,6 +202,8 @@ def _authors(parsed: Any, raw: Any) -> tuple[str, ...]:
     elif isinstance(raw, str):
         for piece in _AUTHOR_SPLIT.split(raw):
             name = " ".join(piece.split())
-            if name:
+            if name and names and is_suffix(name):  # "John Martin, Jr., ...": one name
+                names[-1] = f"{names[-1]} {name}"
+            elif name:
                 names.append(name)
     return tuple(names)

@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 from hotpapers.candidates import load_candidates
 from hotpapers.config import Settings
 from hotpapers.delivery._types import TargetPlan, Update
+from hotpapers.keywords import Words, wanted
 from hotpapers.models import Announcement, Delivery, GuildSettings, Subscription
+from hotpapers.names import author_matches
 from hotpapers.ranking import RankedPaper, rank_papers
-from hotpapers.text import fold
 
 NEW_TYPES = frozenset({"new", "cross"})
 REPLACE_TYPES = frozenset({"replace", "replace-cross"})
@@ -48,10 +49,12 @@ def plan(
     for subscription in subscriptions:
         by_target[subscription.target].append(subscription)
     plans = []
+    texts: dict[str, Words] = {}  # each paper's text is read once, for every subscription
     for target, subs in by_target.items():
         chosen: dict[str, int] = {}
         for subscription in subs:
-            for item in matching(subscription, hot, announced)[: max(subscription.top_n, 0)]:
+            found = matching(subscription, hot, announced, texts)
+            for item in found[: max(subscription.top_n, 0)]:
                 chosen.setdefault(item.paper.arxiv_id, subscription.id or 0)
         papers = tuple(item for item in hot if item.paper.arxiv_id in chosen)
         updates = _updates(session, target, listing_date, replaced, by_id)
@@ -75,14 +78,18 @@ def matching(
     subscription: Subscription,
     ranking: Sequence[RankedPaper],
     announced: dict[str, list[tuple[str, str, int]]],
+    texts: dict[str, Words] | None = None,
 ) -> list[RankedPaper]:
-    """The papers of `ranking` (in its order) newly announced that `subscription` asks for."""
+    """The papers of `ranking` (in its order) newly announced that `subscription` asks for.
+
+    `texts`: the papers' words by id, filled as needed (pass one dict for many subscriptions)."""
     found = []
+    texts = {} if texts is None else texts
     for item in ranking:
         rows = announced.get(item.paper.arxiv_id, [])
         if item.score < subscription.min_score or not _is_new(subscription, rows):
             continue
-        if _wanted(subscription, item):
+        if _wanted(subscription, item, texts):
             found.append(item)
     return found
 
@@ -95,17 +102,17 @@ def _is_new(subscription: Subscription, rows: Iterable[tuple[str, str, int]]) ->
     return any(kind in kinds for _, kind, _ in rows)
 
 
-def _wanted(subscription: Subscription, item: RankedPaper) -> bool:
+def _wanted(subscription: Subscription, item: RankedPaper, texts: dict[str, Words]) -> bool:
     if subscription.kind == "category":
         return True
     if subscription.kind == "author":
-        wanted = fold(subscription.value)
-        return any(fold(name) == wanted for name in item.paper.authors)
+        return any(author_matches(subscription.value, name) for name in item.paper.authors)
     if subscription.kind == "keyword":
-        text = fold(f"{item.paper.title} {item.paper.abstract}")
-        if fold(subscription.value) not in text:
-            return False
-        return not any(fold(word) in text for word in subscription.excludes if fold(word))
+        paper = item.paper
+        words = texts.get(paper.arxiv_id)
+        if words is None:
+            words = texts[paper.arxiv_id] = Words(f"{paper.title} {paper.abstract}")
+        return wanted(words, subscription.value, subscription.excludes)
     return False
 
 
