@@ -295,9 +295,20 @@ def rank(
     categories: Sequence[str] | None = None,
 ) -> list[RankedPaper]:
     """The ranked papers of one listing, from what has been measured up to `now`."""
+    top = top or settings.ranking.top
+    return _ranked(settings, engine, listing_date, _now(now), top, categories)
+
+
+def _ranked(
+    settings: Settings,
+    engine: Engine,
+    listing_date: date,
+    now: datetime,
+    top: int | None,
+    categories: Sequence[str] | None = None,
+) -> list[RankedPaper]:
     from hotpapers.candidates import load_candidates
 
-    now = _now(now)
     with Session(engine) as session:
         candidates = load_candidates(session, listing_date, categories, now)
     ranking = settings.ranking
@@ -305,7 +316,7 @@ def rank(
         candidates,
         weights=ranking.weights,
         threshold=ranking.threshold,
-        top=top or ranking.top,
+        top=top,
         now=now,
         decay_hours=ranking.decay_hours,
     )
@@ -323,7 +334,8 @@ def write_post(
     from hotpapers.publish.files import write_post as write_file
 
     now = _now(now)
-    ranked = rank(settings, engine, listing_date, now=now)
+    # Every paper over the threshold unless digest.top caps them: the original had no top-N cut.
+    ranked = _ranked(settings, engine, listing_date, now, settings.digest.top)
     text = render_post(
         listing_date,
         ranked,

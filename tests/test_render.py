@@ -236,10 +236,36 @@ def test_generated_at_is_utc_iso_with_milliseconds() -> None:
 # --- embed selection ----------------------------------------------------------------------
 
 
-def test_select_embeds_first_always_others_need_engagement() -> None:
+def test_select_embeds_every_post_needs_engagement_the_first_too() -> None:
+    """The classic rule: the first post is no exception to the bar of 25."""
     posts = [post("1", 1, 1), post("2", 20, 4), post("3", 20, 5), post("4", 30, 30)]
     chosen = select_embeds(posts, min_engagement=25, limit=10)
-    assert [p.post_id for p in chosen] == ["1", "3", "4"]
+    assert [p.post_id for p in chosen] == ["3", "4"]
+    assert select_embeds([post("1", 20, 4)], min_engagement=25, limit=10) == []
+
+
+def test_select_embeds_prints_identical_html_once() -> None:
+    html = '<blockquote class="twitter-tweet"><p>same</p></blockquote>'
+    posts = [post("1", 90, 9, html=html), post("2", 50, 0, html=f"{html}\n{SCRIPT}\n")]
+    assert [p.post_id for p in select_embeds(posts, min_engagement=25, limit=10)] == ["1"]
+
+
+def test_select_embeds_considers_only_the_first_limit_posts() -> None:
+    """At most `limit` posts are looked at: a weak one among them uses up a place."""
+    posts = [post("1", 90, 9), post("2", 1, 0), post("3", 40, 0)]
+    assert [p.post_id for p in select_embeds(posts, min_engagement=25, limit=2)] == ["1"]
+
+
+def test_paper_is_printed_without_embeds_when_no_post_reaches_the_bar() -> None:
+    candidate = Candidate(
+        paper("2405.00008", "Many Small Posts", ("cs.LG",), "Abstract."),
+        tuple(post(str(n), 12, 12, taken_at=TAKEN) for n in range(1, 4)),
+    )
+    ranked = rank_papers([candidate], weights=WEIGHTS, threshold=50, top=10, now=GENERATED)
+    text = render_post(date(2024, 5, 1), ranked, digest(), generated_at=GENERATED)
+    assert "# 1. Many Small Posts\n" in text
+    assert "- retweets: 36, favorites: 36 (05/02/2024 07:05:09)\n" in text
+    assert "<blockquote" not in text and SCRIPT not in text
 
 
 def test_select_embeds_limit_and_duplicates() -> None:
