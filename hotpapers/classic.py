@@ -38,6 +38,16 @@ _NEW_ID = re.compile(r"^(\d\d)(\d\d)\.(\d+)$")
 _OLD_ID = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Z]{2})?/(\d\d)(\d\d)(\d+)$")
 
 
+class _Paper(Protocol):
+    @property
+    def has_pdf(self) -> bool: ...
+
+
+def printable(paper: _Paper) -> bool:
+    """Whether the post may print the paper at all (see REQUIRE_PDF)."""
+    return paper.has_pdf or not REQUIRE_PDF
+
+
 class _Post(Protocol):
     @property
     def post_id(self) -> str: ...

@@ -13,7 +13,7 @@ import aiohttp
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from hotpapers import failpoints
+from hotpapers import classic, failpoints
 from hotpapers.arxiv import calendar, sources
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import Settings
@@ -306,11 +306,15 @@ def _ranked(
     now: datetime,
     top: int | None,
     categories: Sequence[str] | None = None,
+    *,
+    printable_only: bool = False,
 ) -> list[RankedPaper]:
     from hotpapers.candidates import load_candidates
 
     with Session(engine) as session:
         candidates = load_candidates(session, listing_date, categories, now)
+    if printable_only:
+        candidates = [c for c in candidates if classic.printable(c.paper)]
     ranking = settings.ranking
     return rank_papers(
         candidates,
@@ -334,8 +338,9 @@ def write_post(
     from hotpapers.publish.files import write_post as write_file
 
     now = _now(now)
-    # Every paper over the threshold unless digest.top caps them: the original had no top-N cut.
-    ranked = _ranked(settings, engine, listing_date, now, settings.digest.top)
+    # The classic post (hotpapers/classic.py): every paper over the threshold unless
+    # digest.top caps them, and only papers that have a PDF.
+    ranked = _ranked(settings, engine, listing_date, now, settings.digest.top, printable_only=True)
     text = render_post(
         listing_date,
         ranked,

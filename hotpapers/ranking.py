@@ -34,6 +34,7 @@ class PaperView:
     abstract: str
     primary_category: str
     announced: datetime | None = None
+    has_pdf: bool = True
 
 
 @dataclass(frozen=True)
