@@ -16,7 +16,8 @@ from hotpapers.ranking import Candidate, PaperView, PostSignal, rank_papers
 from hotpapers.render import post_filename, render_post, select_embeds
 from hotpapers.render.markdown import embed_markup, iso_utc
 
-REFERENCE = Path(__file__).parents[2] / "shared/reference/2021-03-15---Hot-Papers.md"
+SHARED = Path(os.environ.get("HOTPAPERS_SHARED_DIR") or Path(__file__).parents[2] / "shared")
+REFERENCE = SHARED / "reference/2021-03-15---Hot-Papers.md"
 SCRIPT = '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
 WEIGHTS = {"x.retweets": 1.0, "x.likes": 1.0}
 
@@ -192,8 +193,9 @@ def test_golden_post() -> None:
 
 
 def test_no_papers_renders_front_matter_only() -> None:
+    """As the original's empty post (2020-12-07): the closing `---` line ends the file."""
     text = render_post(date(2024, 5, 1), [], digest(), generated_at=GENERATED)
-    assert text.endswith('socialImage: "/media/flying-marine.jpg"\n\n---\n\n')
+    assert text.endswith('socialImage: "/media/flying-marine.jpg"\n\n---\n')
 
 
 def test_settings_reach_front_matter() -> None:
