@@ -6,7 +6,12 @@ which and why. `hotpapers.ranking` and `hotpapers.render.markdown` apply them. C
 the one place the project deliberately differs: the original summed every status its search
 returned, retweet copies included; the project sums original posts only.
 
-Each rule below names the original behaviour it keeps.
+Each rule below names the original behaviour it keeps:
+
+* embeds: `EMBED_MIN_ENGAGEMENT`, `MAX_EMBEDS_CONSIDERED`, `ONE_COPY_OF_EACH_EMBED`;
+* which papers: `POST_CAP`, `REQUIRE_PDF` (`printable`), the threshold (ranking.threshold, 50);
+* order: `listing_tie_key`; score: `counted`;
+* the front matter `date` (below) and the empty post (templates/post.md.j2).
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ EMBED_MIN_ENGAGEMENT = 25
 # as the original looked at the first 10 statuses by score.
 MAX_EMBEDS_CONSIDERED = 10
 
+# Identical embed HTML is printed once per paper, as the original dropped repeated HTML
+# (retweets of one post resolve to the same markup). Only its 2020-09-17 post printed one twice.
+ONE_COPY_OF_EACH_EMBED = True
+
 # No top-N cut: the original printed every paper over the threshold (days with 20+ exist).
 # `digest.top` is the configurable cap for the post; None (the classic value) is no cap.
 POST_CAP: int | None = None
@@ -32,7 +41,8 @@ POST_CAP: int | None = None
 REQUIRE_PDF = True
 
 # The front matter `date` is the moment the post was written, in UTC with its `Z`: the
-# original wrote its Japan-time clock with a `Z` (nine hours off); that error is not kept.
+# original wrote its Japan-time clock with a `Z` (nine hours off); that error is not kept,
+# since readers and Gatsby take the `Z` at its word.
 
 _NEW_ID = re.compile(r"^(\d\d)(\d\d)\.(\d+)$")
 _OLD_ID = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Z]{2})?/(\d\d)(\d\d)(\d+)$")
@@ -60,11 +70,6 @@ class _Post(Protocol):
 
 
 P = TypeVar("P", bound=_Post)
-
-
-def embeddable(post: _Post) -> bool:
-    """Whether a post's own counts earn it an embed (the first post included)."""
-    return post.reposts + post.likes >= EMBED_MIN_ENGAGEMENT
 
 
 def counted(posts: Iterable[P]) -> Iterator[P]:

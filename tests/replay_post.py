@@ -232,17 +232,23 @@ def blank_after_front_matter(text: str) -> str:
 def repeated_embed(text: str) -> str:
     """2020-09-17: the same embedded post printed twice under one paper (that day's
     generator did not yet drop identical HTML; later ones, and the classic profile, do)."""
-    blocks = text.split("\n\n\n\n\n# ")
-    for index, block in enumerate(blocks):
-        seen: set[str] = set()
-        kept = []
-        for part in block.split("\n\n<blockquote"):
-            if part in seen:
-                continue
-            seen.add(part)
-            kept.append(part)
-        blocks[index] = "\n\n<blockquote".join(kept)
-    return "\n\n\n\n\n# ".join(blocks)
+    lines = text.split("\n")
+    kept: list[str] = []
+    seen: set[str] = set()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _HEADING.match(line):
+            seen = set()
+        elif line.startswith("<blockquote") and line in seen and kept and kept[-1] == "":
+            kept.pop()  # the blank line before the repeat, the repeat and its script line
+            index += 2
+            continue
+        elif line.startswith("<blockquote"):
+            seen.add(line)
+        kept.append(line)
+        index += 1
+    return "\n".join(kept)
 
 
 def listing_whitespace(text: str) -> str:

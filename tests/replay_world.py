@@ -80,14 +80,16 @@ def world_of(
     posts about the paper once more (both posts count); off for a day that shows another rule.
     """
     day, now = post.listing_date, post.written_at
-    if not calendar.is_listing_date(day):
+    holidays = ArxivSettings().holidays  # the calendar collect itself uses
+    if not calendar.is_listing_date(day, holidays):
         raise FixtureError(f"{post.name}:2: {day} is not an arXiv listing date")
     categories = _listing_categories(post, hidden)
     world = World(day, now, categories)
     builder = _Builder(world, calendar.announced_at(day), account_posts_twice)
-    start, _end = calendar.submission_window(day)
+    start, end = calendar.submission_window(day, holidays)
     ids = sorted([e.arxiv_id for e in post.entries] + [h.arxiv_id for h in hidden])
-    submitted = {arxiv_id: start + timedelta(minutes=1 + n) for n, arxiv_id in enumerate(ids)}
+    # Just before the day's cut-off, in id order: the window's end never depends on holidays.
+    submitted = {i: end - timedelta(minutes=len(ids) - n) for n, i in enumerate(ids)}
     for entry in post.entries:
         _check_listed(post, entry, categories)
         world.papers.append(_paper(entry, submitted[entry.arxiv_id], day, categories))

@@ -31,6 +31,7 @@ from hotpapers.db import make_engine
 from hotpapers.fakes.arxiv import FakeArxiv
 from hotpapers.fakes.x import TWITTER_EPOCH_MS, FakeX
 from tests.replay_post import (
+    NORMALISATIONS,
     SCRIPT,
     FixtureError,
     Post,
@@ -319,3 +320,26 @@ def test_a_fixture_that_does_not_parse_names_post_and_line(
     message = str(raised.value)
     assert message.startswith(f"synthetic/broken.md:{line}: "), message
     assert problem in message
+
+
+# --- the normalisations themselves ---------------------------------------------------------
+
+CLEAN = FRONT + paper(1, "2503.00101", 40, 30, (embed("alice", 1),))
+ONCE = f"{embed('alice', 1)}\n{SCRIPT}\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "quirky"),
+    [
+        ("japan_clock", CLEAN.replace(f"date: {WRITTEN:%Y-%m-%dT%H:%M:%S}.000Z",
+                                      f"date: {WRITTEN + timedelta(hours=9):%Y-%m-%dT%H:%M:%S}.Z")),
+        ("blank_after_front_matter", CLEAN.replace("---\n\n# 1.", "---\n\n\n# 1.")),
+        ("repeated_embed", CLEAN.replace(ONCE, f"{ONCE}\n{ONCE}")),
+        ("listing_whitespace", CLEAN.replace("A Study Numbered", "A Study  Numbered")
+                                    .replace("We study", "We  study")),
+    ],
+)  # fmt: skip
+def test_each_normalisation_undoes_its_quirk_and_nothing_else(name: str, quirky: str) -> None:
+    assert quirky != CLEAN
+    assert normalise(quirky, (name,)) == (CLEAN, {name})
+    assert normalise(CLEAN, tuple(NORMALISATIONS)) == (CLEAN, set())

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jinja2
 
+from hotpapers import classic
 from hotpapers.arxiv.ids import abs_url, pdf_url
 from hotpapers.config import DigestSettings
 from hotpapers.errors import ConfigError
@@ -54,7 +55,9 @@ def select_embeds(
         if len(seen) > limit:
             break
         markup = embed_markup(post.embed_html or "")
-        if not markup or markup in shown or post.reposts + post.likes < min_engagement:
+        if not markup or post.reposts + post.likes < min_engagement:
+            continue
+        if classic.ONE_COPY_OF_EACH_EMBED and markup in shown:
             continue
         shown.add(markup)
         chosen.append(post)
