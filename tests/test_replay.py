@@ -90,7 +90,10 @@ PUBLISHED: dict[str, tuple[str, ...]] = {
     "historic/2020-12-22---Hot-Papers.md": ("japan_clock", "listing_whitespace"),
     "historic/2021-01-26---Hot-Papers.md": ("japan_clock", "listing_whitespace"),
     "historic/2021-02-10---Hot-Papers.md": ("japan_clock", "listing_whitespace"),
-    # every abstract empty (the listing gave none): served empty, printed empty
+    # Every abstract empty (that day's listing gave none): the world serves them empty and
+    # the project prints the empty line, as the original did. Its names cut at a trailing
+    # comma (", Jr." and the like) are served as printed: the full names are not in the
+    # post, so the replay cannot show the cut; the project prints names as arXiv gives them.
     "historic/2021-04-20---Hot-Papers.md": ("japan_clock", "listing_whitespace"),
     "historic/2021-05-13---Hot-Papers.md": ("japan_clock", "listing_whitespace"),
     "historic/2021-06-24---Hot-Papers.md": ("japan_clock", "listing_whitespace"),
