@@ -92,7 +92,10 @@ def _views_of(narrow: Any) -> _Views:
     """`narrow(query, paper_id_column)` limits a query to the papers wanted."""
     return _Views(
         papers=narrow(
-            select(_PAPER.id, _PAPER.title, _PAPER.abstract, _PAPER.primary_category), _PAPER.id
+            select(
+                _PAPER.id, _PAPER.title, _PAPER.abstract, _PAPER.primary_category, _PAPER.has_pdf
+            ),
+            _PAPER.id,
         ),
         authors=narrow(
             select(_AUTHOR.paper_id, _AUTHOR.author_name).order_by(
@@ -273,8 +276,9 @@ def _paper_views(
             abstract=abstract,
             primary_category=primary,
             announced=announced,
+            has_pdf=has_pdf,
         )
-        for paper_id, title, abstract, primary in papers
+        for paper_id, title, abstract, primary, has_pdf in papers
     }
 
 

@@ -33,6 +33,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
+from hotpapers import classic
 from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.arxiv.taxonomy import normalize_category, suggest_category
 from hotpapers.errors import ConfigError, quoted
@@ -173,8 +174,11 @@ class DigestSettings(_Section):
     category: str = "arXiv"
     tags: list[str] = ["arXiv", "Twitter", "Machine Learning", "Computer Science"]
     draft: bool = False
-    embed_min_engagement: int = 25
-    max_embeds: int = Field(10, ge=1, le=50)
+    # The classic profile's values (hotpapers/classic.py says which original rule each keeps).
+    embed_min_engagement: int = classic.EMBED_MIN_ENGAGEMENT
+    max_embeds: int = Field(classic.MAX_EMBEDS_CONSIDERED, ge=1, le=50)
+    # A cap on the papers in the post; none (every paper over the threshold) by default.
+    top: int | None = Field(classic.POST_CAP, ge=1, le=1000)
 
 
 class XSignalSettings(_Section):

@@ -13,7 +13,7 @@ import aiohttp
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from hotpapers import failpoints
+from hotpapers import classic, failpoints
 from hotpapers.arxiv import calendar, sources
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import Settings
@@ -295,17 +295,32 @@ def rank(
     categories: Sequence[str] | None = None,
 ) -> list[RankedPaper]:
     """The ranked papers of one listing, from what has been measured up to `now`."""
+    top = top or settings.ranking.top
+    return _ranked(settings, engine, listing_date, _now(now), top, categories)
+
+
+def _ranked(
+    settings: Settings,
+    engine: Engine,
+    listing_date: date,
+    now: datetime,
+    top: int | None,
+    categories: Sequence[str] | None = None,
+    *,
+    printable_only: bool = False,
+) -> list[RankedPaper]:
     from hotpapers.candidates import load_candidates
 
-    now = _now(now)
     with Session(engine) as session:
         candidates = load_candidates(session, listing_date, categories, now)
+    if printable_only:
+        candidates = [c for c in candidates if classic.printable(c.paper)]
     ranking = settings.ranking
     return rank_papers(
         candidates,
         weights=ranking.weights,
         threshold=ranking.threshold,
-        top=top or ranking.top,
+        top=top,
         now=now,
         decay_hours=ranking.decay_hours,
     )
@@ -323,7 +338,9 @@ def write_post(
     from hotpapers.publish.files import write_post as write_file
 
     now = _now(now)
-    ranked = rank(settings, engine, listing_date, now=now)
+    # The classic post (hotpapers/classic.py): every paper over the threshold unless
+    # digest.top caps them, and only papers that have a PDF.
+    ranked = _ranked(settings, engine, listing_date, now, settings.digest.top, printable_only=True)
     text = render_post(
         listing_date,
         ranked,

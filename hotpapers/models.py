@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlmodel import Field, SQLModel
 
 # Prefix searches (`name LIKE 'abc%'` written as a range) need byte order on PostgreSQL.
@@ -28,6 +38,10 @@ class Paper(SQLModel, table=True):
     doi: str | None = Field(default=None, max_length=200)
     submitted: datetime | None = Field(default=None, index=True)
     updated: datetime | None = None
+    # Whether arXiv lists a PDF for it (not for a withdrawn paper): the classic post needs one.
+    has_pdf: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=true())
+    )
 
 
 class PaperVersion(SQLModel, table=True):

@@ -5,7 +5,8 @@ paper, the sum of their retweets plus the sum of their likes. Rules that keep it
 
 * a repost (retweet copy) carries the original's counts, so it never adds anything;
 * a quote post is a post of its own and counts;
-* one author counts once per paper: only that author's most engaging post is kept.
+* every original post counts, two by one account both (`hotpapers.classic`: the original
+  generator's count, which the classic post keeps).
 
 Other sources (Hacker News, Hugging Face, Bluesky, ...) arrive as latest snapshots
 (`source -> metric -> value`) and are weighted through the same `source.metric` keys.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from hotpapers import classic
 from hotpapers.errors import ConfigError
 
 X = "x"
@@ -32,6 +34,7 @@ class PaperView:
     abstract: str
     primary_category: str
     announced: datetime | None = None
+    has_pdf: bool = True
 
 
 @dataclass(frozen=True)
@@ -89,29 +92,15 @@ def _engagement_key(post: PostSignal) -> tuple[int, int, str]:
     return (-post.engagement, -post.likes, post.post_id)
 
 
-def _author_key(post: PostSignal) -> str:
-    if post.author_id:
-        return f"id:{post.author_id}"
-    if post.author_handle:
-        return f"handle:{post.author_handle.lstrip('@').casefold()}"
-    return f"post:{post.post_id}"
-
-
 def counted_posts(posts: Iterable[PostSignal]) -> tuple[PostSignal, ...]:
-    """The X originals that count for a paper, one per author, most engaging first."""
-    best: dict[str, PostSignal] = {}
-    for post in posts:
-        if post.source != X or post.is_repost:
-            continue
-        key = _author_key(post)
-        kept = best.get(key)
-        if kept is None or _engagement_key(post) < _engagement_key(kept):
-            best[key] = post
-    return tuple(sorted(best.values(), key=_engagement_key))
+    """The X originals that count for a paper (every one, see `classic.counted`), most
+    engaging first."""
+    originals = classic.counted(post for post in posts if post.source == X)
+    return tuple(sorted(originals, key=_engagement_key))
 
 
 def x_metrics(posts: Iterable[PostSignal]) -> dict[str, float]:
-    """Summed counts of the original X posts (reposts never add; one post per author)."""
+    """Summed counts of the original X posts (reposts never add; every original counts)."""
     originals = counted_posts(posts)
     reposts = likes = replies = quotes = 0  # integer sums, as sum() gave: one pass, not four
     for post in originals:
@@ -221,16 +210,14 @@ def rank_papers(
     *,
     weights: Mapping[str, float],
     threshold: float,
-    top: int,
+    top: int | None,
     now: datetime,
     decay_hours: float | None = None,
 ) -> list[RankedPaper]:
-    """Papers scoring at least `threshold`, best first, ranked 1..N and cut to `top`.
-
-    Ties break on X likes (more first), then on the arXiv id (ascending), so the order is
-    the same on every run.
+    """Papers scoring at least `threshold`, best first, ranked 1..N and cut to `top` (None:
+    no cut). Ties go to the paper later in the day's listing (`classic.listing_tie_key`).
     """
-    scored: list[tuple[float, float, str, Candidate, dict[str, dict[str, float]]]] = []
+    scored: list[tuple[float, Candidate, dict[str, dict[str, float]]]] = []
     # The same arithmetic as score(), with the weights parsed and the decay worked out once
     # (not per candidate: a listing's papers share one announcement time).
     parsed: list[tuple[str, str, float]] | None = None
@@ -246,11 +233,11 @@ def rank_papers(
         value = _weighted(signals, parsed) * factor
         if value < threshold:
             continue
-        likes = signals.get(X, {}).get("likes", 0.0)
-        scored.append((value, likes, candidate.paper.arxiv_id, candidate, signals))
-    scored.sort(key=lambda item: (-item[0], -item[1], item[2]))
+        scored.append((value, candidate, signals))
+    scored.sort(key=lambda item: (-item[0], classic.listing_tie_key(item[1].paper.arxiv_id)))
+    kept = scored if top is None else scored[: max(top, 0)]
     ranked: list[RankedPaper] = []
-    for position, (value, _likes, _id, candidate, signals) in enumerate(scored[: max(top, 0)]):
+    for position, (value, candidate, signals) in enumerate(kept):
         ranked.append(
             RankedPaper(
                 rank=position + 1,
@@ -309,7 +296,7 @@ def explain(
     skipped = [post for post in item.posts if post.source == X and post not in x_posts]
     if x_posts or skipped:
         lines.append(
-            f"  x posts counted: {len(x_posts)} (one per author, reposts excluded;"
+            f"  x posts counted: {len(x_posts)} (originals, reposts excluded;"
             f" {len(skipped)} left out)"
         )
     for source, metrics in signals.items():

@@ -41,6 +41,7 @@ class PaperRecord:
     updated: datetime | None = None
     announce_type: str | None = None
     versions: tuple[VersionRecord, ...] = ()
+    has_pdf: bool = True  # False when the API's entry has no PDF link (a withdrawn paper)
 
 
 @dataclass(slots=True)

@@ -90,6 +90,7 @@ def _new_paper(record: PaperRecord) -> Paper:
         doi=record.doi,
         submitted=record.submitted,
         updated=record.updated or record.submitted,
+        has_pdf=record.has_pdf,
     )
 
 
@@ -107,6 +108,7 @@ def _apply_update(paper: Paper, record: PaperRecord) -> bool:
         "doi": record.doi,
         "submitted": record.submitted,
         "updated": record.updated,
+        "has_pdf": record.has_pdf,
     }
     changed = False
     for field, value in changes.items():

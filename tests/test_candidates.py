@@ -59,7 +59,7 @@ def listing(engine: Engine) -> Engine:
     records = [_paper(n, ("cs.LG",) if n % 2 else ("cs.CV", "cs.LG")) for n in range(1, 9)]
     rows: list[SocialPost | SignalSnapshot] = [
         _post(1, "a", "u1", 100),
-        _post(1, "b", "u1", 300),  # same author: only the better post counts
+        _post(1, "b", "u1", 300),  # same author: both posts count
         _post(1, "c", "u2", 900, is_repost=True),  # a repost never adds
         _post(2, "d", "u3", 250),
         _post(3, "e", "u4", 40),
@@ -118,15 +118,15 @@ def test_the_classic_score_and_its_order(listing: Engine) -> None:
     with Session(listing) as session:
         ranked = rank_listing(session, RankingSettings(threshold=1), DAY, NOW)
     assert [(r.paper.arxiv_id, r.score) for r in ranked] == [
-        ("2611.00001", 305.0),  # u1's best post only; the repost adds nothing
-        ("2611.00002", 255.0),  # ties 00005 on score and likes: the lower id first
+        ("2611.00001", 410.0),  # both of u1's posts; the repost adds nothing
+        ("2611.00002", 255.0),  # ties 00005: the lower id was later in the listing
         ("2611.00005", 255.0),
         ("2611.00003", 45.0),
     ]
     first = ranked[0]
     assert first.paper.authors == ("Author 1", "Ada Lovelace")
     assert first.paper.categories == ("cs.LG",)
-    assert [p.post_id for p in first.posts] == ["b"]
+    assert [p.post_id for p in first.posts] == ["b", "a"]
     assert first.counts_taken_at == MEASURED
 
 

@@ -103,6 +103,19 @@ def test_atom_title_zero_is_kept():
     assert record.title == "0"
 
 
+def test_atom_pdf_link_presence():
+    """An entry lists a PDF link; one without it (a withdrawn paper) says has_pdf False."""
+    data = load("api_search_page.xml")
+    assert all(record.has_pdf for record in parse_atom(data).entries)
+    start = data.index(b"<entry")
+    pdf_link = data.index(b'title="pdf"', start)
+    link_start = data.rindex(b"<link", start, pdf_link)
+    link_end = data.index(b">", pdf_link) + 1
+    without = data[:link_start] + data[link_end:]
+    records = parse_atom(without).entries
+    assert [record.has_pdf for record in records] == [False, True]
+
+
 def test_atom_id_list_batch():
     """An id_list batch yields each found paper with its version; totalResults counts found only."""
     page = parse_atom(load("api_id_list.xml"))

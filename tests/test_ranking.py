@@ -1,4 +1,4 @@
-"""Ranking: originals only, one author once, quotes count, threshold, ties, top, decay."""
+"""Ranking: originals only, every original counts, quotes count, threshold, ties, top, decay."""
 
 from __future__ import annotations
 
@@ -99,20 +99,23 @@ def test_retweet_copy_never_adds() -> None:
     assert ranked[0].posts == (original,)
 
 
-def test_same_author_counts_once_keeping_most_engaging_post() -> None:
+def test_two_posts_by_one_account_both_count() -> None:
+    """The classic count: every original post adds, two by the same account both."""
     weaker = post("1", 10, 5, author="ak")
     stronger = post("2", 90, 20, author="ak")
-    assert classic(weaker, stronger) == 110
+    assert classic(weaker, stronger) == 125
     ranked = rank([candidate("2103.00001", weaker, stronger, post("3", 1, 1))])
-    assert [p.post_id for p in ranked[0].posts] == ["2", "3"]
-    assert ranked[0].signals["x"]["posts"] == 2
-
-
-def test_handle_identifies_author_when_id_missing() -> None:
+    assert [p.post_id for p in ranked[0].posts] == ["2", "1", "3"]
+    assert ranked[0].signals["x"]["posts"] == 3
+    # with or without an author id, by id or by handle: each post is its own
     a = PostSignal("x", "1", "", "@AK", "", "", 10, 0)
     b = PostSignal("x", "2", "", "ak", "", "", 20, 0)
     anonymous = PostSignal("x", "3", "", "", "", "", 5, 0)
-    assert x_metrics([a, b, anonymous])["retweets"] == 25
+    assert x_metrics([a, b, anonymous])["retweets"] == 35
+
+
+def test_one_post_counts_once_even_if_loaded_twice() -> None:
+    assert classic(post("1", 40, 20), post("1", 40, 20)) == 60
 
 
 def test_quote_posts_count_as_their_own_posts() -> None:
@@ -136,17 +139,38 @@ def test_threshold_drops_papers_below_it() -> None:
     assert [r.paper.arxiv_id for r in ranked] == ["2103.00001"]
 
 
-def test_ties_break_on_likes_then_id() -> None:
+def test_ties_go_to_the_paper_later_in_the_listing() -> None:
+    """Equal scores: the paper later in the day's listing (arXiv's recent listing shows the
+    highest id first, so the lower id) comes first, whatever the likes."""
     candidates = [
         candidate("2103.00003", post("a", 50, 50)),
         candidate("2103.00002", post("b", 50, 50)),
         candidate("2103.00001", post("c", 90, 10)),
         candidate("2103.00004", post("d", 10, 90)),
     ]
-    expected = ["2103.00004", "2103.00002", "2103.00003", "2103.00001"]
+    expected = ["2103.00001", "2103.00002", "2103.00003", "2103.00004"]
     assert [r.paper.arxiv_id for r in rank(candidates)] == expected
     assert [r.paper.arxiv_id for r in rank(list(reversed(candidates)))] == expected
     assert [r.rank for r in rank(candidates)] == [1, 2, 3, 4]
+
+
+def test_listing_order_compares_ids_by_month_and_number() -> None:
+    """Five-digit numbers after four-digit ones, old-style ids by their year (19xx first)."""
+    candidates = [
+        candidate("2103.10000", post("a", 60, 0)),
+        candidate("2103.09999", post("b", 60, 0)),
+        candidate("cs/0701001", post("c", 60, 0)),
+        candidate("cs/9912001", post("d", 60, 0)),
+    ]
+    ranked = rank(candidates)
+    assert [r.paper.arxiv_id for r in ranked] == [
+        "cs/9912001", "cs/0701001", "2103.09999", "2103.10000",
+    ]  # fmt: skip
+
+
+def test_no_top_means_no_cut() -> None:
+    candidates = [candidate(f"2103.{i:05d}", post(str(i), 50 + i, 0)) for i in range(25)]
+    assert len(rank(candidates, top=None)) == 25
 
 
 def test_top_cuts_after_sorting() -> None:

@@ -16,7 +16,8 @@ from hotpapers.ranking import Candidate, PaperView, PostSignal, rank_papers
 from hotpapers.render import post_filename, render_post, select_embeds
 from hotpapers.render.markdown import embed_markup, iso_utc
 
-REFERENCE = Path(__file__).parents[2] / "shared/reference/2021-03-15---Hot-Papers.md"
+SHARED = Path(os.environ.get("HOTPAPERS_SHARED_DIR") or Path(__file__).parents[2] / "shared")
+REFERENCE = SHARED / "reference/2021-03-15---Hot-Papers.md"
 SCRIPT = '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
 WEIGHTS = {"x.retweets": 1.0, "x.likes": 1.0}
 
@@ -192,8 +193,9 @@ def test_golden_post() -> None:
 
 
 def test_no_papers_renders_front_matter_only() -> None:
+    """As the original's empty post (2020-12-07): the closing `---` line ends the file."""
     text = render_post(date(2024, 5, 1), [], digest(), generated_at=GENERATED)
-    assert text.endswith('socialImage: "/media/flying-marine.jpg"\n\n---\n\n')
+    assert text.endswith('socialImage: "/media/flying-marine.jpg"\n\n---\n')
 
 
 def test_settings_reach_front_matter() -> None:
@@ -236,10 +238,36 @@ def test_generated_at_is_utc_iso_with_milliseconds() -> None:
 # --- embed selection ----------------------------------------------------------------------
 
 
-def test_select_embeds_first_always_others_need_engagement() -> None:
+def test_select_embeds_every_post_needs_engagement_the_first_too() -> None:
+    """The classic rule: the first post is no exception to the bar of 25."""
     posts = [post("1", 1, 1), post("2", 20, 4), post("3", 20, 5), post("4", 30, 30)]
     chosen = select_embeds(posts, min_engagement=25, limit=10)
-    assert [p.post_id for p in chosen] == ["1", "3", "4"]
+    assert [p.post_id for p in chosen] == ["3", "4"]
+    assert select_embeds([post("1", 20, 4)], min_engagement=25, limit=10) == []
+
+
+def test_select_embeds_prints_identical_html_once() -> None:
+    html = '<blockquote class="twitter-tweet"><p>same</p></blockquote>'
+    posts = [post("1", 90, 9, html=html), post("2", 50, 0, html=f"{html}\n{SCRIPT}\n")]
+    assert [p.post_id for p in select_embeds(posts, min_engagement=25, limit=10)] == ["1"]
+
+
+def test_select_embeds_considers_only_the_first_limit_posts() -> None:
+    """At most `limit` posts are looked at: a weak one among them uses up a place."""
+    posts = [post("1", 90, 9), post("2", 1, 0), post("3", 40, 0)]
+    assert [p.post_id for p in select_embeds(posts, min_engagement=25, limit=2)] == ["1"]
+
+
+def test_paper_is_printed_without_embeds_when_no_post_reaches_the_bar() -> None:
+    candidate = Candidate(
+        paper("2405.00008", "Many Small Posts", ("cs.LG",), "Abstract."),
+        tuple(post(str(n), 12, 12, taken_at=TAKEN) for n in range(1, 4)),
+    )
+    ranked = rank_papers([candidate], weights=WEIGHTS, threshold=50, top=10, now=GENERATED)
+    text = render_post(date(2024, 5, 1), ranked, digest(), generated_at=GENERATED)
+    assert "# 1. Many Small Posts\n" in text
+    assert "- retweets: 36, favorites: 36 (05/02/2024 07:05:09)\n" in text
+    assert "<blockquote" not in text and SCRIPT not in text
 
 
 def test_select_embeds_limit_and_duplicates() -> None:

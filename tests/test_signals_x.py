@@ -119,19 +119,22 @@ async def test_quote_posts_count_as_their_own_posts(fake: FakeX) -> None:
     assert [post.post_id for post in result.measurements[0].posts] == [original.id, quote.id]
 
 
-async def test_one_author_counts_once_with_their_most_engaging_post(fake: FakeX) -> None:
-    fake.add_post("alice", urls=[f"https://arxiv.org/abs/{PAPER}"], likes=10, created_at=when(6))
+async def test_two_posts_by_one_account_both_count(fake: FakeX) -> None:
+    """The classic count: every original post adds, two by the same account both."""
+    first = fake.add_post(
+        "alice", urls=[f"https://arxiv.org/abs/{PAPER}"], likes=10, created_at=when(6)
+    )
     best = fake.add_post(
         "alice", urls=[f"https://arxiv.org/pdf/{PAPER}"], likes=30, retweets=4, created_at=when(2)
     )
     fake.add_post("bob", urls=[f"https://arxiv.org/abs/{PAPER}v1"], likes=1, created_at=when(1))
     result = await measure(fake, [PAPER])
     metrics = by_paper(result)[PAPER]
-    assert metrics["posts"] == 2.0
-    assert metrics["likes"] == 31.0
+    assert metrics["posts"] == 3.0
+    assert metrics["likes"] == 41.0
     assert metrics["retweets"] == 4.0
+    assert [post.post_id for post in result.measurements[0].posts][:2] == [best.id, first.id]
     top = result.measurements[0].posts[0]
-    assert top.post_id == best.id
     assert top.url == f"https://x.com/alice/status/{best.id}"
     assert top.author_handle == "alice"
     assert top.created_at is not None
@@ -189,20 +192,13 @@ async def test_at_most_ten_top_posts_most_engaging_first(fake: FakeX) -> None:
 
 
 def _expected(posts: list[FakeTweet], ids: set[str]) -> dict[str, set[str]]:
-    """Oracle: per paper, the most engaging original of each author (ties: likes, id)."""
-    best: dict[tuple[str, str], FakeTweet] = {}
+    """Oracle: per paper, every original post that links it."""
+    found: dict[str, set[str]] = {}
     for post in posts:
         if post.is_retweet:
             continue
         for arxiv_id in {i for url in post.urls for i in find_ids(url)} & ids:
-            key = (arxiv_id, post.author.id)
-            kept = best.get(key)
-            rank = (-(post.retweets + post.likes), -post.likes, post.id)
-            if kept is None or rank < (-(kept.retweets + kept.likes), -kept.likes, kept.id):
-                best[key] = post
-    found: dict[str, set[str]] = {}
-    for (arxiv_id, _author), post in best.items():
-        found.setdefault(arxiv_id, set()).add(post.id)
+            found.setdefault(arxiv_id, set()).add(post.id)
     return found
 
 

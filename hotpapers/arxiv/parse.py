@@ -11,6 +11,7 @@ a single malformed entry is skipped, logged and counted in `FeedPage.skipped`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from typing import Any
@@ -42,15 +43,15 @@ _RAW = "{http://arxiv.org/OAI/arXivRaw/}"
 _A_FEED, _A_ENTRY, _A_ID, _A_TITLE = (f"{_ATOM}{t}" for t in ("feed", "entry", "id", "title"))
 _A_SUMMARY, _A_NAME = f"{_ATOM}summary", f"{_ATOM}name"
 _A_CATEGORY, _A_PUBLISHED = f"{_ATOM}category", f"{_ATOM}published"
-_A_UPDATED = f"{_ATOM}updated"
+_A_UPDATED, _A_LINK = f"{_ATOM}updated", f"{_ATOM}link"
 _X_PRIMARY, _X_COMMENT = f"{_ARXIV}primary_category", f"{_ARXIV}comment"
 _X_JOURNAL, _X_DOI = f"{_ARXIV}journal_ref", f"{_ARXIV}doi"
 
 _A_AUTHOR = f"{_ATOM}author"
 _ATOM_FIELDS: tuple[str, ...] = (_A_ID, _A_TITLE, _A_SUMMARY, _A_AUTHOR, _A_CATEGORY)
-_ATOM_FIELDS += (_A_PUBLISHED, _A_UPDATED, _X_PRIMARY, _X_COMMENT, _X_JOURNAL, _X_DOI)
-"""The entry's children `_atom_entry` reads; lxml skips the rest (links, ...) in C. Only
-children: an element nested deeper (an Atom <source>, a <contributor>) is not the entry's."""
+_ATOM_FIELDS += (_A_PUBLISHED, _A_UPDATED, _X_PRIMARY, _X_COMMENT, _X_JOURNAL, _X_DOI, _A_LINK)
+"""The entry's children `_atom_entry` reads; lxml skips the rest in C. Only children: an
+element nested deeper (an Atom <source>, a <contributor>) is not the entry's."""
 _ERROR_ID = re.compile(r"^https?://arxiv\.org/api/errors")
 _ABS_PREFIXES = ("http://arxiv.org/abs/", "https://arxiv.org/abs/")
 
@@ -119,9 +120,12 @@ def _atom_entry(entry: Any) -> PaperRecord:
     authors: list[str] = []
     categories: list[str] = []
     primary: str | None = None
+    has_pdf = False
     for element in entry.iterchildren(_ATOM_FIELDS):
         tag = element.tag
-        if tag == _A_AUTHOR:
+        if tag == _A_LINK:
+            has_pdf = has_pdf or element.get("title") == "pdf"
+        elif tag == _A_AUTHOR:
             name = element.findtext(_A_NAME)
             if name and not name.isspace():
                 authors.append(" ".join(name.split()))
@@ -138,7 +142,8 @@ def _atom_entry(entry: Any) -> PaperRecord:
     arxiv_id, version = _split_versioned(raw_id)
     if version is None:
         raise _Malformed(f"id {raw_id!r} has no version")
-    return _atom_record(arxiv_id, version, texts, authors, categories, primary)
+    record = _atom_record(arxiv_id, version, texts, authors, categories, primary)
+    return record if has_pdf else dataclasses.replace(record, has_pdf=False)
 
 
 def _atom_record(

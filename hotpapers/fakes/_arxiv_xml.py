@@ -132,14 +132,15 @@ def _atom_entry(root: Any, record: PaperRecord, version: int) -> None:
     _sub(entry, f"{_A}title", wrap_text(record.title))
     _sub(entry, f"{_A}updated", _iso(updated))
     _sub(entry, f"{_A}link", href=f"https://arxiv.org/abs/{vid}", rel="alternate", type="text/html")
-    _sub(
-        entry,
-        f"{_A}link",
-        href=f"https://arxiv.org/pdf/{vid}",
-        rel="related",
-        type="application/pdf",
-        title="pdf",
-    )
+    if record.has_pdf:  # a withdrawn paper has no PDF link
+        _sub(
+            entry,
+            f"{_A}link",
+            href=f"https://arxiv.org/pdf/{vid}",
+            rel="related",
+            type="application/pdf",
+            title="pdf",
+        )
     _sub(entry, f"{_A}summary", "  " + wrap_text(record.abstract) + "\n")
     for category in record.categories:
         _sub(entry, f"{_A}category", term=category, scheme=ARXIV_NS)

@@ -126,6 +126,9 @@ class FakeTweet:
     retweet_of: str | None = None
     quote_of: str | None = None
     in_reply_to: str | None = None
+    # The markup oEmbed answers for this post (a replayed published embed); None: built
+    # from the post as publish.x.com would.
+    oembed_html: str | None = None
 
     @property
     def is_retweet(self) -> bool:
@@ -855,12 +858,16 @@ class FakeX(LocalServer):
         omit_script = request.query.get("omit_script", "").lower() in ("1", "true", "t")
         dnt = request.query.get("dnt", "").lower() in ("1", "true", "t")
         canonical = f"https://twitter.com/{post.author.username}/status/{post.id}"
+        if post.oembed_html is not None:
+            html = post.oembed_html + ("\n" if omit_script else f"\n{_WIDGETS_SCRIPT}\n")
+        else:
+            html = _blockquote(post, canonical, omit_script=omit_script, dnt=dnt)
         return web.json_response(
             {
                 "url": canonical,
                 "author_name": post.author.name or post.author.username,
                 "author_url": f"https://twitter.com/{post.author.username}",
-                "html": _blockquote(post, canonical, omit_script=omit_script, dnt=dnt),
+                "html": html,
                 "width": 550,
                 "height": None,
                 "type": "rich",
@@ -886,11 +893,13 @@ def _blockquote(post: FakeTweet, canonical: str, *, omit_script: bool, dnt: bool
         f'<a href="{canonical}?ref_src=twsrc%5Etfw">{when}</a></blockquote>\n'
     )
     if not omit_script:
-        html += (
-            '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8">'
-            "</script>\n"
-        )
+        html += f"{_WIDGETS_SCRIPT}\n"
     return html
+
+
+_WIDGETS_SCRIPT = (
+    '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
+)
 
 
 # --- a realistic population -------------------------------------------------------------------

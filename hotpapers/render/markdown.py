@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jinja2
 
+from hotpapers import classic
 from hotpapers.arxiv.ids import abs_url, pdf_url
 from hotpapers.config import DigestSettings
 from hotpapers.errors import ConfigError
@@ -38,23 +39,27 @@ def select_embeds(
 ) -> list[PostSignal]:
     """The posts to embed, in the given (most engaging first) order.
 
-    The first post is always embedded when it has embed HTML; later ones only when
-    retweets + likes reach `min_engagement`. Posts without embed HTML are left out (the
-    paper itself stays in the post), a post id appears once, and at most `limit` are kept.
+    The classic rules (`hotpapers.classic`): of the first `limit` posts, each one - the first
+    too - is embedded only when its retweets + likes reach `min_engagement`, and identical
+    embed HTML is printed once. Posts without embed HTML are left out (the paper itself stays
+    in the post), and a post id appears once.
     """
     chosen: list[PostSignal] = []
     seen: set[tuple[str, str]] = set()
-    for index, post in enumerate(posts):
-        if len(chosen) >= limit:
-            break
+    shown: set[str] = set()
+    for post in posts:
         key = (post.source, post.post_id)
         if key in seen:
             continue
         seen.add(key)
-        if not post.embed_html or not post.embed_html.strip():
+        if len(seen) > limit:
+            break
+        markup = embed_markup(post.embed_html or "")
+        if not markup or post.reposts + post.likes < min_engagement:
             continue
-        if index > 0 and post.reposts + post.likes < min_engagement:
+        if classic.ONE_COPY_OF_EACH_EMBED and markup in shown:
             continue
+        shown.add(markup)
         chosen.append(post)
     return chosen
 
@@ -69,7 +74,10 @@ def embed_markup(html: str) -> str:
 
 
 def iso_utc(moment: datetime) -> str:
-    """`2021-03-16T09:09:31.000Z`: UTC, milliseconds, `Z` (naive times are taken as UTC)."""
+    """`2021-03-16T09:09:31.000Z`: UTC, milliseconds, `Z` (naive times are taken as UTC).
+
+    The front matter's `date`: the moment the post was written, really in UTC (the original
+    wrote its Japan-time clock with a `Z`; see `hotpapers.classic`)."""
     moment = _as_utc(moment)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 

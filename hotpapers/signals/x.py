@@ -6,8 +6,8 @@ fake in tests and benchmarks) - the same path in production and in tests.
 
 Counting follows `hotpapers.ranking`: original posts only (retweets are excluded from the
 search, and any that arrive are dropped), quotes count as posts of their own, accounts in
-`ignore_accounts` are skipped, and one author counts once per paper (their most engaging
-post).
+`ignore_accounts` are skipped, and every original post counts, two by one account both
+(`hotpapers.classic`).
 
 Money: X bills every post a search returns ($0.005 a post read, [signals.x]
 price_per_read_usd; reading the same post again within one UTC day may go unbilled, which
@@ -139,7 +139,7 @@ class _Run:
     price: int  # micro-dollars X bills per post returned
     result: SourceResult
     start_time: datetime | None
-    posts: dict[str, dict[str, PostRecord]] = field(default_factory=dict)  # paper -> author
+    posts: dict[str, dict[str, PostRecord]] = field(default_factory=dict)  # paper -> post id
     complete: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)
     reads: int = 0
@@ -500,11 +500,7 @@ class XSource:
                     replies=_count(metrics, "reply_count"),
                     quotes=_count(metrics, "quote_count"),
                 )
-                by_author = run.posts.setdefault(paper_id, {})
-                key = author_id or f"post:{post_id}"
-                kept = by_author.get(key)
-                if kept is None or _engagement_key(record) < _engagement_key(kept):
-                    by_author[key] = record
+                run.posts.setdefault(paper_id, {})[post_id] = record
 
     def _measurements(self, run: _Run, now: datetime) -> list[Measurement]:
         """Fully searched papers (zeros included) and partially searched ones with posts."""
