@@ -140,7 +140,9 @@ def _day_ranking(
     """Every paper of the day, ranked (also those under the threshold: edits need them)."""
     ranking = settings.ranking
     return rank_papers(
-        load_candidates(session, day, None, now),
+        # Replaced papers too: edits of earlier messages need their ranking; `matching`
+        # keeps replacements out of the day's new papers.
+        load_candidates(session, day, None, now, include_replaced=True),
         weights=ranking.weights,
         threshold=float("-inf"),
         top=_GENEROUS_TOP,
