@@ -166,6 +166,18 @@ class RankingSettings(_Section):
     measure_days: int = Field(7, ge=1, le=60)
 
 
+class RisingSettings(_Section):
+    # "Rising from earlier days": papers of the last `days` days whose score grew most since
+    # they were last shown (by at least `min_growth`; unset = ranking.threshold), `top` at most.
+    days: int = Field(7, ge=1, le=60)
+    top: int = Field(5, ge=1, le=50)
+    min_growth: float | None = Field(None, ge=0)
+    # Where the section appears: not in the Markdown post by default (the classic post has none).
+    post: bool = False
+    discord: bool = True
+    site: bool = True
+
+
 class DigestSettings(_Section):
     posts_dir: Path = Path("posts")
     template: Path | None = None
@@ -325,6 +337,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     arxiv: ArxivSettings = ArxivSettings()
     ranking: RankingSettings = RankingSettings()
+    rising: RisingSettings = RisingSettings()
     digest: DigestSettings = DigestSettings()
     signals: SignalsSettings = SignalsSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -13,7 +13,7 @@ import aiohttp
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from hotpapers import failpoints
+from hotpapers import failpoints, rising
 from hotpapers.arxiv import calendar, sources
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import Settings
@@ -324,12 +324,18 @@ def write_post(
 
     now = _now(now)
     ranked = rank(settings, engine, listing_date, now=now)
+    with transaction(engine) as session:  # what the post shows is remembered (rising.py)
+        risers = []
+        if settings.rising.post:
+            risers = rising.rising_papers(session, settings, rising.POST, listing_date, now)
+        rising.record_shown(session, rising.POST, listing_date, ranked, now)
     text = render_post(
         listing_date,
         ranked,
         settings.digest,
         generated_at=now,
         template_path=settings.digest.template,
+        rising=rising.post_entries(risers),
     )
     return write_file(out_dir or settings.digest.posts_dir, listing_date, text)
 

@@ -1,0 +1,175 @@
+""" "Rising from earlier days": papers whose attention came days after their listing.
+
+A paper ranks once, on its own listing (`candidates`), so one that gathers its attention
+later would never be shown. Each surface (the Markdown post, the site, Discord) records what
+it showed and at what score (`ShownPaper`); its Rising section lists the papers of the last
+`rising.days` days whose score grew most since that surface last showed them (from 0 when it
+never did), each at most once per surface. The choice for a day is recorded with it, so a
+re-run or a rebuild of that day shows the same papers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from hotpapers.arxiv.ids import abs_url
+from hotpapers.candidates import load_candidates
+from hotpapers.config import Settings
+from hotpapers.models import Announcement, ShownPaper
+from hotpapers.ranking import RankedPaper, format_number, rank_papers
+from hotpapers.store import insert_ignore
+
+POST, SITE, DISCORD = "post", "site", "discord"
+MAIN, RISING = "main", "rising"
+TITLE = "Rising from earlier days"
+
+# Every paper of an earlier listing that could have grown enough (see _risers).
+_WHOLE_LISTING = 100_000
+
+
+@dataclasses.dataclass(frozen=True)
+class RisingPaper:
+    """One paper of the section: ranked among the risers, with today's score and signals."""
+
+    ranked: RankedPaper
+    listed: date  # the listing it ranked on
+    before: float  # its score when this surface last showed it (0.0: never shown)
+
+    @property
+    def growth(self) -> float:
+        return self.ranked.score - self.before
+
+
+def record_shown(
+    session: Session,
+    surface: str,
+    day: date,
+    items: Iterable[RankedPaper],
+    now: datetime,
+    section: str = MAIN,
+) -> None:
+    """Remember that `surface` showed `items` in `day`'s output; the first record of a paper
+    on a day stays (a re-run does not move the baseline)."""
+    rows = [
+        {
+            "surface": surface,
+            "listing_date": day,
+            "paper_id": item.paper.arxiv_id,
+            "section": section,
+            "score": item.score,
+            "shown_at": now,
+        }
+        for item in items
+    ]
+    insert_ignore(session, ShownPaper, rows)
+
+
+def rising_papers(
+    session: Session,
+    settings: Settings,
+    surface: str,
+    day: date,
+    now: datetime,
+    *,
+    choose: bool = True,
+) -> list[RisingPaper]:
+    """`day`'s Rising section on `surface`, best growth first: the one recorded for `day`, or
+    else (with `choose`) chosen now and recorded in `session` (the caller commits)."""
+    recorded = _rising_ids(session, surface, day)
+    if recorded or not choose:
+        risers = _risers(session, settings, surface, day, now)
+        return _renumbered([r for r in risers if r.ranked.paper.arxiv_id in recorded])
+    rising = settings.rising
+    least = settings.ranking.threshold if rising.min_growth is None else rising.min_growth
+    earlier = _rising_ids(session, surface, None)
+    chosen = [
+        r
+        for r in _risers(session, settings, surface, day, now)
+        if r.growth >= least and r.ranked.paper.arxiv_id not in earlier
+    ][: rising.top]
+    record_shown(session, surface, day, (r.ranked for r in chosen), now, RISING)
+    return _renumbered(chosen)
+
+
+def _risers(
+    session: Session, settings: Settings, surface: str, day: date, now: datetime
+) -> list[RisingPaper]:
+    """Every paper of the listings in the window before `day`, by growth since last shown."""
+    ranking = settings.ranking
+    start = day - timedelta(days=settings.rising.days)
+    shown = _last_shown(session, surface, start, day)
+    found = []
+    for listed in _listing_days(session, start, day):
+        ranked = rank_papers(
+            load_candidates(session, listed, None, now),
+            weights=ranking.weights,
+            threshold=float("-inf"),
+            top=_WHOLE_LISTING,
+            now=now,
+            decay_hours=ranking.decay_hours,
+        )
+        for item in ranked:
+            before = shown.get(item.paper.arxiv_id, 0.0)
+            if item.score > before:
+                found.append(RisingPaper(item, listed, before))
+    found.sort(key=lambda r: (-r.growth, -r.ranked.score, r.ranked.paper.arxiv_id))
+    return _renumbered(found)
+
+
+def _renumbered(found: list[RisingPaper]) -> list[RisingPaper]:
+    return [
+        dataclasses.replace(r, ranked=dataclasses.replace(r.ranked, rank=n))
+        for n, r in enumerate(found, 1)
+    ]
+
+
+def _listing_days(session: Session, start: date, day: date) -> list[date]:
+    query = (
+        select(col(Announcement.listing_date))
+        .where(col(Announcement.listing_date) >= start, col(Announcement.listing_date) < day)
+        .distinct()
+        .order_by(col(Announcement.listing_date))
+    )
+    return list(session.exec(query).all())
+
+
+def _last_shown(session: Session, surface: str, start: date, day: date) -> dict[str, float]:
+    """paper id -> its score when `surface` last showed it before `day` (since `start`)."""
+    query = (
+        select(ShownPaper.paper_id, ShownPaper.score)
+        .where(
+            ShownPaper.surface == surface,
+            col(ShownPaper.listing_date) >= start,
+            col(ShownPaper.listing_date) < day,
+        )
+        .order_by(col(ShownPaper.listing_date))
+    )
+    return {paper_id: score for paper_id, score in session.exec(query).all()}
+
+
+def _rising_ids(session: Session, surface: str, day: date | None) -> set[str]:
+    """Papers `surface` showed as rising on `day` (None: on any day)."""
+    query = select(ShownPaper.paper_id).where(
+        ShownPaper.surface == surface, ShownPaper.section == RISING
+    )
+    if day is not None:
+        query = query.where(ShownPaper.listing_date == day)
+    return set(session.exec(query).all())
+
+
+def post_entries(rising: Iterable[RisingPaper]) -> list[dict[str, str]]:
+    """What the Markdown template prints for each rising paper (all text formatted)."""
+    return [
+        {
+            "title": r.ranked.paper.title,
+            "abs_url": abs_url(r.ranked.paper.arxiv_id),
+            "listed": r.listed.isoformat(),
+            "score": format_number(round(r.ranked.score, 2)),
+            "growth": format_number(round(r.growth, 2)),
+        }
+        for r in rising
+    ]
