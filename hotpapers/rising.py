@@ -68,6 +68,19 @@ def record_shown(
     insert_ignore(session, ShownPaper, rows)
 
 
+def record_first_showing(
+    session: Session, surface: str, day: date, items: Iterable[RankedPaper], now: datetime
+) -> None:
+    """For a page that is rebuilt with current scores (the site's day pages): remember what it
+    showed when first published; a rebuild adds nothing (a late riser that now makes its own
+    day's page was not shown there when people looked)."""
+    query = select(ShownPaper.id).where(
+        ShownPaper.surface == surface, ShownPaper.listing_date == day, ShownPaper.section == MAIN
+    )
+    if session.exec(query.limit(1)).first() is None:
+        record_shown(session, surface, day, items, now)
+
+
 def rising_papers(
     session: Session,
     settings: Settings,
@@ -76,19 +89,25 @@ def rising_papers(
     now: datetime,
     *,
     choose: bool = True,
+    cache: dict[date, list[RankedPaper]] | None = None,
 ) -> list[RisingPaper]:
     """`day`'s Rising section on `surface`, best growth first: the one recorded for `day`, or
-    else (with `choose`) chosen now and recorded in `session` (the caller commits)."""
+    else (with `choose`) chosen now and recorded in `session` (the caller commits).
+
+    `cache`: listing day -> its ranking at `now`, shared by the calls of one build.
+    """
     recorded = _rising_ids(session, surface, day)
     if recorded or not choose:
-        risers = _risers(session, settings, surface, day, now)
+        if not recorded:
+            return []
+        risers = _risers(session, settings, surface, day, now, cache)
         return _renumbered([r for r in risers if r.ranked.paper.arxiv_id in recorded])
     rising = settings.rising
     least = settings.ranking.threshold if rising.min_growth is None else rising.min_growth
     earlier = _rising_ids(session, surface, None)
     chosen = [
         r
-        for r in _risers(session, settings, surface, day, now)
+        for r in _risers(session, settings, surface, day, now, cache)
         if r.growth >= least and r.ranked.paper.arxiv_id not in earlier
     ][: rising.top]
     record_shown(session, surface, day, (r.ranked for r in chosen), now, RISING)
@@ -96,28 +115,45 @@ def rising_papers(
 
 
 def _risers(
-    session: Session, settings: Settings, surface: str, day: date, now: datetime
+    session: Session,
+    settings: Settings,
+    surface: str,
+    day: date,
+    now: datetime,
+    cache: dict[date, list[RankedPaper]] | None,
 ) -> list[RisingPaper]:
     """Every paper of the listings in the window before `day`, by growth since last shown."""
-    ranking = settings.ranking
     start = day - timedelta(days=settings.rising.days)
     shown = _last_shown(session, surface, start, day)
     found = []
     for listed in _listing_days(session, start, day):
-        ranked = rank_papers(
-            load_candidates(session, listed, None, now),
-            weights=ranking.weights,
-            threshold=float("-inf"),
-            top=_WHOLE_LISTING,
-            now=now,
-            decay_hours=ranking.decay_hours,
-        )
+        if cache is None or listed not in cache:
+            ranked = _whole_ranking(session, settings, listed, now)
+            if cache is not None:
+                cache[listed] = ranked
+        else:
+            ranked = cache[listed]
         for item in ranked:
             before = shown.get(item.paper.arxiv_id, 0.0)
             if item.score > before:
                 found.append(RisingPaper(item, listed, before))
     found.sort(key=lambda r: (-r.growth, -r.ranked.score, r.ranked.paper.arxiv_id))
     return _renumbered(found)
+
+
+def _whole_ranking(
+    session: Session, settings: Settings, listed: date, now: datetime
+) -> list[RankedPaper]:
+    """Every paper that ranks on `listed`, scored at `now` (as its own day's ranking does)."""
+    ranking = settings.ranking
+    return rank_papers(
+        load_candidates(session, listed, None, now),
+        weights=ranking.weights,
+        threshold=float("-inf"),
+        top=_WHOLE_LISTING,
+        now=now,
+        decay_hours=ranking.decay_hours,
+    )
 
 
 def _renumbered(found: list[RisingPaper]) -> list[RisingPaper]:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from lxml import html
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -16,6 +17,7 @@ from hotpapers.db import transaction
 from hotpapers.models import ShownPaper, SocialPost
 from hotpapers.records import PaperRecord
 from hotpapers.rising import POST, SITE, rising_papers
+from hotpapers.site.build import build_site
 from hotpapers.store import record_announcements, upsert_papers
 
 OLD = date(2026, 11, 10)  # outside the 7-day window of TODAY
@@ -144,3 +146,39 @@ def test_min_growth_and_window_are_configurable(world: Engine) -> None:
     with Session(world) as session:
         wide = rising_papers(session, settings(days=14, min_growth=350), SITE, TODAY, _at(TODAY))
     assert [r.ranked.paper.arxiv_id for r in wide] == [ANCIENT, LATE]
+
+
+def _site_rising(out: Path, day: date) -> list[str]:
+    document = html.fromstring((out / day.isoformat() / "index.html").read_bytes())
+    articles = document.xpath("//section[@class='rising']//article/@id")
+    return [a.removeprefix("paper-") for a in articles]
+
+
+def paper_ids_of(out: Path, day: date) -> list[str]:
+    document = html.fromstring((out / day.isoformat() / "index.html").read_bytes())
+    return [a.removeprefix("paper-") for a in document.xpath("//article/@id")]
+
+
+def test_the_newest_day_page_shows_late_risers(world: Engine, tmp_path: Path) -> None:
+    config = settings()
+    config.site.feed_days = 5
+    out = tmp_path / "site"
+    set_likes(world, {STEADY: 300, GREW: 100}, _at(D2))
+    build_site(config, world, out, now=_at(D2))  # first published: D1 (STEADY), D2 (GREW)
+    assert _site_rising(out, D2) == []  # nothing grew since
+    set_likes(world, {LATE: 400, STEADY: 330, GREW: 300, FRESH: 80}, _at(TODAY))
+    build_site(config, world, out, now=_at(TODAY))
+    # LATE now makes D1's rebuilt page too, but it was not there when that page was new.
+    assert _site_rising(out, TODAY) == [LATE, GREW]
+    assert _site_rising(out, D2) == []  # an older page keeps the section chosen for it
+    assert LATE in paper_ids_of(out, D1)
+    text = (out / TODAY.isoformat() / "index.html").read_text()
+    assert 'Listed <a href="../2026-11-17/">2026-11-17</a>; up 200 since last shown.' in text
+
+    set_likes(world, {SLOW: 1000}, _at(NEXT))
+    build_site(config, world, out, now=_at(NEXT))  # a rebuild keeps the day's choice
+    assert _site_rising(out, TODAY) == [LATE, GREW]
+
+    config.rising.site = False
+    build_site(config, world, out, now=_at(NEXT))
+    assert _site_rising(out, TODAY) == []
