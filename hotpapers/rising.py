@@ -20,7 +20,7 @@ from hotpapers.arxiv.ids import abs_url
 from hotpapers.candidates import load_candidates
 from hotpapers.config import Settings
 from hotpapers.models import Announcement, ShownPaper
-from hotpapers.ranking import RankedPaper, format_number, rank_papers
+from hotpapers.ranking import RankedPaper, Rise, format_number, rank_papers
 from hotpapers.store import insert_ignore
 
 POST, SITE, DISCORD = "post", "site", "discord"
@@ -29,19 +29,6 @@ TITLE = "Rising from earlier days"
 
 # Every paper of an earlier listing that could have grown enough (see _risers).
 _WHOLE_LISTING = 100_000
-
-
-@dataclasses.dataclass(frozen=True)
-class RisingPaper:
-    """One paper of the section: ranked among the risers, with today's score and signals."""
-
-    ranked: RankedPaper
-    listed: date  # the listing it ranked on
-    before: float  # its score when this surface last showed it (0.0: never shown)
-
-    @property
-    def growth(self) -> float:
-        return self.ranked.score - self.before
 
 
 def record_shown(
@@ -90,9 +77,10 @@ def rising_papers(
     *,
     choose: bool = True,
     cache: dict[date, list[RankedPaper]] | None = None,
-) -> list[RisingPaper]:
-    """`day`'s Rising section on `surface`, best growth first: the one recorded for `day`, or
-    else (with `choose`) chosen now and recorded in `session` (the caller commits).
+) -> list[RankedPaper]:
+    """`day`'s Rising section on `surface`, best growth first (each paper's `rise` set, its
+    rank its place in the section): the one recorded for `day`, or else (with `choose`) chosen
+    now and recorded in `session` (the caller commits).
 
     `cache`: listing day -> its ranking at `now`, shared by the calls of one build.
     """
@@ -101,16 +89,16 @@ def rising_papers(
         if not recorded:
             return []
         risers = _risers(session, settings, surface, day, now, cache)
-        return _renumbered([r for r in risers if r.ranked.paper.arxiv_id in recorded])
+        return _renumbered([r for r in risers if r.paper.arxiv_id in recorded])
     rising = settings.rising
     least = settings.ranking.threshold if rising.min_growth is None else rising.min_growth
     earlier = _rising_ids(session, surface, None)
     chosen = [
         r
         for r in _risers(session, settings, surface, day, now, cache)
-        if r.growth >= least and r.ranked.paper.arxiv_id not in earlier
+        if _growth(r) >= least and r.paper.arxiv_id not in earlier
     ][: rising.top]
-    record_shown(session, surface, day, (r.ranked for r in chosen), now, RISING)
+    record_shown(session, surface, day, chosen, now, RISING)
     return _renumbered(chosen)
 
 
@@ -121,7 +109,7 @@ def _risers(
     day: date,
     now: datetime,
     cache: dict[date, list[RankedPaper]] | None,
-) -> list[RisingPaper]:
+) -> list[RankedPaper]:
     """Every paper of the listings in the window before `day`, by growth since last shown."""
     start = day - timedelta(days=settings.rising.days)
     shown = _last_shown(session, surface, start, day)
@@ -136,9 +124,14 @@ def _risers(
         for item in ranked:
             before = shown.get(item.paper.arxiv_id, 0.0)
             if item.score > before:
-                found.append(RisingPaper(item, listed, before))
-    found.sort(key=lambda r: (-r.growth, -r.ranked.score, r.ranked.paper.arxiv_id))
+                rise = Rise(listed=listed, before=before, growth=item.score - before)
+                found.append(dataclasses.replace(item, rise=rise))
+    found.sort(key=lambda r: (-_growth(r), -r.score, r.paper.arxiv_id))
     return _renumbered(found)
+
+
+def _growth(item: RankedPaper) -> float:
+    return item.rise.growth if item.rise is not None else 0.0
 
 
 def _whole_ranking(
@@ -156,11 +149,8 @@ def _whole_ranking(
     )
 
 
-def _renumbered(found: list[RisingPaper]) -> list[RisingPaper]:
-    return [
-        dataclasses.replace(r, ranked=dataclasses.replace(r.ranked, rank=n))
-        for n, r in enumerate(found, 1)
-    ]
+def _renumbered(found: list[RankedPaper]) -> list[RankedPaper]:
+    return [dataclasses.replace(r, rank=n) for n, r in enumerate(found, 1)]
 
 
 def _listing_days(session: Session, start: date, day: date) -> list[date]:
@@ -197,15 +187,15 @@ def _rising_ids(session: Session, surface: str, day: date | None) -> set[str]:
     return set(session.exec(query).all())
 
 
-def post_entries(rising: Iterable[RisingPaper]) -> list[dict[str, str]]:
+def post_entries(rising: Iterable[RankedPaper]) -> list[dict[str, str]]:
     """What the Markdown template prints for each rising paper (all text formatted)."""
     return [
         {
-            "title": r.ranked.paper.title,
-            "abs_url": abs_url(r.ranked.paper.arxiv_id),
-            "listed": r.listed.isoformat(),
-            "score": format_number(round(r.ranked.score, 2)),
-            "growth": format_number(round(r.growth, 2)),
+            "title": r.paper.title,
+            "abs_url": abs_url(r.paper.arxiv_id),
+            "listed": r.rise.listed.isoformat() if r.rise else "",
+            "score": format_number(round(r.score, 2)),
+            "growth": format_number(round(_growth(r), 2)),
         }
         for r in rising
     ]

@@ -15,6 +15,7 @@ from hotpapers import jobs
 from hotpapers.config import RankingSettings, RisingSettings, Settings
 from hotpapers.db import transaction
 from hotpapers.models import ShownPaper, SocialPost
+from hotpapers.ranking import Rise
 from hotpapers.records import PaperRecord
 from hotpapers.rising import POST, SITE, rising_papers
 from hotpapers.site.build import build_site
@@ -133,9 +134,9 @@ def test_each_surface_keeps_its_own_record(world: Engine) -> None:
         post = rising_papers(session, config, POST, TODAY, _at(TODAY))
     with transaction(world) as session:
         site = rising_papers(session, config, SITE, TODAY, _at(TODAY))
-        assert [r.ranked.paper.arxiv_id for r in post] == [LATE]  # top 1
-        assert [r.ranked.paper.arxiv_id for r in site] == [LATE]
-        assert (post[0].listed, post[0].before, post[0].growth) == (D1, 0.0, 400.0)
+        assert [r.paper.arxiv_id for r in post] == [LATE]  # top 1
+        assert [r.paper.arxiv_id for r in site] == [LATE]
+        assert post[0].rise == Rise(listed=D1, before=0.0, growth=400.0)
     with Session(world) as session:
         rows = session.exec(select(ShownPaper.surface, ShownPaper.section)).all()
     assert sorted(rows) == [(POST, "rising"), (SITE, "rising")]
@@ -145,7 +146,7 @@ def test_min_growth_and_window_are_configurable(world: Engine) -> None:
     set_likes(world, {LATE: 400, GREW: 300, ANCIENT: 5000}, _at(TODAY))
     with Session(world) as session:
         wide = rising_papers(session, settings(days=14, min_growth=350), SITE, TODAY, _at(TODAY))
-    assert [r.ranked.paper.arxiv_id for r in wide] == [ANCIENT, LATE]
+    assert [r.paper.arxiv_id for r in wide] == [ANCIENT, LATE]
 
 
 def _site_rising(out: Path, day: date) -> list[str]:

@@ -23,7 +23,7 @@ from hotpapers.config import Settings
 from hotpapers.db import transaction
 from hotpapers.models import Announcement, SignalSnapshot
 from hotpapers.ranking import RankedPaper
-from hotpapers.rising import SITE, RisingPaper, record_first_showing, rising_papers
+from hotpapers.rising import SITE, record_first_showing, rising_papers
 
 # Rank every paper of a day once (the day page shows the top, category pages dig deeper).
 _EVERY_PAPER = 1_000_000
@@ -42,7 +42,7 @@ def slug(text: str) -> str:
 class Day:
     day: date
     ranked: list[RankedPaper]  # the day's top papers, best first
-    rising: list[RisingPaper] = field(default_factory=list)  # "Rising from earlier days"
+    rising: list[RankedPaper] = field(default_factory=list)  # "Rising from earlier days"
 
 
 @dataclass(frozen=True)
