@@ -25,7 +25,7 @@ from hotpapers.config import Settings
 from hotpapers.db import make_engine, transaction
 from hotpapers.delivery import FORBIDDEN_REASON, DeliveryReport, deliver, plan
 from hotpapers.fakes.discord import FakeDiscord
-from hotpapers.models import GuildSettings, SignalSnapshot
+from hotpapers.models import GuildSettings, SignalSnapshot, SocialPost
 from hotpapers.ops.metrics import REGISTRY
 from hotpapers.ranking import RankedPaper
 from tests.discord_support import bot_settings, running_bot, running_fake
@@ -558,3 +558,39 @@ async def test_fan_out_cancelled_midway_then_rerun_posts_the_rest_exactly_once(
     assert sum(t.resent for t in report.targets) == 8
     assert {row.state for row in ledger(bot.engine)} == {"sent"}
     assert fake.stats.global_429 == 0
+
+
+def _likes(engine: Engine, paper_id: str, likes: int) -> None:
+    with transaction(engine) as session:
+        post = session.exec(select(SocialPost).where(SocialPost.paper_id == paper_id)).one()
+        post.likes = likes
+        session.add(post)
+
+
+async def test_late_risers_follow_the_days_papers_once(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    subscribe(bot.engine, "dm:7", "category", "cs.CV")
+    await run(bot)  # DAY: 00101 (500), 00102 (300), 00104 (100); 00105 had 10 likes
+    _likes(bot.engine, "2611.00105", 400)  # nobody cared on its day; now people do
+    _likes(bot.engine, "2611.00102", 320)  # shown at 300: grew 20, not enough
+    add_replacement(bot.engine)  # NEXT_DAY: 00201 (80 likes) and 00101's v2
+    report = await run(bot, NEXT_DAY, LATER)
+    assert report.sent == 2
+    thread, day_two = (t["id"] for t in fake.threads if t["parent_id"] == "3000")
+    assert fake.papers_in(day_two) == ["2611.00201", "2611.00105"]  # the day's own first
+    riser = fake.in_channel(day_two)[-1]["embeds"][0]
+    assert riser["footer"]["text"] == "arXiv:2611.00105 · rising from earlier days #1"
+    fields = {f["name"]: f["value"] for f in riser["fields"]}
+    assert fields["Rising from earlier days"] == "Listed 2026-11-20 · up 400 since last shown"
+    # The cs.CV DM gets no cs.LG riser (nor a digest: nothing new in cs.CV).
+    assert all(
+        "2611.00105" not in str(m["embeds"])
+        for m in fake.channel_messages
+        if m["channel_id"] not in {thread, day_two}
+    )
+
+    again = await run(bot, NEXT_DAY, LATER)  # a re-run posts nothing more
+    assert again.sent == 0
+    assert fake.papers_in(day_two) == ["2611.00201", "2611.00105"]
