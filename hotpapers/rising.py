@@ -88,7 +88,7 @@ def rising_papers(
     if recorded or not choose:
         if not recorded:
             return []
-        risers = _risers(session, settings, surface, day, now, cache)
+        risers = _risers(session, settings, surface, day, now, cache, only=recorded)
         return _renumbered([r for r in risers if r.paper.arxiv_id in recorded])
     rising = settings.rising
     least = settings.ranking.threshold if rising.min_growth is None else rising.min_growth
@@ -109,12 +109,15 @@ def _risers(
     day: date,
     now: datetime,
     cache: dict[date, list[RankedPaper]] | None,
+    *,
+    only: set[str] | None = None,
 ) -> list[RankedPaper]:
-    """Every paper of the listings in the window before `day`, by growth since last shown."""
+    """Every paper of the listings in the window before `day`, by growth since last shown
+    (`only`: the listings of these papers are enough)."""
     start = day - timedelta(days=settings.rising.days)
     shown = _last_shown(session, surface, start, day)
     found = []
-    for listed in _listing_days(session, start, day):
+    for listed in _listing_days(session, start, day, only):
         if cache is None or listed not in cache:
             ranked = _whole_ranking(session, settings, listed, now)
             if cache is not None:
@@ -153,14 +156,13 @@ def _renumbered(found: list[RankedPaper]) -> list[RankedPaper]:
     return [dataclasses.replace(r, rank=n) for n, r in enumerate(found, 1)]
 
 
-def _listing_days(session: Session, start: date, day: date) -> list[date]:
-    query = (
-        select(col(Announcement.listing_date))
-        .where(col(Announcement.listing_date) >= start, col(Announcement.listing_date) < day)
-        .distinct()
-        .order_by(col(Announcement.listing_date))
+def _listing_days(session: Session, start: date, day: date, only: set[str] | None) -> list[date]:
+    query = select(col(Announcement.listing_date)).where(
+        col(Announcement.listing_date) >= start, col(Announcement.listing_date) < day
     )
-    return list(session.exec(query).all())
+    if only is not None:
+        query = query.where(col(Announcement.paper_id).in_(sorted(only)))
+    return list(session.exec(query.distinct().order_by(col(Announcement.listing_date))).all())
 
 
 def _last_shown(session: Session, surface: str, start: date, day: date) -> dict[str, float]:
