@@ -324,19 +324,21 @@ def write_post(
 
     now = _now(now)
     ranked = rank(settings, engine, listing_date, now=now)
-    with transaction(engine) as session:  # what the post shows is remembered (rising.py)
+    # What the post shows is remembered (rising.py) only if it renders; a re-run after a
+    # failed write shows the same papers (the day's choice and first scores are kept).
+    with transaction(engine) as session:
         risers = []
         if settings.rising.post:
             risers = rising.rising_papers(session, settings, rising.POST, listing_date, now)
+        text = render_post(
+            listing_date,
+            ranked,
+            settings.digest,
+            generated_at=now,
+            template_path=settings.digest.template,
+            rising=rising.post_entries(risers),
+        )
         rising.record_shown(session, rising.POST, listing_date, ranked, now)
-    text = render_post(
-        listing_date,
-        ranked,
-        settings.digest,
-        generated_at=now,
-        template_path=settings.digest.template,
-        rising=rising.post_entries(risers),
-    )
     return write_file(out_dir or settings.digest.posts_dir, listing_date, text)
 
 

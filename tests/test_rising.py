@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from hotpapers import jobs
 from hotpapers.config import RankingSettings, RisingSettings, Settings
 from hotpapers.db import transaction
+from hotpapers.errors import ConfigError
 from hotpapers.models import ShownPaper, SocialPost
 from hotpapers.ranking import Rise
 from hotpapers.records import PaperRecord
@@ -183,3 +184,15 @@ def test_the_newest_day_page_shows_late_risers(world: Engine, tmp_path: Path) ->
     config.rising.site = False
     build_site(config, world, out, now=_at(NEXT))
     assert _site_rising(out, TODAY) == []
+
+
+def test_a_post_that_cannot_render_remembers_nothing(world: Engine, tmp_path: Path) -> None:
+    set_likes(world, {LATE: 400}, _at(TODAY))
+    broken = tmp_path / "broken.md.j2"
+    broken.write_text("{{ papers[0].title }\n")
+    config = settings(post=True)
+    config.digest.template = broken
+    with pytest.raises(ConfigError):
+        post_of(world, TODAY, _at(TODAY), tmp_path, config)
+    with Session(world) as session:
+        assert session.exec(select(ShownPaper)).all() == []
