@@ -1,7 +1,7 @@
 """shown papers (rising)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06 21:15:32.880051
 """
 from typing import Sequence, Union
