@@ -43,7 +43,8 @@ from hotpapers.delivery import (
 )
 from hotpapers.errors import ConfigError
 from hotpapers.ops.metrics import count_request
-from hotpapers.ranking import RankedPaper
+from hotpapers.ranking import RankedPaper, format_number
+from hotpapers.rising import TITLE as RISING_TITLE
 from hotpapers.text import collapse_ws
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,14 @@ def paper_message_embed(ranked: RankedPaper, note: str = "") -> discord.Embed:
         Field("Categories", categories_text(paper.categories), inline=True),
         Field(f"Score (#{ranked.rank})", score_breakdown(ranked)),
     ]
-    footer = f"arXiv:{paper.arxiv_id} · #{ranked.rank}" + (f" · {note}" if note else "")
+    place = f"#{ranked.rank}"
+    if ranked.rise is not None:  # a late riser, after the day's papers
+        rise = ranked.rise
+        fields[-1] = Field("Score", score_breakdown(ranked))
+        growth = f"up {format_number(round(rise.growth, 1))} since last shown"
+        fields.append(Field(RISING_TITLE, f"Listed {rise.listed:%Y-%m-%d} · {growth}"))
+        place = f"rising from earlier days #{ranked.rank}"
+    footer = f"arXiv:{paper.arxiv_id} · {place}" + (f" · {note}" if note else "")
     return build_embed(
         title=safe(paper.title),
         url=abs_url(paper.arxiv_id),

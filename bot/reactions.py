@@ -1,13 +1,17 @@
 """Reactions on our paper messages become a "discord" signal snapshot for that paper.
 
-The snapshot's `reactions` is the total over every message we delivered for the paper (each
-channel's message has its own count), read back from Discord when a reaction changes.
+Read back from Discord when a reaction changes, over every message we delivered for the paper
+(each channel's message has its own reactions). Reactions are counted per user, so one account
+cannot push a paper: each person counts at most `discord.reactions_per_user` reactions per paper
+(whatever the emojis and messages), and the bot's own reactions never count. The snapshot
+holds `reactions` (the capped sum, what `discord.reactions` weighs) and `reactors` (people).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import discord
@@ -50,23 +54,38 @@ class ReactionsCog(commands.Cog):
         if found is None:
             return None
         paper_id, messages = found
-        total = 0
+        per_user: Counter[int] = Counter()
         for channel_id, other_id in messages:
-            channel = self.bot.get_partial_messageable(int(channel_id))
             try:
-                message = await channel.fetch_message(int(other_id))
+                per_user += await self._reactions_by_user(channel_id, other_id)
             except discord.HTTPException as exc:
                 log.info("reactions of %s in %s unreadable: %s", other_id, channel_id, exc)
-                continue
-            total += sum(reaction.count for reaction in message.reactions)
+        total = capped_total(per_user, self.bot.settings.discord.reactions_per_user)
         measurement = Measurement(
             paper_id=paper_id,
             source=SOURCE,
             taken_at=self.bot.clock(),
-            metrics={"reactions": float(total)},
+            metrics={"reactions": float(total), "reactors": float(len(per_user))},
         )
         await asyncio.to_thread(_save, self.bot.engine, measurement)
         return total
+
+    async def _reactions_by_user(self, channel_id: str, message_id: str) -> Counter[int]:
+        """How many reactions each user (not us) left on one message, every emoji read."""
+        channel = self.bot.get_partial_messageable(int(channel_id))
+        message = await channel.fetch_message(int(message_id))
+        me = self.bot.user.id if self.bot.user else None
+        found: Counter[int] = Counter()
+        for reaction in message.reactions:
+            async for user in reaction.users():
+                if user.id != me:
+                    found[user.id] += 1
+        return found
+
+
+def capped_total(per_user: Counter[int], cap: int) -> int:
+    """The reactions that count: at most `cap` per user."""
+    return sum(min(count, cap) for count in per_user.values())
 
 
 def _messages_of_paper(engine: Engine, message_id: str) -> tuple[str, list[tuple[str, str]]] | None:

@@ -123,15 +123,38 @@ class _Listing:
     snapshots: Select[Any]
 
 
-@functools.cache
-def _listing(by_category: bool) -> _Listing:
-    listed_query = select(_ANNOUNCEMENT.paper_id).where(
-        _ANNOUNCEMENT.listing_date == bindparam("day")
+# Announcement types that can make a paper new to a listing: a replacement never does.
+FIRST_TYPES = ("new", "cross")
+
+
+def _first_listed(by_category: bool, *, include_replaced: bool = False) -> Select[Any]:
+    """The papers of `:day`'s listing (in `:cats`) that rank there: each paper ranks once, on
+    the first listing it appears in. A replacement (v2, v3) was announced before, so it never
+    ranks as new. A cross-list ranks only if the paper was in no earlier listing (of the same
+    categories, when filtered): a paper first announced in an uncollected category and
+    cross-listed into ours is new to us that day, as the live feed shows it; one we listed
+    before is not. `include_replaced` keeps every announced paper (delivery edits need them).
+    """
+    day = _ANNOUNCEMENT.listing_date == bindparam("day")
+    in_cats = _ANNOUNCEMENT.category.in_(bindparam("cats", expanding=True))
+    query = select(_ANNOUNCEMENT.paper_id).where(day)
+    if by_category:
+        query = query.where(in_cats)
+    if include_replaced:
+        return query
+    earlier = Announcement.__table__.alias("earlier")  # type: ignore[attr-defined]
+    before = select(earlier.c.paper_id).where(
+        earlier.c.paper_id == _ANNOUNCEMENT.paper_id,
+        earlier.c.listing_date < bindparam("day"),
     )
     if by_category:
-        listed_query = listed_query.where(
-            _ANNOUNCEMENT.category.in_(bindparam("cats", expanding=True))
-        )
+        before = before.where(earlier.c.category.in_(bindparam("cats", expanding=True)))
+    return query.where(_ANNOUNCEMENT.announce_type.in_(FIRST_TYPES), ~before.exists())
+
+
+@functools.cache
+def _listing(by_category: bool, include_replaced: bool = False) -> _Listing:
+    listed_query = _first_listed(by_category, include_replaced=include_replaced)
     listed = listed_query.distinct().subquery("listed")
 
     def joined(query: Select[Any], column: Any) -> Select[Any]:
@@ -175,10 +198,18 @@ def _params(listing_date: date, categories: Sequence[str] | None, now: datetime)
 
 
 def load_candidates(
-    session: Session, listing_date: date, categories: Sequence[str] | None, now: datetime
+    session: Session,
+    listing_date: date,
+    categories: Sequence[str] | None,
+    now: datetime,
+    *,
+    include_replaced: bool = False,
 ) -> list[Candidate]:
-    """Every paper announced on `listing_date` (in `categories`, if given) with its signals."""
-    sql, params = _listing(bool(categories)), _params(listing_date, categories, now)
+    """Every paper that ranks on `listing_date` (in `categories`, if given) with its signals:
+    those listed there for the first time (see `_first_listed`), or with `include_replaced`
+    every paper announced that day."""
+    sql = _listing(bool(categories), include_replaced)
+    params = _params(listing_date, categories, now)
     views = _paper_views(session, sql.views, params, announced_at(listing_date))
     if not views:
         return []

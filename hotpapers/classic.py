@@ -10,7 +10,7 @@ Each rule below names the original behaviour it keeps:
 
 * embeds: `EMBED_MIN_ENGAGEMENT`, `MAX_EMBEDS_CONSIDERED`, `ONE_COPY_OF_EACH_EMBED`;
 * which papers: `POST_CAP`, `REQUIRE_PDF` (`printable`), the threshold (ranking.threshold, 50);
-* order: `listing_tie_key`; score: `counted`;
+* order: `listing_tie_key`; score: `counted`, `post_weights`;
 * the front matter `date` (below) and the empty post (templates/post.md.j2).
 """
 
@@ -39,6 +39,17 @@ POST_CAP: int | None = None
 # A paper is printed only when the day's listing gave it a PDF link, as the original skipped
 # entries without one (withdrawn papers).
 REQUIRE_PDF = True
+
+# The post's score is the original's: retweets + favorites of the posts on X that link the
+# paper. Other sources (Discord reactions, Hacker News, ...) count in the bot's and the site's
+# blend, not here, so "retweets: N, favorites: M" always adds up to what ranked the paper.
+CLASSIC_SOURCES = ("x.",)
+
+
+def post_weights(weights: dict[str, float]) -> dict[str, float]:
+    """The configured weights of the classic sources only (see CLASSIC_SOURCES)."""
+    return {key: w for key, w in weights.items() if key.startswith(CLASSIC_SOURCES)}
+
 
 # The front matter `date` is the moment the post was written, in UTC with its `Z`: the
 # original wrote its Japan-time clock with a `Z` (nine hours off); that error is not kept,

@@ -161,10 +161,24 @@ def require_category(value: str) -> str:
 class RankingSettings(_Section):
     threshold: float = 50
     top: int = Field(10, ge=1, le=1000)
-    # source.metric -> weight; the classic Hot Papers score is X retweets + likes.
-    weights: dict[str, float] = {"x.retweets": 1.0, "x.likes": 1.0}
+    # source.metric -> weight; the classic Hot Papers score is X retweets + likes. The default
+    # blend adds reactions on our own Discord posts (at most `discord.reactions_per_user` per
+    # person and paper): a reader who took the trouble to react weighs five X likes.
+    weights: dict[str, float] = {"x.retweets": 1.0, "x.likes": 1.0, "discord.reactions": 5.0}
     decay_hours: float | None = None
     measure_days: int = Field(7, ge=1, le=60)
+
+
+class RisingSettings(_Section):
+    # "Rising from earlier days": papers of the last `days` days whose score grew most since
+    # they were last shown (by at least `min_growth`; unset = ranking.threshold), `top` at most.
+    days: int = Field(7, ge=1, le=60)
+    top: int = Field(5, ge=1, le=50)
+    min_growth: float | None = Field(None, ge=0)
+    # Where the section appears: not in the Markdown post by default (the classic post has none).
+    post: bool = False
+    discord: bool = True
+    site: bool = True
 
 
 class DigestSettings(_Section):
@@ -236,6 +250,9 @@ class DiscordSettings(_Section):
     # processes on one PostgreSQL database split it between the live ones (bot/pace.py).
     delivery_workers: int = Field(50, ge=1, le=500)
     max_requests_per_second: float = Field(45.0, gt=0, le=50)
+    # Reactions on our paper messages that one user adds to a paper's `discord.reactions`
+    # signal (whatever the emojis and messages): one account cannot push a paper.
+    reactions_per_user: int = Field(1, ge=1, le=20)
 
 
 class XPublishSettings(_Section):
@@ -328,6 +345,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     arxiv: ArxivSettings = ArxivSettings()
     ranking: RankingSettings = RankingSettings()
+    rising: RisingSettings = RisingSettings()
     digest: DigestSettings = DigestSettings()
     signals: SignalsSettings = SignalsSettings()
     discord: DiscordSettings = DiscordSettings()

@@ -13,7 +13,7 @@ import aiohttp
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from hotpapers import classic, failpoints
+from hotpapers import classic, failpoints, rising
 from hotpapers.arxiv import calendar, sources
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import Settings
@@ -316,9 +316,10 @@ def _ranked(
     if printable_only:
         candidates = [c for c in candidates if classic.printable(c.paper)]
     ranking = settings.ranking
+    weights = classic.post_weights(ranking.weights) if printable_only else ranking.weights
     return rank_papers(
         candidates,
-        weights=ranking.weights,
+        weights=weights,
         threshold=ranking.threshold,
         top=top,
         now=now,
@@ -341,13 +342,21 @@ def write_post(
     # The classic post (hotpapers/classic.py): every paper over the threshold unless
     # digest.top caps them, and only papers that have a PDF.
     ranked = _ranked(settings, engine, listing_date, now, settings.digest.top, printable_only=True)
-    text = render_post(
-        listing_date,
-        ranked,
-        settings.digest,
-        generated_at=now,
-        template_path=settings.digest.template,
-    )
+    # What the post shows is remembered (rising.py) only if it renders; a re-run after a
+    # failed write shows the same papers (the day's choice and first scores are kept).
+    with transaction(engine) as session:
+        risers = []
+        if settings.rising.post:
+            risers = rising.rising_papers(session, settings, rising.POST, listing_date, now)
+        text = render_post(
+            listing_date,
+            ranked,
+            settings.digest,
+            generated_at=now,
+            template_path=settings.digest.template,
+            rising=rising.post_entries(risers),
+        )
+        rising.record_shown(session, rising.POST, listing_date, ranked, now)
     return write_file(out_dir or settings.digest.posts_dir, listing_date, text)
 
 

@@ -1,5 +1,5 @@
-"""Look-ups the interactive commands need beyond `hotpapers.queries`: a paper's newest listing
-date and its score on that listing."""
+"""Look-ups the interactive commands need beyond `hotpapers.queries`: the listing date a paper
+ranks on and its score there."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ class PaperScore:
     ranked: RankedPaper
 
 
-def last_listing_date(session: Session, arxiv_id: str) -> date | None:
-    """The newest listing date `arxiv_id` was announced on, or None if never."""
-    query = select(func.max(col(Announcement.listing_date))).where(
+def ranked_listing_date(session: Session, arxiv_id: str) -> date | None:
+    """The listing date `arxiv_id` ranks on (its first: later ones are replacements or
+    cross-lists of a paper already listed), or None if never announced."""
+    query = select(func.min(col(Announcement.listing_date))).where(
         col(Announcement.paper_id) == arxiv_id
     )
     return session.execute(query).scalar_one_or_none()
@@ -35,9 +36,10 @@ def last_listing_date(session: Session, arxiv_id: str) -> date | None:
 def paper_score(
     settings: Settings, engine: Engine, arxiv_id: str, *, now: datetime | None = None
 ) -> PaperScore | None:
-    """The paper's rank and score on its newest listing; None if unlisted or below threshold."""
+    """The paper's rank and score on the listing it ranks on; None if unlisted or below
+    threshold."""
     with Session(engine) as session:
-        day = last_listing_date(session, arxiv_id)
+        day = ranked_listing_date(session, arxiv_id)
     if day is None:
         return None
     ranking = jobs.rank(settings, engine, day, now=now, top=WHOLE_LISTING)

@@ -257,6 +257,25 @@ class Publication(SQLModel, table=True):
     done_at: datetime | None = None
 
 
+class ShownPaper(SQLModel, table=True):
+    """A paper one surface showed in one day's output, and its score then: the baseline a
+    late riser's growth is measured from, and the memory that shows it in "Rising" once."""
+
+    __tablename__ = "shown_paper"
+    __table_args__ = (
+        UniqueConstraint("surface", "listing_date", "paper_id", name="uq_shown_paper"),
+        Index("ix_shown_paper_paper", "surface", "paper_id", "listing_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    surface: str = Field(max_length=20)  # post | site | discord
+    listing_date: date  # the day whose output showed it (not the paper's own listing)
+    paper_id: str = Field(max_length=40)
+    section: str = Field(max_length=10)  # main | rising
+    score: float
+    shown_at: datetime | None = None
+
+
 class JobStatus(SQLModel, table=True):
     """Outcome of each scheduled job's last runs, shared by every process (for /healthz)."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from hotpapers import classic
@@ -68,6 +68,15 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Rise:
+    """Why a paper of an earlier day is shown again ("Rising from earlier days", rising.py)."""
+
+    listed: date  # the listing it ranked on
+    before: float  # its score when last shown there (0.0: never shown)
+    growth: float  # its score now minus `before`
+
+
+@dataclass(frozen=True)
 class RankedPaper:
     rank: int
     paper: PaperView
@@ -75,6 +84,7 @@ class RankedPaper:
     signals: dict[str, dict[str, float]]  # e.g. {"x": {"retweets": 729, "likes": 186, ...}}
     posts: tuple[PostSignal, ...]  # originals that counted, most engaging first
     counts_taken_at: datetime | None  # latest taken_at of the X posts
+    rise: Rise | None = None  # set in a Rising section (rank is then the place in it)
 
 
 def ranked_record(item: RankedPaper) -> dict[str, Any]:

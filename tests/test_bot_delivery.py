@@ -25,7 +25,7 @@ from hotpapers.config import Settings
 from hotpapers.db import make_engine, transaction
 from hotpapers.delivery import FORBIDDEN_REASON, DeliveryReport, deliver, plan
 from hotpapers.fakes.discord import FakeDiscord
-from hotpapers.models import GuildSettings, SignalSnapshot
+from hotpapers.models import GuildSettings, SignalSnapshot, SocialPost
 from hotpapers.ops.metrics import REGISTRY
 from hotpapers.ranking import RankedPaper
 from tests.discord_support import bot_settings, running_bot, running_fake
@@ -313,20 +313,10 @@ async def test_hostile_paper_pings_nobody_and_fits_the_limits(
     assert "@everyone" not in fake.in_channel(3000)[0]["content"]
 
 
-async def test_reactions_on_a_paper_message_become_a_discord_snapshot(
-    bot: HotpapersBot, fake: FakeDiscord
-) -> None:
-    subscribe(bot.engine, PAPERS, "category", "cs.LG")
-    await run(bot)
-    thread = fake.thread_of(3000)["id"]
-    message = fake.in_channel(thread)[0]
-    fake.messages[int(message["id"])]["reactions"] = [
-        {"emoji": {"id": None, "name": "👍"}, "count": 3, "me": False, "burst_colors": []},
-        {"emoji": {"id": None, "name": "🔥"}, "count": 2, "me": False, "burst_colors": []},
-    ]
-    event = {
-        "user_id": "7",
-        "channel_id": thread,
+def _reaction_event(fake: FakeDiscord, message: dict[str, Any], user: int) -> dict[str, Any]:
+    return {
+        "user_id": str(user),
+        "channel_id": message["channel_id"],
         "message_id": message["id"],
         "message_author_id": str(fake.application_id),
         "guild_id": str(fake.guild_id),
@@ -334,14 +324,72 @@ async def test_reactions_on_a_paper_message_become_a_discord_snapshot(
         "type": 0,
         "burst": False,
     }
-    await fake.dispatch("MESSAGE_REACTION_ADD", event)
+
+
+async def test_reactions_on_a_paper_message_become_a_discord_snapshot(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    await run(bot)
+    thread = fake.thread_of(3000)["id"]
+    message = fake.in_channel(thread)[0]
+    for user in (7, 8, 9):
+        fake.react(message["id"], "👍", user)
+    fake.react(message["id"], "🔥", 10)
+    await fake.dispatch("MESSAGE_REACTION_ADD", _reaction_event(fake, message, 10))
     snapshot = await _snapshot(bot.engine, "2611.00101")
-    assert snapshot.metrics == {"reactions": 5.0}
+    assert snapshot.metrics == {"reactions": 4.0, "reactors": 4.0}
     # A reaction on a message that is not a delivered paper records nothing.
     # (The cog is loaded as an extension: its class is not this module's ReactionsCog.)
     cog = bot.get_cog(ReactionsCog.__cog_name__)
     assert cog is not None
     assert await cog.record(int(fake.in_channel(3000)[0]["id"])) is None  # type: ignore[attr-defined]
+
+
+async def test_one_user_counts_once_per_paper_and_our_own_reactions_never(
+    fake: FakeDiscord, engine: Engine
+) -> None:
+    add_day(engine)
+    subscribe(engine, PAPERS, "category", "cs.LG")
+    subscribe(engine, "dm:7", "category", "cs.LG")  # the paper's second message, in a DM
+    async with running_bot(fake, engine, clock=lambda: NOW) as bot:
+        await run(bot)
+        thread = fake.thread_of(3000)["id"]
+        message = fake.in_channel(thread)[0]
+        dm_message = next(
+            m
+            for m in fake.channel_messages
+            if m["channel_id"] != thread
+            and m["embeds"]
+            and m["embeds"][0]["title"] == "Scaling laws again"
+        )
+        for emoji in ("👍", "🔥", "🚀"):  # one account, many emojis, on both messages
+            fake.react(message["id"], emoji, 7)
+            fake.react(dm_message["id"], emoji, 7)
+        fake.react(message["id"], "👍", 8)
+        fake.react(message["id"], "👍", fake.application_id)  # the bot's own: never counts
+        cog = bot.get_cog(ReactionsCog.__cog_name__)
+        assert cog is not None
+        total = await cog.record(int(message["id"]))  # type: ignore[attr-defined]
+    assert total == 2
+    snapshot = await _snapshot(engine, "2611.00101")
+    assert snapshot.metrics == {"reactions": 2.0, "reactors": 2.0}
+
+
+async def test_the_per_user_cap_is_configurable(fake: FakeDiscord, engine: Engine) -> None:
+    add_day(engine)
+    subscribe(engine, PAPERS, "category", "cs.LG")
+    settings = bot_settings(fake)
+    settings.discord.reactions_per_user = 2
+    async with running_bot(fake, engine, settings=settings, clock=lambda: NOW) as bot:
+        await run(bot)
+        message = fake.in_channel(fake.thread_of(3000)["id"])[0]
+        for emoji in ("👍", "🔥", "🚀"):
+            fake.react(message["id"], emoji, 7)
+        fake.react(message["id"], "👍", 8)
+        cog = bot.get_cog(ReactionsCog.__cog_name__)
+        assert cog is not None
+        assert await cog.record(int(message["id"])) == 3  # type: ignore[attr-defined]
 
 
 async def _snapshot(engine: Engine, paper_id: str, timeout: float = 5.0) -> SignalSnapshot:
@@ -510,3 +558,39 @@ async def test_fan_out_cancelled_midway_then_rerun_posts_the_rest_exactly_once(
     assert sum(t.resent for t in report.targets) == 8
     assert {row.state for row in ledger(bot.engine)} == {"sent"}
     assert fake.stats.global_429 == 0
+
+
+def _likes(engine: Engine, paper_id: str, likes: int) -> None:
+    with transaction(engine) as session:
+        post = session.exec(select(SocialPost).where(SocialPost.paper_id == paper_id)).one()
+        post.likes = likes
+        session.add(post)
+
+
+async def test_late_risers_follow_the_days_papers_once(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    subscribe(bot.engine, "dm:7", "category", "cs.CV")
+    await run(bot)  # DAY: 00101 (500), 00102 (300), 00104 (100); 00105 had 10 likes
+    _likes(bot.engine, "2611.00105", 400)  # nobody cared on its day; now people do
+    _likes(bot.engine, "2611.00102", 320)  # shown at 300: grew 20, not enough
+    add_replacement(bot.engine)  # NEXT_DAY: 00201 (80 likes) and 00101's v2
+    report = await run(bot, NEXT_DAY, LATER)
+    assert report.sent == 2
+    thread, day_two = (t["id"] for t in fake.threads if t["parent_id"] == "3000")
+    assert fake.papers_in(day_two) == ["2611.00201", "2611.00105"]  # the day's own first
+    riser = fake.in_channel(day_two)[-1]["embeds"][0]
+    assert riser["footer"]["text"] == "arXiv:2611.00105 · rising from earlier days #1"
+    fields = {f["name"]: f["value"] for f in riser["fields"]}
+    assert fields["Rising from earlier days"] == "Listed 2026-11-20 · up 400 since last shown"
+    # The cs.CV DM gets no cs.LG riser (nor a digest: nothing new in cs.CV).
+    assert all(
+        "2611.00105" not in str(m["embeds"])
+        for m in fake.channel_messages
+        if m["channel_id"] not in {thread, day_two}
+    )
+
+    again = await run(bot, NEXT_DAY, LATER)  # a re-run posts nothing more
+    assert again.sent == 0
+    assert fake.papers_in(day_two) == ["2611.00201", "2611.00105"]

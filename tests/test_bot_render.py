@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from bot.cogs._input import BadInput, clean, parse_arxiv_id, parse_category, parse_date
 from bot.cogs.help import help_embed
 from bot.cogs.papers import category_choices
+from bot.courier import paper_message_embed
 from bot.render import (
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
@@ -35,7 +37,7 @@ from bot.views import list_embed, paper_embed, ranked_pages
 from hotpapers.fakes.discord import limit_errors
 from hotpapers.lookup import PaperScore
 from hotpapers.queries import PaperDetail, PaperSummary
-from hotpapers.ranking import PaperView, RankedPaper
+from hotpapers.ranking import PaperView, RankedPaper, Rise
 
 URL = "https://arxiv.org/abs/2611.00001"
 HOSTILE = "@everyone **bold** [link](x) <@123> @here `code` _it_ ~~s~~ ||spoiler|| > quote"
@@ -207,6 +209,22 @@ def test_ranked_pages_and_lists_are_accepted() -> None:
     ]
     assert accepted(list_embed(HOSTILE * 30, summaries))
     assert accepted(help_embed())
+
+
+def test_a_rising_paper_message_says_why_and_is_accepted() -> None:
+    rise = Rise(listed=date(2026, 11, 17), before=50.0, growth=1e9 - 50)
+    embed = paper_message_embed(dataclasses.replace(_ranked(2, HOSTILE * 30), rise=rise))
+    assert accepted(embed)
+    assert "@everyone" not in str(embed.to_dict())
+    fields = {field.name: field.value for field in embed.fields}
+    assert fields["Rising from earlier days"] == (
+        "Listed 2026-11-17 · up 999999950 since last shown"
+    )
+    assert "Score" in fields
+    assert embed.footer.text == "arXiv:2611.00002 · rising from earlier days #2"
+    plain = paper_message_embed(_ranked(2, "A paper"))
+    assert [field.name for field in plain.fields][-1] == "Score (#2)"
+    assert plain.footer.text == "arXiv:2611.00002 · #2"
 
 
 # -- input checks ----------------------------------------------------------------------------

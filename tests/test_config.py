@@ -52,7 +52,7 @@ def test_example_documents_every_key_with_its_default() -> None:
     secret = {k for k in _keys(defaults) if k.endswith(("token", "password", "secret", "api_key"))}
     # Optional keys, shown commented out.
     commented = {"digest.template", "digest.top", "ranking.decay_hours"}
-    commented |= {"discord.shard_count", "discord.shard_ids"}
+    commented |= {"discord.shard_count", "discord.shard_ids", "rising.min_growth"}
     assert _keys(defaults) - secret == _keys(example) | commented
     assert load_settings(ROOT / "config.example.toml") == Settings()
 

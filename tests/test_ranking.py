@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hotpapers.config import RankingSettings
 from hotpapers.errors import ConfigError
 from hotpapers.ranking import (
     Candidate,
@@ -245,6 +246,20 @@ def test_explain_lists_each_term() -> None:
     assert any("1 left out" in line for line in lines)
     ranked = rank([item])[0]
     assert "  score = 915" in explain(ranked, WEIGHTS)
+
+
+def test_discord_reactions_count_in_the_default_blend_and_its_breakdown() -> None:
+    weights = RankingSettings().weights
+    item = Candidate(
+        view("2103.00002"),
+        (post("1", 20, 10),),
+        snapshots={"discord": {"reactions": 3.0, "reactors": 3.0}},
+    )
+    [ranked] = rank([item], weights=weights, threshold=0)
+    assert ranked.score == 20 + 10 + 3 * 5
+    lines = explain(ranked, weights)
+    assert "  discord.reactions: 3 × 5 = 15" in lines
+    assert "  score = 45" in lines
 
 
 def test_explain_shows_decay() -> None:

@@ -105,7 +105,11 @@ def test_a_paper_shows_links_score_breakdown_and_posts(site: Path) -> None:
     assert article.xpath(".//h2/a/@href") == ["https://arxiv.org/abs/2611.00202"]
     assert "https://arxiv.org/pdf/2611.00202" in article.xpath(".//p[@class='links']/a/@href")
     terms = [li.text_content() for li in article.xpath(".//details/ul/li")]
-    assert terms == ["x.retweets: 20 × 1 = 20", "x.likes: 700 × 1 = 700"]
+    assert terms == [
+        "x.retweets: 20 × 1 = 20",
+        "x.likes: 700 × 1 = 700",
+        "discord.reactions: 0 × 5 = 0",  # the default blend counts reactions on our posts
+    ]
     assert article.xpath("string(.//summary/strong)") == "720"
     sources = dict(zip(article.xpath(".//dt/text()"), article.xpath(".//dd/text()"), strict=True))
     assert sources["Hacker News"] == "45 comments, 120 points"

@@ -6,15 +6,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from hotpapers.candidates import load_candidates
 from hotpapers.config import Settings
+from hotpapers.db import transaction
 from hotpapers.delivery._types import TargetPlan, Update
 from hotpapers.keywords import Words, wanted
 from hotpapers.models import Announcement, Delivery, GuildSettings, Subscription
 from hotpapers.names import author_matches
 from hotpapers.ranking import RankedPaper, rank_papers
+from hotpapers.rising import DISCORD, record_shown, rising_papers
 
 NEW_TYPES = frozenset({"new", "cross"})
 REPLACE_TYPES = frozenset({"replace", "replace-cross"})
@@ -48,6 +51,7 @@ def plan(
     by_target: dict[str, list[Subscription]] = defaultdict(list)
     for subscription in subscriptions:
         by_target[subscription.target].append(subscription)
+    risers = _risers(session, settings, listing_date, now)
     plans = []
     texts: dict[str, Words] = {}  # each paper's text is read once, for every subscription
     for target, subs in by_target.items():
@@ -58,7 +62,8 @@ def plan(
                 chosen.setdefault(item.paper.arxiv_id, subscription.id or 0)
         papers = tuple(item for item in hot if item.paper.arxiv_id in chosen)
         updates = _updates(session, target, listing_date, replaced, by_id)
-        if not papers and not updates:
+        rising = _rising_for(subs, risers, chosen, texts)
+        if not papers and not updates and not rising:
             continue
         plans.append(
             TargetPlan(
@@ -69,9 +74,64 @@ def plan(
                 papers=papers,
                 updates=updates,
                 subscription_for=chosen,
+                rising=rising,
             )
         )
+    _remember_shown(session, listing_date, plans, now)
     return plans
+
+
+def _risers(session: Session, settings: Settings, day: date, now: datetime) -> list[RankedPaper]:
+    """Discord's "Rising from earlier days" of `day`: chosen by the first plan of the day
+    (recorded at once, so every later plan, in any process, gets the same papers)."""
+    if not settings.rising.discord:
+        return []
+    with transaction(_engine(session)) as writer:
+        return rising_papers(writer, settings, DISCORD, day, now)
+
+
+def _rising_for(
+    subscriptions: Sequence[Subscription],
+    risers: Sequence[RankedPaper],
+    chosen: dict[str, int],
+    texts: dict[str, Words],
+) -> tuple[RankedPaper, ...]:
+    """The risers a target asked for (as a subscription asks for a day's papers), in order."""
+    found = []
+    for item in risers:
+        for subscription in subscriptions:
+            if item.paper.arxiv_id in chosen or item.score < subscription.min_score:
+                continue
+            if _wanted(subscription, item, texts) and _rising_in(subscription, item):
+                chosen.setdefault(item.paper.arxiv_id, subscription.id or 0)
+                found.append(item)
+                break
+    return tuple(found)
+
+
+def _rising_in(subscription: Subscription, item: RankedPaper) -> bool:
+    """A category subscription gets the risers of its category (primary only if it says so)."""
+    if subscription.kind != "category":
+        return True
+    if subscription.primary_only:
+        return item.paper.primary_category == subscription.value
+    return subscription.value in item.paper.categories
+
+
+def _remember_shown(
+    session: Session, day: date, plans: Sequence[TargetPlan], now: datetime
+) -> None:
+    """What Discord shows of `day` and the scores then: the baseline of later Rising sections
+    (the first plan's scores stay: re-plans do not move it)."""
+    shown = {item.paper.arxiv_id: item for p in plans for item in p.papers}
+    if shown:
+        with transaction(_engine(session)) as writer:
+            record_shown(writer, DISCORD, day, shown.values(), now)
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
 
 
 def matching(
@@ -147,7 +207,9 @@ def _day_ranking(
     """Every paper of the day, ranked (also those under the threshold: edits need them)."""
     ranking = settings.ranking
     return rank_papers(
-        load_candidates(session, day, None, now),
+        # Replaced papers too: edits of earlier messages need their ranking; `matching`
+        # keeps replacements out of the day's new papers.
+        load_candidates(session, day, None, now, include_replaced=True),
         weights=ranking.weights,
         threshold=float("-inf"),
         top=_GENEROUS_TOP,

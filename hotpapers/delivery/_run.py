@@ -168,7 +168,8 @@ async def _deliver_target(
         result.outcome = "busy"
         result.error = _busy_reason(live, now)
         return
-    todo = [item for item in plan.papers if _needs_work(ledger.get(item.paper.arxiv_id), now)]
+    items = (*plan.papers, *plan.rising)
+    todo = [item for item in items if _needs_work(ledger.get(item.paper.arxiv_id), now)]
     if todo:
         try:
             thread_id = await _thread(engine, courier, plan, now)

@@ -54,6 +54,8 @@ class TargetPlan:
     title: str  # "Hot Papers 2021-03-15 · cs.CV, cs.LG"
     papers: tuple[RankedPaper, ...] = ()
     updates: tuple[Update, ...] = ()
+    # "Rising from earlier days" (each with its `rise`), posted after the day's papers
+    rising: tuple[RankedPaper, ...] = ()
     # paper id -> the subscription that asked for it (the first one, by id)
     subscription_for: dict[str, int] = field(default_factory=dict)
 

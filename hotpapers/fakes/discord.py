@@ -6,7 +6,8 @@ definitions), enforces Discord's message and embed limits (400 with Discord's er
 sends rate-limit headers, and can answer 429, 403 or 404 on demand. Channels answer their
 message history (newest first, `limit` / `before` / `after`), and channels listed in
 `fake.forum_channels` are forums whose threads are posts with a starter message;
-`in_channel`, `papers_in` and `thread_of` show what a user would see.
+`in_channel`, `papers_in` and `thread_of` show what a user would see; `react` adds a user's
+reaction to a message (its counts, and the users `GET .../reactions/{emoji}` lists).
 
     fake = FakeDiscord()
     await fake.start()
@@ -363,6 +364,8 @@ class FakeDiscord:
         # forum channels (type 15): a thread created in one is a post with a starter message
         self.forum_channels: set[int] = set()
         self._dms: dict[int, int] = {}  # recipient -> DM channel (Discord keeps one per user)
+        # message id -> emoji name -> the ids of the users who reacted with it (`react`)
+        self.reactors: dict[int, dict[str, list[int]]] = {}
         self._query: dict[str, str] = {}  # the query string of the request being answered
         self._rate_limits: list[tuple[str, float, bool]] = []  # (path part, retry_after, global)
         self._ids = itertools.count(10_000)
@@ -593,6 +596,31 @@ class FakeDiscord:
             for m in self.in_channel(channel_id)
             if m["embeds"] and m["embeds"][0].get("url")
         ]
+
+    def react(self, message_id: int | str, emoji: str, user_id: int) -> None:
+        """`user_id` reacts to a message with the unicode `emoji` (once per user and emoji,
+        as on Discord); the message's `reactions` counts follow."""
+        message = self.messages[int(message_id)]
+        users = self.reactors.setdefault(int(message_id), {}).setdefault(emoji, [])
+        if user_id in users:
+            return
+        users.append(user_id)
+        reactions = message.setdefault("reactions", [])
+        found = next((r for r in reactions if r["emoji"]["name"] == emoji), None)
+        if found is None:
+            found = {"emoji": {"id": None, "name": emoji}, "count": 0, "me": False}
+            found["burst_colors"] = []
+            reactions.append(found)
+        found["count"] += 1
+        found["me"] = found["me"] or user_id == self.application_id
+
+    def _reaction_users(self, message_id: int, emoji: str) -> list[dict[str, Any]]:
+        """GET .../reactions/{emoji}: the users, by id, `limit` (≤ 100) after `after`."""
+        ids = sorted(self.reactors.get(message_id, {}).get(emoji, []))
+        after = int(self._query.get("after", 0))
+        limit = min(int(self._query.get("limit", 25)), 100)
+        chosen = [i for i in ids if i > after][:limit]
+        return [_user(i, f"user{i}", bot=i == self.application_id) for i in chosen]
 
     def thread_of(self, parent: int | str) -> dict[str, Any]:
         """The one thread (or forum post) started in channel `parent`."""
@@ -1159,8 +1187,14 @@ class FakeDiscord:
                 return self._forum_post(channel_id, body, path)
             case "POST", ["threads"]:
                 return self._thread(channel_id, body, path)
-            case "PUT", ["messages", _, "reactions", _, "@me"]:
+            case "PUT", ["messages", message_id, "reactions", emoji, "@me"]:
+                if int(message_id) in self.messages:
+                    self.react(message_id, emoji, self.application_id)
                 return web.Response(status=204)
+            case "GET", ["messages", message_id, "reactions", emoji]:
+                if int(message_id) not in self.messages:
+                    return self._error(404, 10008, "Unknown Message", path)
+                return self._json(self._reaction_users(int(message_id), emoji), path=path)
         return self._error(404, 0, f"404: Not Found ({method} {path})", path)
 
     def _history(self, channel_id: int) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -213,8 +213,10 @@ def render_post(
     *,
     generated_at: datetime,
     template_path: Path | None = None,
+    rising: Sequence[Mapping[str, str]] = (),
 ) -> str:
-    """The Markdown post for one listing date: front matter, then each ranked paper."""
+    """The Markdown post for one listing date: front matter, then each ranked paper (and the
+    optional "Rising from earlier days" entries, `hotpapers.rising.post_entries`)."""
     path = template_path if template_path is not None else settings.template
     template = load_template(path)
     context = {
@@ -225,6 +227,7 @@ def render_post(
         "tags": list(settings.tags),
         "social_image": settings.social_image,
         "papers": [paper_entry(item, settings) for item in ranked],
+        "rising": list(rising),
         "settings": settings,
     }
     try:

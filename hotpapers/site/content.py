@@ -1,11 +1,14 @@
 """What the site shows, read from the database: the ranked days, per category and per paper.
 
-The ranking is the one `hotpapers rank` prints (`jobs.rank`); nothing is scored again here.
-Everything is ordered explicitly so that the same database always gives the same site.
+The ranking is the one `hotpapers rank` prints (`jobs.rank`); nothing is scored again here
+(the newest page's "Rising from earlier days" comes from `hotpapers.rising`, which records
+what the pages showed). Everything is ordered explicitly so that the same database always
+gives the same site.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,8 +20,10 @@ from sqlmodel import Session, col, select
 
 from hotpapers import jobs
 from hotpapers.config import Settings
+from hotpapers.db import transaction
 from hotpapers.models import Announcement, SignalSnapshot
 from hotpapers.ranking import RankedPaper
+from hotpapers.rising import SITE, record_first_showing, rising_papers
 
 # Rank every paper of a day once (the day page shows the top, category pages dig deeper).
 _EVERY_PAPER = 1_000_000
@@ -37,6 +42,7 @@ def slug(text: str) -> str:
 class Day:
     day: date
     ranked: list[RankedPaper]  # the day's top papers, best first
+    rising: list[RankedPaper] = field(default_factory=list)  # "Rising from earlier days"
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,26 @@ def gather(settings: Settings, engine: Engine, now: datetime) -> SiteContent:
             break
     content.categories = {name: by_category[name] for name in sorted(by_category)}
     content.papers = _appearances(content)
+    content.days = _with_rising(settings, engine, content.days, now)
     return content
+
+
+def _with_rising(settings: Settings, engine: Engine, days: list[Day], now: datetime) -> list[Day]:
+    """Each day page's papers are remembered when it is first published; the newest day's
+    Rising section is chosen now (once), older pages keep the section chosen for them."""
+    if not days:
+        return days
+    cache: dict[date, list[RankedPaper]] = {}  # one ranking per listing day for the build
+    with transaction(engine) as session:
+        for day in reversed(days):
+            record_first_showing(session, SITE, day.day, day.ranked, now)
+        if not settings.rising.site:
+            return days
+        found = [
+            rising_papers(session, settings, SITE, day.day, now, choose=not n, cache=cache)
+            for n, day in enumerate(days)
+        ]
+    return [dataclasses.replace(day, rising=r) for day, r in zip(days, found, strict=True)]
 
 
 def _listing_dates(engine: Engine, now: datetime, limit: int) -> list[date]:

@@ -76,6 +76,7 @@ class Renderer:
             "../",
             day=day.day,
             ranked=day.ranked,
+            rising=day.rising,
             newer=newer,
             older=older,
             chart=chart,
