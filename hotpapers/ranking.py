@@ -199,15 +199,25 @@ def candidate_signals(candidate: Candidate) -> dict[str, dict[str, float]]:
     if not candidate.posts and not candidate.snapshots:
         return {X: dict(_NO_X)}  # a copy: callers own the result
     signals: dict[str, dict[str, float]] = {}
-    x_snapshot = candidate.snapshots.get(X)
-    if candidate.posts or x_snapshot is None:
-        signals[X] = x_metrics(candidate.posts)
-    else:
-        signals[X] = _numeric(x_snapshot)
+    signals[X] = _x_signals(candidate)
     for source, metrics in candidate.snapshots.items():
         if source != X:
             signals[source] = _numeric(metrics)
     return signals
+
+
+def _x_signals(candidate: Candidate) -> dict[str, float]:
+    """X's counts: from the stored posts (the newest counts of each), unless the snapshot
+    counted more originals than are stored (the source keeps a paper's ten most engaging
+    posts), in which case only the snapshot's sums are whole."""
+    x_snapshot = candidate.snapshots.get(X)
+    from_posts = x_metrics(candidate.posts)
+    if x_snapshot is None:
+        return from_posts
+    from_snapshot = _numeric(x_snapshot)
+    if not candidate.posts or from_snapshot.get("posts", 0.0) > from_posts["posts"]:
+        return from_snapshot
+    return from_posts
 
 
 def _latest_taken_at(posts: Iterable[PostSignal]) -> datetime | None:

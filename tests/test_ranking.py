@@ -308,3 +308,20 @@ def test_reference_order() -> None:
             (float(rt), float(fav)) for _, rt, fav in REFERENCE_COUNTS
         ]
         assert [r.rank for r in ranked] == list(range(1, 11))
+
+
+def test_x_sums_come_from_the_snapshot_when_more_posts_than_stored() -> None:
+    """The X source stores a paper's ten most engaging posts but measures every original one:
+    its snapshot's sums, not the ten stored posts, are the paper's count."""
+    stored = [post(str(n), 10, 5) for n in range(10)]
+    snapshot = {"retweets": 140.0, "likes": 70.0, "replies": 0.0, "quotes": 0.0, "posts": 14.0}
+    full = Candidate(view("2103.00001"), tuple(stored), {"x": snapshot})
+    (ranked,) = rank([full])
+    assert ranked.signals["x"]["retweets"] == 140 and ranked.signals["x"]["posts"] == 14
+    assert ranked.score == 210
+    assert len(ranked.posts) == 10  # the posts shown (embeds) are still the stored ones
+    # With every post stored, the posts decide (they carry the newest counts).
+    fresher = [post(str(n), 12, 5) for n in range(3)]
+    same = {"retweets": 30.0, "likes": 15.0, "posts": 3.0}
+    (ranked,) = rank([Candidate(view("2103.00002"), tuple(fresher), {"x": same})])
+    assert ranked.signals["x"]["retweets"] == 36

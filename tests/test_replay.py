@@ -270,14 +270,10 @@ SYNTHETIC: dict[str, Day] = {
         PDF_DAY,
     ),
     # The same day collected later: a past day comes from OAI-PMH, whose arXivRaw records
-    # carry no PDF link, so the paper without one is printed.
+    # carry no PDF link; the API's entries of the day's new papers say which have none.
     "pdf-required-past-day": Day(
         FRONT + paper(1, "2503.00301", 70, 20, (embed("erin", 5),)),
         PDF_DAY,
-        needs=(
-            "needs sources.py (crosslists' area): listing_from_archive keeps OAI-PMH records, "
-            "which have no PDF link; the API records it fetches for the same day do"
-        ),
     ),
     # No top-N cut: all 22 papers over the threshold are printed.
     "no-cap": Day(

@@ -189,9 +189,26 @@ async def listing_from_archive(
     api = await listing_from_api(client, listing_date, categories, holidays, page_size, max_retries)
     known = {record.arxiv_id for record in oai.records}
     moved_on = [record for record in api.records if record.arxiv_id not in known]
-    records = oai.records + moved_on
+    records = _with_api_pdf_links(oai.records, api.records) + moved_on
     skipped = oai.skipped + api.skipped
     return Listing(listing_date, records, "oai", skipped=skipped, late_cross=oai.late_cross)
+
+
+def _with_api_pdf_links(
+    oai: list[PaperRecord], api: list[PaperRecord]
+) -> list[PaperRecord]:
+    """OAI records with the API's word on their PDF link, for the papers both return.
+
+    arXivRaw carries no link at all, and the classic post prints only papers with a PDF
+    (withdrawn ones have none). The day's new papers come back from the API query too, so
+    their link is known; an older paper cross-listed or replaced that day is taken to have
+    one (only the API's entry could say otherwise, for one more request per batch).
+    """
+    without = {record.arxiv_id for record in api if not record.has_pdf}
+    return [
+        dataclasses.replace(record, has_pdf=False) if record.arxiv_id in without else record
+        for record in oai
+    ]
 
 
 async def listing_from_oai(
