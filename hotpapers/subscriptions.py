@@ -15,7 +15,7 @@ import re
 import unicodedata
 import zoneinfo
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import ColumnElement, Engine, delete, func, or_, update
@@ -226,7 +226,7 @@ def subscribe(
         found.min_score = float(min_score)
         found.top_n = int(top_n)
         found.primary_only = bool(primary_only)
-        found.status, found.status_reason = "active", None
+        found.status, found.status_reason, found.gone_since = "active", None, None
         session.add(found)
         session.flush()
         session.refresh(found)
@@ -316,7 +316,7 @@ def resume(engine: Engine, subscription_id: int) -> bool:
         done = session.execute(
             update(Subscription)
             .where(col(Subscription.id) == subscription_id)
-            .values(status="active", status_reason=None)
+            .values(status="active", status_reason=None, gone_since=None)
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
@@ -338,7 +338,38 @@ def resume_target(engine: Engine, target: str) -> int:
         done = session.execute(
             update(Subscription)
             .where(col(Subscription.target) == target, col(Subscription.status) == "paused")
-            .values(status="active", status_reason=None)
+            .values(status="active", status_reason=None, gone_since=None)
+        )
+        return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def note_target_missing(
+    engine: Engine, target: str, now: datetime, confirm_after: timedelta, reason: str
+) -> bool:
+    """Record that `target` answered 404 at `now`; True when it had already done so at least
+    `confirm_after` earlier, and its active subscriptions are now paused (never deleted)."""
+    with transaction(engine) as session:
+        mine = (col(Subscription.target) == target, col(Subscription.status) == "active")
+        session.execute(
+            update(Subscription)
+            .where(*mine, col(Subscription.gone_since).is_(None))
+            .values(gone_since=now)
+        )
+        confirmed = session.execute(
+            update(Subscription)
+            .where(*mine, col(Subscription.gone_since) <= now - confirm_after)
+            .values(status="paused", status_reason=clean(reason)[:MAX_REASON] or None)
+        )
+        return bool(confirmed.rowcount)  # type: ignore[attr-defined]
+
+
+def clear_target_missing(engine: Engine, target: str) -> int:
+    """Forget an earlier 404 of `target` (it answered since); how many subscriptions."""
+    with transaction(engine) as session:
+        done = session.execute(
+            update(Subscription)
+            .where(col(Subscription.target) == target, col(Subscription.gone_since).is_not(None))
+            .values(gone_since=None)
         )
         return int(done.rowcount)  # type: ignore[attr-defined]
 
