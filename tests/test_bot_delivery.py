@@ -21,6 +21,7 @@ from bot.client import HotpapersBot
 from bot.courier import DiscordCourier, deliver_day, pacer_for
 from bot.reactions import ReactionsCog
 from hotpapers import migrate
+from hotpapers import subscriptions as core
 from hotpapers.config import Settings
 from hotpapers.db import make_engine, transaction
 from hotpapers.delivery import FORBIDDEN_REASON, GONE_REASON, DeliveryReport, deliver, plan
@@ -302,6 +303,11 @@ async def test_deleted_channel_is_paused_after_a_second_404_a_day_later_never_de
     # Paused, not gone: listed with the reason, and subscribing again resumes it.
     listed = await fake.send_interaction("subscriptions", channel_id=3001)
     assert listed.embeds[0]["description"].count(f"paused: {GONE_REASON}") == 2
+    resumed = core.subscribe(
+        bot.engine, target=PAPERS, guild_id=2000, channel_id=3000, user_id=7,
+        kind="category", value="cs.LG",
+    )  # fmt: skip
+    assert (resumed.status, resumed.gone_since) == ("active", None)
 
 
 async def test_a_channel_that_answers_again_after_one_404_is_not_paused(

@@ -107,6 +107,25 @@ async def test_a_manager_subscribes_the_channel_and_lists_it(
     assert fake.rejected == []
 
 
+@pytest.mark.parametrize("forum", [False, True], ids=["thread", "forum-post"])
+async def test_subscribe_in_a_thread_subscribes_its_channel(
+    bot: HotpapersBot, fake: FakeDiscord, engine: Engine, forum: bool
+) -> None:
+    if forum:
+        fake.forum_channels.add(3001)
+    thread = fake.add_thread(3001, "a discussion")
+    done = await fake.send_interaction(
+        "subscribe", {"kind": "category", "value": "cs.LG"}, user_id=ALICE, channel_id=thread
+    )
+    _private(done)
+    assert done.content.startswith(
+        "Subscribed <#3001> (the channel of this thread: each day's digest opens a thread of "
+        "its own there) to `cs.LG` Machine Learning (#"
+    )
+    [sub] = core.list_subscriptions(engine, guild_id=fake.guild_id)
+    assert (sub.target, sub.channel_id, sub.status) == ("channel:3001", "3001", "active")
+
+
 async def test_a_member_without_manage_channels_is_refused(
     bot: HotpapersBot, fake: FakeDiscord, engine: Engine
 ) -> None:
