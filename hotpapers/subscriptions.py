@@ -22,11 +22,12 @@ from sqlalchemy import ColumnElement, Engine, delete, func, or_, update
 from sqlmodel import col, select
 
 from hotpapers import errors
-from hotpapers.config import DiscordSettings, require_category
+from hotpapers.config import ArxivSettings, DiscordSettings, require_category
 from hotpapers.db import transaction
 from hotpapers.errors import InputError
 from hotpapers.keywords import phrase
 from hotpapers.models import GuildSettings, Subscription
+from hotpapers.subscribed import require_collectable
 from hotpapers.text import collapse_ws, fold
 
 KINDS = ("category", "author", "keyword")
@@ -182,9 +183,13 @@ def subscribe(
     top_n: int = 10,
     primary_only: bool = False,
     now: datetime | None = None,
+    arxiv: ArxivSettings | None = None,
 ) -> Subscription:
     """Create a subscription, or update the options of the same one (same target, kind and
-    value, compared folded); a paused subscription subscribed again becomes active."""
+    value, compared folded); a paused subscription subscribed again becomes active.
+
+    With `arxiv` (the collection's settings), a category no collection covers is accepted
+    only while it may be added to what is collected (`hotpapers.subscribed`)."""
     stored = validate_value(kind, value)
     words = validate_excludes(kind, excludes)
     _validate_options(min_score, top_n)
@@ -192,6 +197,8 @@ def subscribe(
     if not (dm or target.startswith("channel:")):
         raise InputError(f"{quoted(target)} is not a channel or a direct-message target.")
     with transaction(engine) as session:
+        if arxiv is not None and kind == "category":
+            require_collectable(arxiv, session, stored)
         existing = session.exec(
             select(Subscription).where(
                 col(Subscription.target) == target, col(Subscription.kind) == kind

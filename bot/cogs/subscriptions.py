@@ -316,6 +316,7 @@ class SubscriptionsCog(commands.Cog):
                 min_score=float(min_score),
                 top_n=int(top),
                 primary_only=bool(primary_only),
+                arxiv=self.bot.settings.arxiv,
             )
         except InputError as exc:
             await self.refuse(interaction, exc)
