@@ -265,18 +265,23 @@ async def test_thread_deleted_after_a_crash_is_started_again_and_nothing_is_unsu
     assert {r.state for r in ledger(bot.engine)} == {"sent"}
 
 
+@pytest.mark.parametrize("forum", [False, True], ids=["thread", "forum"])
 async def test_thread_deleted_after_delivery_is_started_again_for_a_new_subscription(
-    bot: HotpapersBot, fake: FakeDiscord
+    bot: HotpapersBot, fake: FakeDiscord, forum: bool
 ) -> None:
-    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    channel = FORUM_ID if forum else 3000
+    if forum:
+        with transaction(bot.engine) as session:
+            session.add(GuildSettings(guild_id="2000", post_style="forum"))
+    subscribe(bot.engine, f"channel:{channel}", "category", "cs.LG")
     await run(bot)
-    deleted = fake.thread_of(3000)["id"]
-    fake.delete_channel(deleted)
-    subscribe(bot.engine, PAPERS, "keyword", "diffusion")  # later that day
+    deleted = fake.thread_of(channel)["id"]
+    fake.delete_channel(deleted)  # a moderator deletes the thread (or forum post)
+    subscribe(bot.engine, f"channel:{channel}", "keyword", "diffusion")  # later that day
 
     report = await run(bot, now=LATER)
     assert [t.outcome for t in report.targets] == ["ok"] and report.sent == 1
-    thread = fake.thread_of(3000)
+    thread = fake.thread_of(channel)
     assert thread["id"] != deleted
     assert fake.papers_in(thread["id"]) == ["2611.00103"]  # 2611.00104 was already delivered
     assert [row.status for row in subscription_rows(bot.engine)] == ["active", "active"]
