@@ -83,19 +83,30 @@ def require_collectable(arxiv: ArxivSettings, session: Session, category: str) -
 # -- what it costs, for `hotpapers status` ----------------------------------------------
 
 
-def _papers_per_listing(session: Session, category: str) -> int | None:
-    """Papers announced in `category` in its newest collected listing (None: never)."""
+@dataclass(frozen=True)
+class _Share:
+    """One category's papers in its newest collected listing, next to the others'."""
+
+    papers: int  # announced in the category
+    only: int  # of those, in no other collected category (what it adds)
+    others: int  # announced in the other collected categories
+
+
+def _share(session: Session, category: str, others: list[str]) -> _Share | None:
+    """The category's share of its newest collected listing (None: never collected)."""
     newest = session.exec(
         select(func.max(Announcement.listing_date)).where(col(Announcement.category) == category)
     ).one()
     if newest is None:
         return None
-    count = session.exec(
-        select(func.count())
-        .select_from(Announcement)
-        .where(col(Announcement.category) == category, col(Announcement.listing_date) == newest)
-    ).one()
-    return int(count)
+    rows = session.exec(
+        select(Announcement.paper_id, Announcement.category).where(
+            col(Announcement.listing_date) == newest
+        )
+    ).all()
+    mine = {paper for paper, cat in rows if cat == category}
+    theirs = {paper for paper, cat in rows if cat in others}
+    return _Share(papers=len(mine), only=len(mine - theirs), others=len(theirs))
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -142,13 +153,17 @@ def _cost_line(
     configured_sets: set[str],
 ) -> str:
     who = _count(found.subscriptions.get(category, 0), "subscription")
-    papers = _papers_per_listing(session, category)
-    if papers is None:
+    share = _share(session, category, [c for c in found.categories if c != category])
+    if share is None:
         cost = "not collected yet"
     else:
-        batches = math.ceil(papers / arxiv.batch_size)
-        more = _count(batches, "more API request")
-        cost = f"{_count(papers, 'paper')} in its last listing, about {more} a day"
+        # The feed's papers are completed from the API in batches shared by all categories.
+        size = arxiv.batch_size
+        more = math.ceil((share.others + share.only) / size) - math.ceil(share.others / size)
+        cost = (
+            f"{_count(share.papers, 'paper')} in its last listing ({share.only} in no other "
+            f"collected category), about {_count(more, 'more API request')} a day"
+        )
     if arxiv.backfill_source == "oai" and oai_set(category) not in configured_sets:
         cost += f", and the OAI-PMH set {oai_set(category)} for past days"
     return f"  {category}: {who}; {cost}."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -93,6 +94,7 @@ def arxiv_options(arxiv: FakeArxiv) -> dict[str, object]:
         "oai_url": arxiv.oai_url,
         "request_interval": 0.01,
         "max_retries": 1,
+        "batch_size": 2,  # so that the one paper q-bio.NC adds costs one more request
         "max_subscribed_categories": 1,
     }
 
@@ -144,12 +146,12 @@ async def test_a_channel_subscribed_to_an_uncollected_category_gets_its_papers(
     arxiv: FakeArxiv,
     migrated: Engine,
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: object,
+    tmp_path: Path,
     path: str,
 ) -> None:
     settings = collect_settings(arxiv, migrated)
     subscribe(migrated, settings.arxiv, "q-bio.NC")
-    monkeypatch.chdir(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
     if path == "cli":
         output = await asyncio.to_thread(run_cli, arxiv, migrated, monkeypatch, "collect")
         assert f"{DAY}: 3 papers from the feed" in output
@@ -206,9 +208,9 @@ def test_paused_subscriptions_add_nothing_to_collect(engine: Engine) -> None:
 
 
 async def test_status_shows_the_extra_categories_and_their_cost(
-    arxiv: FakeArxiv, migrated: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+    arxiv: FakeArxiv, migrated: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
     settings = collect_settings(arxiv, migrated)
     before = await asyncio.to_thread(run_cli, arxiv, migrated, monkeypatch, "status")
     assert "No subscription needs another category (up to 1 may be added)." in before
@@ -221,6 +223,6 @@ async def test_status_shows_the_extra_categories_and_their_cost(
     assert after.splitlines() == [
         "Collecting 1 configured category: cs.LG.",
         "And 1 more that subscriptions need (at most 1), each making every collection longer:",
-        "  q-bio.NC: 2 subscriptions; 2 papers in its last listing, about 1 more API request "
-        "a day.",
+        "  q-bio.NC: 2 subscriptions; 2 papers in its last listing (1 in no other collected "
+        "category), about 1 more API request a day.",
     ]
