@@ -115,7 +115,7 @@ async def _deliver_one(
     """One target's digest, with its failure turned into the report's outcome."""
     try:
         await _deliver_target(engine, courier, target_plan, now, result)
-        if target_plan.missing_since is not None and result.outcome == "ok":
+        if target_plan.missing_since is not None and _reached(result):
             await _write(engine, clear_target_missing, engine, target_plan.target)
         log.info(
             "%s %s: %s, %d sent, %d recovered, %d resent, %d edited, %d refused",
@@ -136,9 +136,9 @@ async def _deliver_one(
         await _write(engine, pause_target, engine, target_plan.target, reason)
     except TargetGone as exc:
         # Never deleted: a second 404 a day after the first pauses them (resumable).
-        reason = GONE_REASON
+        target, confirm = target_plan.target, GONE_CONFIRM_AFTER
         paused = await _write(
-            engine, note_target_missing, engine, target_plan.target, now, GONE_CONFIRM_AFTER, reason
+            engine, note_target_missing, engine, target, now, confirm, GONE_REASON
         )
         result.outcome, result.error = "paused" if paused else "missing", str(exc)
         then = "pausing its subscriptions" if paused else "retrying tomorrow before pausing"
@@ -149,6 +149,11 @@ async def _deliver_one(
     except Exception as exc:  # a bug or an outage for one target must not stop the rest
         result.outcome, result.error = "error", str(exc)
         log.exception("%s: delivery failed", result.target)
+
+
+def _reached(result: TargetReport) -> bool:
+    """Whether this run posted to the target (or found its posts): it exists after all."""
+    return result.outcome == "ok" and result.sent + result.resent + result.recovered > 0
 
 
 async def _read(call: Callable[..., T], *args: object) -> T:
