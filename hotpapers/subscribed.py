@@ -165,5 +165,5 @@ def _cost_line(
             f"collected category), about {_count(more, 'more API request')} a day"
         )
     if arxiv.backfill_source == "oai" and oai_set(category) not in configured_sets:
-        cost += f", and the OAI-PMH set {oai_set(category)} for past days"
+        cost += f", and for past days one more OAI-PMH set ({oai_set(category)})"
     return f"  {category}: {who}; {cost}."

@@ -94,6 +94,7 @@ def arxiv_options(arxiv: FakeArxiv) -> dict[str, object]:
         "oai_url": arxiv.oai_url,
         "request_interval": 0.01,
         "max_retries": 1,
+        "backfill_source": "oai",
         "batch_size": 2,  # so that the one paper q-bio.NC adds costs one more request
         "max_subscribed_categories": 1,
     }
@@ -217,12 +218,16 @@ async def test_status_shows_the_extra_categories_and_their_cost(
     subscribe(migrated, settings.arxiv, "q-bio.NC")
     subscribe(migrated, settings.arxiv, "q-bio.NC", channel=3001)
     pending = await asyncio.to_thread(run_cli, arxiv, migrated, monkeypatch, "status")
-    assert "q-bio.NC: 2 subscriptions; not collected yet." in pending
+    assert (
+        "q-bio.NC: 2 subscriptions; not collected yet, and for past days one more OAI-PMH set "
+        "(q-bio)." in pending
+    )
     await asyncio.to_thread(run_cli, arxiv, migrated, monkeypatch, "collect")
     after = await asyncio.to_thread(run_cli, arxiv, migrated, monkeypatch, "status")
     assert after.splitlines() == [
         "Collecting 1 configured category: cs.LG.",
         "And 1 more that subscriptions need (at most 1), each making every collection longer:",
         "  q-bio.NC: 2 subscriptions; 2 papers in its last listing (1 in no other collected "
-        "category), about 1 more API request a day.",
+        "category), about 1 more API request a day, and for past days one more OAI-PMH set "
+        "(q-bio).",
     ]
