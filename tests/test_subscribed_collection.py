@@ -23,7 +23,7 @@ from hotpapers import migrate
 from hotpapers import subscriptions as core
 from hotpapers.arxiv import calendar
 from hotpapers.cli import app
-from hotpapers.config import ARXIV_HOLIDAYS_2026, ArxivSettings, DatabaseSettings, Settings
+from hotpapers.config import ARXIV_HOLIDAYS, ArxivSettings, DatabaseSettings, Settings
 from hotpapers.db import make_engine, transaction
 from hotpapers.delivery import deliver, plan
 from hotpapers.errors import InputError
@@ -37,7 +37,7 @@ from tests.discord_support import bot_settings, running_bot, running_fake
 
 # `hotpapers collect` without --date collects the newest listing by the real clock.
 NOW = datetime.now(UTC)
-DAY = calendar.current_listing_date(NOW, ARXIV_HOLIDAYS_2026)
+DAY = calendar.current_listing_date(NOW, ARXIV_HOLIDAYS)
 CHANNEL = "channel:3000"
 
 
@@ -46,7 +46,7 @@ def _id(serial: int) -> str:
 
 
 def _paper(serial: int, title: str, categories: tuple[str, ...]) -> FakePaper:
-    start, _ = calendar.submission_window(DAY, ARXIV_HOLIDAYS_2026)
+    start, _ = calendar.submission_window(DAY, ARXIV_HOLIDAYS)
     record = PaperRecord(
         arxiv_id=_id(serial),
         version=1,
