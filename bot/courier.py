@@ -1,8 +1,10 @@
 """The core's Courier protocol implemented with discord.py, and `deliver_day` for the CLI.
 
 Every message goes out with `AllowedMentions.none()`: a paper title saying "@everyone" pings
-nobody. Discord's errors become the core's: 403 -> TargetForbidden, 404 -> TargetGone,
-429 / 5xx / network -> Transient, 400 -> MessageRejected (discord.py already retries 429s).
+nobody. Discord's errors become the core's: 403 -> TargetForbidden, 429 / 5xx / network ->
+Transient, 400 -> MessageRejected (discord.py already retries 429s). A 404 is TargetGone only
+when it is the channel itself (or the DM's user) that Discord does not know; a deleted thread
+is ThreadGone (the core starts a new one), a deleted message is not the channel's fault.
 
 Every REST request of the bot passes one `RequestPacer` (`pacer_for(client)`), which keeps it
 under Discord's global limit of 50 requests/s per bot: discord.py waits out per-route buckets
@@ -16,7 +18,7 @@ import contextlib
 import logging
 import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -37,6 +39,7 @@ from hotpapers.delivery import (
     TargetForbidden,
     TargetGone,
     TargetPlan,
+    ThreadGone,
     Transient,
     deliver,
     plan,
@@ -56,6 +59,9 @@ AUTO_ARCHIVE_MINUTES: Literal[60, 1440, 4320, 10080] = 1440
 DEFAULT_PACE = 45.0  # requests/s, when the client has no settings to say otherwise
 # Interaction callbacks and webhook follow-ups are not bound to the global limit on Discord.
 _UNPACED = re.compile(r"/(interactions/\d+/[^/]+/callback|webhooks/\d+/[^/]+)")
+# Discord's JSON error codes of a 404 that mean the target itself does not exist.
+UNKNOWN_CHANNEL = 10003
+UNKNOWN_USER = 10013
 
 
 class RequestPacer:
@@ -209,7 +215,8 @@ def _translated(what: str, *, editing: bool = False) -> Iterator[None]:
     except discord.NotFound as exc:
         if editing:
             raise MessageGone(f"{what}: {exc}") from exc
-        raise TargetGone(f"{what}: {exc}") from exc
+        # Not the target itself (a message, say): that is checked where it is fetched.
+        raise Transient(f"{what}: {exc}") from exc
     except (discord.RateLimited, discord.DiscordServerError) as exc:
         raise Transient(f"{what}: {exc}") from exc
     except discord.HTTPException as exc:
@@ -232,22 +239,59 @@ class DiscordCourier:
         self.pacer = pacer_for(client)
 
     async def _channel(self, channel_id: int) -> object:
-        return self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
+        """The target channel (from the cache if there); TargetGone when it does not exist."""
+        return self.client.get_channel(channel_id) or await self._fetch_channel(channel_id)
+
+    async def _fetch_channel(self, channel_id: int) -> object:
+        """The target channel as Discord has it now; TargetGone when it does not exist."""
+        try:
+            return await self.client.fetch_channel(channel_id)
+        except discord.NotFound as exc:
+            if exc.code == UNKNOWN_CHANNEL:
+                raise TargetGone(f"channel {channel_id}: {exc}") from exc
+            raise
+
+    async def _dm(self, user_id: int) -> discord.DMChannel:
+        """The DM channel with a user; TargetGone when Discord does not know the user."""
+        try:
+            return await self.client.create_dm(discord.Object(id=user_id))
+        except discord.NotFound as exc:
+            if exc.code in (UNKNOWN_USER, UNKNOWN_CHANNEL):
+                raise TargetGone(f"user {user_id}: {exc}") from exc
+            raise
+
+    @contextlib.asynccontextmanager
+    async def _guarded(
+        self, what: str, target: str, thread_id: str | None = None
+    ) -> AsyncIterator[None]:
+        """Discord's errors as the core's (`_translated`), a 404 Unknown Channel checked
+        first: TargetGone only when Discord, asked afresh (not the cache), does not know the
+        target channel; ThreadGone when it is only the day's thread that is gone."""
+        with _translated(what):
+            try:
+                yield
+            except discord.NotFound as exc:
+                kind, ident = parse_target(target)
+                if kind == "channel" and exc.code == UNKNOWN_CHANNEL:
+                    await self._fetch_channel(ident)
+                    if thread_id is not None:
+                        raise ThreadGone(f"{what}: the digest thread was deleted") from exc
+                raise
 
     async def _where(self, target: str, thread_id: str | None) -> discord.abc.Messageable:
         kind, ident = parse_target(target)
         if thread_id is not None:
             return self.client.get_partial_messageable(int(thread_id))
         if kind == "dm":
-            return await self.client.create_dm(discord.Object(id=ident))
+            return await self._dm(ident)
         return self.client.get_partial_messageable(ident)
 
     async def start_digest(self, target: str, title: str, style: str) -> tuple[str, str | None]:
         kind, ident = parse_target(target)
         content, name = _header_text(title)
-        with _translated(f"starting the digest in {target}"):
+        async with self._guarded(f"starting the digest in {target}", target):
             if kind == "dm":
-                dm = await self.client.create_dm(discord.Object(id=ident))
+                dm = await self._dm(ident)
                 header = await dm.send(content=content, allowed_mentions=NO_PINGS)
                 return str(header.id), None
             channel = await self._channel(ident)
@@ -270,9 +314,9 @@ class DiscordCourier:
         kind, ident = parse_target(target)
         content, name = _header_text(title)
         me = self.client.user.id if self.client.user else None
-        with _translated(f"looking for the digest header in {target}"):
+        async with self._guarded(f"looking for the digest header in {target}", target):
             if kind == "dm":
-                dm = await self.client.create_dm(discord.Object(id=ident))
+                dm = await self._dm(ident)
                 header = await _find_message(dm, me, content)
                 return (str(header.id), None) if header else None
             channel = await self._channel(ident)
@@ -296,31 +340,17 @@ class DiscordCourier:
     async def send_paper(
         self, target: str, thread_id: str | None, ranked: RankedPaper
     ) -> tuple[str, str]:
-        with _translated(f"posting {ranked.paper.arxiv_id} to {target}"):
+        async with self._guarded(f"posting {ranked.paper.arxiv_id} to {target}", target, thread_id):
             where = await self._where(target, thread_id)
-            try:
-                message = await where.send(
-                    embed=paper_message_embed(ranked), allowed_mentions=NO_PINGS
-                )
-            except discord.NotFound:
-                if thread_id is not None:
-                    await self._parent_exists(target)
-                raise
+            message = await where.send(embed=paper_message_embed(ranked), allowed_mentions=NO_PINGS)
             return str(message.channel.id), str(message.id)
-
-    async def _parent_exists(self, target: str) -> None:
-        """A 404 in the thread: TargetGone only when the channel itself is gone too."""
-        kind, ident = parse_target(target)
-        if kind == "channel":
-            await self.client.fetch_channel(ident)  # NotFound here: the channel is gone
-            raise Transient(f"the digest thread in {target} was deleted")
 
     async def find_paper_message(
         self, target: str, thread_id: str | None, arxiv_id: str
     ) -> tuple[str, str] | None:
         me = self.client.user.id if self.client.user else None
         url = abs_url(arxiv_id)
-        with _translated(f"looking for {arxiv_id} in {target}"):
+        async with self._guarded(f"looking for {arxiv_id} in {target}", target, thread_id):
             where = await self._where(target, thread_id)
             async for message in where.history(limit=HISTORY_LIMIT):
                 if message.author.id == me and any(e.url == url for e in message.embeds):

@@ -157,7 +157,8 @@ def db_upgrade() -> None:
 @app.command()
 @friendly
 def collect(date_: DateOpt = None, categories: CategoriesOpt = None) -> None:
-    """Collect one arXiv listing (default: the newest announced) into the database."""
+    """Collect one arXiv listing (default: the newest announced) into the database; by default
+    the configured categories and those subscriptions need (see `hotpapers status`)."""
     from hotpapers import jobs
 
     cats = parse_categories(categories)
@@ -166,6 +167,18 @@ def collect(date_: DateOpt = None, categories: CategoriesOpt = None) -> None:
     engine = _engine(settings)
     report = asyncio.run(jobs.collect(settings, engine, day, cats))
     out.print(report.sentence(), highlight=False)
+
+
+@app.command()
+@friendly
+def status() -> None:
+    """Which categories are collected, and what those subscriptions add cost."""
+    from hotpapers.subscribed import status_lines
+
+    settings = _settings()
+    engine = _engine(settings)
+    for line in status_lines(settings.arxiv, engine):
+        out.print(line, highlight=False, markup=False)
 
 
 @app.command()

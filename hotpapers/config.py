@@ -122,6 +122,9 @@ class ArxivSettings(_Section):
     holidays: list[date] = ARXIV_HOLIDAYS
     # Ad-hoc closures added to `holidays` (so extending the table needs no copy of it).
     extra_holidays: list[date] = []
+    # Categories collected beyond `categories` because subscriptions ask for them (each one
+    # lengthens every collection); /subscribe refuses another one beyond this.
+    max_subscribed_categories: int = Field(20, ge=0, le=500)
 
     @field_validator("categories")
     @classmethod

@@ -24,6 +24,7 @@ from hotpapers.ops.metrics import PAPERS_COLLECTED
 from hotpapers.ranking import RankedPaper, rank_papers
 from hotpapers.render.markdown import render_post
 from hotpapers.store import record_announcements, upsert_papers
+from hotpapers.subscribed import collected_categories
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +109,13 @@ async def collect(
 ) -> CollectReport:
     """Collect one listing into the database (the feed for today, the archive for the past).
 
+    `categories`: these only; by default the configured ones and those subscriptions need.
+
     `client`: a long-lived client (the service's), left open, so its pacing spans runs.
     """
     now = _now(now)
     day = resolve_listing_date(settings, listing_date, now)
-    cats = list(categories or settings.arxiv.categories)
+    cats = list(categories or collected_categories(settings.arxiv, engine))
     if not calendar.is_listing_date(day, settings.arxiv.holidays):
         return CollectReport(day, "no-announcement")
     current = calendar.current_listing_date(now, settings.arxiv.holidays)
@@ -274,7 +277,7 @@ async def backfill(
         raise InputError(f"--from {start} is after the newest arXiv listing ({current})")
     end = min(end, current)
     days = list(calendar.listing_dates(start, end, settings.arxiv.holidays))
-    cats = list(categories or settings.arxiv.categories)
+    cats = list(categories or collected_categories(settings.arxiv, engine))
     result = BackfillReport()
     async with ArxivClient(settings.arxiv) as client:
         for index, day in enumerate(days, 1):

@@ -199,6 +199,9 @@ class Subscription(SQLModel, table=True):
     status: str = Field(default="active", max_length=10)  # active | paused
     status_reason: str | None = Field(default=None, max_length=300)
     created_at: datetime | None = None
+    # The first 404 of its channel itself (None: none, or it answered since); a second one
+    # a day later pauses the subscription.
+    gone_since: datetime | None = None
 
 
 class DeliveryThread(SQLModel, table=True):

@@ -15,18 +15,19 @@ import re
 import unicodedata
 import zoneinfo
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import ColumnElement, Engine, delete, func, or_, update
 from sqlmodel import col, select
 
 from hotpapers import errors
-from hotpapers.config import DiscordSettings, require_category
+from hotpapers.config import ArxivSettings, DiscordSettings, require_category
 from hotpapers.db import transaction
 from hotpapers.errors import InputError
 from hotpapers.keywords import phrase
 from hotpapers.models import GuildSettings, Subscription
+from hotpapers.subscribed import require_collectable
 from hotpapers.text import collapse_ws, fold
 
 KINDS = ("category", "author", "keyword")
@@ -182,9 +183,13 @@ def subscribe(
     top_n: int = 10,
     primary_only: bool = False,
     now: datetime | None = None,
+    arxiv: ArxivSettings | None = None,
 ) -> Subscription:
     """Create a subscription, or update the options of the same one (same target, kind and
-    value, compared folded); a paused subscription subscribed again becomes active."""
+    value, compared folded); a paused subscription subscribed again becomes active.
+
+    With `arxiv` (the collection's settings), a category no collection covers is accepted
+    only while it may be added to what is collected (`hotpapers.subscribed`)."""
     stored = validate_value(kind, value)
     words = validate_excludes(kind, excludes)
     _validate_options(min_score, top_n)
@@ -192,6 +197,8 @@ def subscribe(
     if not (dm or target.startswith("channel:")):
         raise InputError(f"{quoted(target)} is not a channel or a direct-message target.")
     with transaction(engine) as session:
+        if arxiv is not None and kind == "category":
+            require_collectable(arxiv, session, stored)
         existing = session.exec(
             select(Subscription).where(
                 col(Subscription.target) == target, col(Subscription.kind) == kind
@@ -226,7 +233,7 @@ def subscribe(
         found.min_score = float(min_score)
         found.top_n = int(top_n)
         found.primary_only = bool(primary_only)
-        found.status, found.status_reason = "active", None
+        found.status, found.status_reason, found.gone_since = "active", None, None
         session.add(found)
         session.flush()
         session.refresh(found)
@@ -316,7 +323,7 @@ def resume(engine: Engine, subscription_id: int) -> bool:
         done = session.execute(
             update(Subscription)
             .where(col(Subscription.id) == subscription_id)
-            .values(status="active", status_reason=None)
+            .values(status="active", status_reason=None, gone_since=None)
         )
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
@@ -338,7 +345,38 @@ def resume_target(engine: Engine, target: str) -> int:
         done = session.execute(
             update(Subscription)
             .where(col(Subscription.target) == target, col(Subscription.status) == "paused")
-            .values(status="active", status_reason=None)
+            .values(status="active", status_reason=None, gone_since=None)
+        )
+        return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def note_target_missing(
+    engine: Engine, target: str, now: datetime, confirm_after: timedelta, reason: str
+) -> bool:
+    """Record that `target` answered 404 at `now`; True when it had already done so at least
+    `confirm_after` earlier, and its active subscriptions are now paused (never deleted)."""
+    with transaction(engine) as session:
+        mine = (col(Subscription.target) == target, col(Subscription.status) == "active")
+        session.execute(
+            update(Subscription)
+            .where(*mine, col(Subscription.gone_since).is_(None))
+            .values(gone_since=now)
+        )
+        confirmed = session.execute(
+            update(Subscription)
+            .where(*mine, col(Subscription.gone_since) <= now - confirm_after)
+            .values(status="paused", status_reason=clean(reason)[:MAX_REASON] or None)
+        )
+        return bool(confirmed.rowcount)  # type: ignore[attr-defined]
+
+
+def clear_target_missing(engine: Engine, target: str) -> int:
+    """Forget an earlier 404 of `target` (it answered since); how many subscriptions."""
+    with transaction(engine) as session:
+        done = session.execute(
+            update(Subscription)
+            .where(col(Subscription.target) == target, col(Subscription.gone_since).is_not(None))
+            .values(gone_since=None)
         )
         return int(done.rowcount)  # type: ignore[attr-defined]
 

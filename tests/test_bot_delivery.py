@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,10 @@ from bot.client import HotpapersBot
 from bot.courier import DiscordCourier, deliver_day, pacer_for
 from bot.reactions import ReactionsCog
 from hotpapers import migrate
+from hotpapers import subscriptions as core
 from hotpapers.config import Settings
 from hotpapers.db import make_engine, transaction
-from hotpapers.delivery import FORBIDDEN_REASON, DeliveryReport, deliver, plan
+from hotpapers.delivery import FORBIDDEN_REASON, GONE_REASON, DeliveryReport, deliver, plan
 from hotpapers.fakes.discord import FakeDiscord
 from hotpapers.models import GuildSettings, SignalSnapshot, SocialPost
 from hotpapers.ops.metrics import REGISTRY
@@ -46,6 +47,7 @@ from tests.test_delivery import (
 
 PAPERS = "channel:3000"
 FORUM_ID = 3004
+TITLE = "Hot Papers 2026-11-20 · cs.LG"
 HOSTILE = "@everyone look <@123> **now**"
 
 
@@ -116,25 +118,25 @@ async def test_header_thread_and_one_message_per_paper_in_rank_order(
     assert not [r for r in fake.requests[before:] if r[0] == "POST" and "/channels/" in r[1]]
 
 
+class DyingCourier(DiscordCourier):
+    """Posts two papers, then the process dies before the second is recorded."""
+
+    sent = 0
+
+    async def send_paper(
+        self, target: str, thread_id: str | None, ranked: RankedPaper
+    ) -> tuple[str, str]:
+        found = await super().send_paper(target, thread_id, ranked)
+        self.sent += 1
+        if self.sent == 2:
+            raise Crash
+        return found
+
+
 async def test_crash_mid_delivery_then_new_run_posts_each_paper_once(
     bot: HotpapersBot, fake: FakeDiscord
 ) -> None:
     subscribe(bot.engine, PAPERS, "category", "cs.LG")
-
-    class DyingCourier(DiscordCourier):
-        """Posts two papers, then the process dies before the second is recorded."""
-
-        sent = 0
-
-        async def send_paper(
-            self, target: str, thread_id: str | None, ranked: RankedPaper
-        ) -> tuple[str, str]:
-            found = await super().send_paper(target, thread_id, ranked)
-            self.sent += 1
-            if self.sent == 2:
-                raise Crash
-            return found
-
     with pytest.raises(Crash):
         await run(bot, courier=DyingCourier(bot))
     thread = fake.thread_of(3000)
@@ -218,7 +220,7 @@ async def test_dm_digest_after_a_crash_has_one_header(bot: HotpapersBot, fake: F
     assert len(fake.in_channel(dm_id)) == 2 and fake.papers_in(dm_id) == ["2611.00102"]
 
 
-async def test_forbidden_channel_paused_missing_channel_removed_others_delivered(
+async def test_forbidden_channel_paused_missing_channel_kept_others_delivered(
     bot: HotpapersBot, fake: FakeDiscord
 ) -> None:
     fake.forbidden_channels.add(3001)
@@ -228,17 +230,101 @@ async def test_forbidden_channel_paused_missing_channel_removed_others_delivered
     report = await run(bot)
     assert {t.target: t.outcome for t in report.targets} == {
         "channel:3001": "paused",
-        "channel:3999": "removed",
+        "channel:3999": "missing",
         PAPERS: "ok",
     }
     rows = {row.target: row for row in subscription_rows(bot.engine)}
-    assert set(rows) == {"channel:3001", PAPERS}
+    assert set(rows) == {"channel:3001", "channel:3999", PAPERS}
+    assert (rows["channel:3999"].status, rows["channel:3999"].gone_since) == ("active", NOW)
     assert (rows["channel:3001"].status, rows["channel:3001"].status_reason) == (
         "paused",
         FORBIDDEN_REASON,
     )
     assert fake.in_channel(3001) == []
     assert len(fake.papers_in(fake.thread_of(3000)["id"])) == 3
+
+
+async def test_thread_deleted_after_a_crash_is_started_again_and_nothing_is_unsubscribed(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    with pytest.raises(Crash):
+        await run(bot, courier=DyingCourier(bot))
+    deleted = fake.thread_of(3000)["id"]
+    fake.delete_channel(deleted)  # a moderator deletes the day's thread
+
+    report = await run(bot, now=LATER)  # the restart
+    assert report.targets[0].outcome == "ok"
+    [row] = subscription_rows(bot.engine)
+    assert (row.status, row.gone_since) == ("active", None)
+    thread = fake.thread_of(3000)
+    assert thread["id"] != deleted
+    # The first paper went into the deleted thread and was recorded: not sent twice.
+    assert fake.papers_in(thread["id"]) == ["2611.00102", "2611.00104"]
+    assert [m["content"] for m in fake.in_channel(3000)] == [TITLE, TITLE]
+    assert {r.state for r in ledger(bot.engine)} == {"sent"}
+
+
+@pytest.mark.parametrize("forum", [False, True], ids=["thread", "forum"])
+async def test_thread_deleted_after_delivery_is_started_again_for_a_new_subscription(
+    bot: HotpapersBot, fake: FakeDiscord, forum: bool
+) -> None:
+    channel = FORUM_ID if forum else 3000
+    if forum:
+        with transaction(bot.engine) as session:
+            session.add(GuildSettings(guild_id="2000", post_style="forum"))
+    subscribe(bot.engine, f"channel:{channel}", "category", "cs.LG")
+    await run(bot)
+    deleted = fake.thread_of(channel)["id"]
+    fake.delete_channel(deleted)  # a moderator deletes the thread (or forum post)
+    subscribe(bot.engine, f"channel:{channel}", "keyword", "diffusion")  # later that day
+
+    report = await run(bot, now=LATER)
+    assert [t.outcome for t in report.targets] == ["ok"] and report.sent == 1
+    thread = fake.thread_of(channel)
+    assert thread["id"] != deleted
+    assert fake.papers_in(thread["id"]) == ["2611.00103"]  # 2611.00104 was already delivered
+    assert [row.status for row in subscription_rows(bot.engine)] == ["active", "active"]
+    again = await run(bot, now=LATER + timedelta(minutes=1))
+    assert again.sent == 0 and len(fake.threads) == 1
+
+
+async def test_deleted_channel_is_paused_after_a_second_404_a_day_later_never_deleted(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    subscribe(bot.engine, PAPERS, "keyword", "diffusion")
+    fake.delete_channel(3000)
+    first = await run(bot)
+    same_day = await run(bot, now=LATER)
+    assert [t.outcome for t in first.targets + same_day.targets] == ["missing", "missing"]
+    rows = subscription_rows(bot.engine)
+    assert [(r.status, r.gone_since) for r in rows] == [("active", NOW), ("active", NOW)]
+
+    next_day = await run(bot, now=NOW + timedelta(days=1))
+    assert [t.outcome for t in next_day.targets] == ["paused"]
+    rows = subscription_rows(bot.engine)
+    assert [(r.status, r.status_reason) for r in rows] == [("paused", GONE_REASON)] * 2
+    # Paused, not gone: listed with the reason, and subscribing again resumes it.
+    listed = await fake.send_interaction("subscriptions", channel_id=3001)
+    assert listed.embeds[0]["description"].count(f"paused: {GONE_REASON}") == 2
+    resumed = core.subscribe(
+        bot.engine, target=PAPERS, guild_id=2000, channel_id=3000, user_id=7,
+        kind="category", value="cs.LG",
+    )  # fmt: skip
+    assert (resumed.status, resumed.gone_since) == ("active", None)
+
+
+async def test_a_channel_that_answers_again_after_one_404_is_not_paused(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    fake.missing_channels.add(3000)
+    assert [t.outcome for t in (await run(bot)).targets] == ["missing"]
+    fake.missing_channels.clear()
+    assert [t.outcome for t in (await run(bot, now=LATER)).targets] == ["ok"]
+    [row] = subscription_rows(bot.engine)
+    assert (row.status, row.gone_since) == ("active", None)
 
 
 async def test_replacement_next_day_edits_the_existing_message(
@@ -492,7 +578,7 @@ async def test_fan_out_is_paced_under_the_global_limit_and_failures_stay_apart(
     report = await run(bot)
     outcomes = {t.target: t.outcome for t in report.targets}
     assert outcomes.pop(f"channel:{forbidden}") == "paused"
-    assert outcomes.pop(f"channel:{missing}") == "removed"
+    assert outcomes.pop(f"channel:{missing}") == "missing"
     assert outcomes.pop(f"channel:{throttled}") == "retry"
     assert set(outcomes.values()) == {"ok"} and report.sent == 13 * 3
     for channel in set(CROWD) - {forbidden, missing, throttled}:

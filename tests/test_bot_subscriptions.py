@@ -20,12 +20,12 @@ from bot.cogs.subscriptions import (
     SubscriptionsCog,
 )
 from hotpapers import subscriptions as core
-from hotpapers.config import DiscordSettings, Settings
+from hotpapers.config import ArxivSettings, DiscordSettings, Settings
 from hotpapers.db import transaction
 from hotpapers.fakes.discord import FakeDiscord, InteractionResult
 from hotpapers.records import PaperRecord
 from hotpapers.store import upsert_papers
-from tests.discord_support import running_bot, running_fake
+from tests.discord_support import bot_settings, running_bot, running_fake
 
 MANAGE_CHANNELS = 1 << 4
 MANAGE_GUILD = 1 << 5
@@ -105,6 +105,46 @@ async def test_a_manager_subscribes_the_channel_and_lists_it(
     assert f"`#{sub.id}` `cs.LG` Machine Learning → <#3000> · top 5" in embed["description"]
     assert [b["custom_id"] for b in _buttons(listed)] == [f"hp:unsub:{sub.id}"]
     assert fake.rejected == []
+
+
+@pytest.mark.parametrize("forum", [False, True], ids=["thread", "forum-post"])
+async def test_subscribe_in_a_thread_subscribes_its_channel(
+    bot: HotpapersBot, fake: FakeDiscord, engine: Engine, forum: bool
+) -> None:
+    if forum:
+        fake.forum_channels.add(3001)
+    thread = fake.add_thread(3001, "a discussion")
+    done = await fake.send_interaction(
+        "subscribe", {"kind": "category", "value": "cs.LG"}, user_id=ALICE, channel_id=thread
+    )
+    _private(done)
+    assert done.content.startswith(
+        "Subscribed <#3001> (the channel of this thread: each day's digest opens a thread of "
+        "its own there) to `cs.LG` Machine Learning (#"
+    )
+    [sub] = core.list_subscriptions(engine, guild_id=fake.guild_id)
+    assert (sub.target, sub.channel_id, sub.status) == ("channel:3001", "3001", "active")
+
+
+async def test_a_category_beyond_what_may_be_collected_is_refused(
+    fake: FakeDiscord, engine: Engine
+) -> None:
+    arxiv = ArxivSettings(categories=["cs.LG"], max_subscribed_categories=0)
+    settings = bot_settings(fake).model_copy(update={"arxiv": arxiv})
+    async with running_bot(fake, engine, settings):
+        refused = await fake.send_interaction(
+            "subscribe", {"kind": "category", "value": "q-bio.NC"}, user_id=ALICE
+        )
+        collected = await fake.send_interaction(
+            "subscribe", {"kind": "category", "value": "cs.LG"}, user_id=ALICE
+        )
+    _private(refused)
+    assert refused.content.startswith(
+        "This bot already collects the most extra categories it may (0) for other "
+        "subscriptions, so it cannot follow q-bio.NC; choose one it collects (cs.LG)"
+    )
+    assert collected.content.startswith("Subscribed <#3000> to `cs.LG`")
+    assert [s.value for s in core.list_subscriptions(engine, guild_id=fake.guild_id)] == ["cs.LG"]
 
 
 async def test_a_member_without_manage_channels_is_refused(

@@ -15,7 +15,7 @@ from hotpapers.cli import app
 
 COMMANDS = [
     ["db", "upgrade"], ["collect"], ["backfill"], ["import-snapshot"], ["rank"], ["digest"],
-    ["config", "check"], ["demo"],
+    ["config", "check"], ["demo"], ["status"],
 ]  # fmt: skip
 
 

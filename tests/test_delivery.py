@@ -472,22 +472,24 @@ async def test_crash_between_header_and_record_then_rerun_reuses_the_header(day:
     assert courier.papers_in(thread) == ["2611.00101", "2611.00102", "2611.00104"]
 
 
-async def test_forbidden_pauses_gone_removes_others_still_delivered(day: Engine) -> None:
+async def test_forbidden_pauses_gone_is_noted_others_still_delivered(day: Engine) -> None:
     for target in ("channel:1", "channel:2", "channel:3"):
         subscribe(day, target, "category", "cs.LG")
     courier = RecordingCourier()
     courier.failing["channel:1"] = TargetForbidden("403 Forbidden: Missing Access")
     courier.failing["channel:2"] = TargetGone("404 Not Found: Unknown Channel")
     report = await deliver(day, courier, make_plan(day), DAY, NOW)
-    assert [t.outcome for t in report.targets] == ["paused", "removed", "ok"]
+    assert [t.outcome for t in report.targets] == ["paused", "missing", "ok"]
     rows = {row.target: row for row in subscription_rows(day)}
-    assert set(rows) == {"channel:1", "channel:3"}
+    assert set(rows) == {"channel:1", "channel:2", "channel:3"}
+    assert (rows["channel:2"].status, rows["channel:2"].gone_since) == ("active", NOW)
     assert rows["channel:1"].status == "paused"
     assert rows["channel:1"].status_reason == FORBIDDEN_REASON
     assert rows["channel:3"].status == "active"
     thread = thread_of(day, "channel:3")
     assert thread is not None and len(courier.papers_in(thread)) == 3
-    assert make_plan(day, now=LATER)[0].target == "channel:3"  # paused ones get nothing
+    # Paused ones get nothing; the missing one is tried again.
+    assert [p.target for p in make_plan(day, now=LATER)] == ["channel:2", "channel:3"]
 
 
 async def test_transient_failure_is_retried_next_run(day: Engine) -> None:
@@ -636,13 +638,13 @@ async def test_failing_targets_do_not_disturb_the_others(day: Engine) -> None:
     courier = GatedCourier(at_once=1, failing=failing)
     report = await deliver(day, courier, make_plan(day), DAY, NOW, workers=6)
     outcomes = {t.target: t.outcome for t in report.targets}
-    assert [outcomes[t] for t in failing] == ["paused", "removed", "retry", "error"]
+    assert [outcomes[t] for t in failing] == ["paused", "missing", "retry", "error"]
     for target in set(targets) - set(failing):
         thread = thread_of(day, target)
         assert outcomes[target] == "ok"
         assert thread is not None and courier.papers_in(thread) == EXPECTED
     statuses = {row.target: row.status for row in subscription_rows(day)}
-    assert statuses[targets[3]] == "paused" and targets[9] not in statuses
+    assert statuses[targets[3]] == "paused" and statuses[targets[9]] == "active"
 
 
 @dataclass

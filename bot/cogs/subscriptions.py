@@ -39,6 +39,7 @@ NEED_MANAGE_SERVER = "Changing this server's settings needs the Manage Server pe
 SERVER_ONLY = "/settings works inside a server; in direct messages there is nothing to set."
 NOT_YOURS = "Only the person who ran /subscriptions can use its buttons; run it yourself."
 NOTHING_HERE = "No subscriptions here yet; add one with /subscribe."
+IN_THREAD = " (the channel of this thread: each day's digest opens a thread of its own there)"
 
 
 def can_manage_channels(interaction: discord.Interaction) -> bool:
@@ -49,6 +50,15 @@ def can_manage_channels(interaction: discord.Interaction) -> bool:
 def can_manage_server(interaction: discord.Interaction) -> bool:
     perms = interaction.permissions
     return interaction.guild_id is not None and (perms.administrator or perms.manage_guild)
+
+
+def subscribed_channel(interaction: discord.Interaction) -> tuple[int | None, bool]:
+    """The channel /subscribe subscribes, and whether it was used in a thread: a thread or
+    forum post cannot hold daily digests (each is a thread itself), so its parent does."""
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread) and channel.parent_id is not None:
+        return channel.parent_id, True
+    return interaction.channel_id, False
 
 
 def subscription_text(sub: Subscription) -> str:
@@ -74,6 +84,7 @@ def subscription_line(sub: Subscription) -> str:
     line = f"`#{sub.id}` {subscription_text(sub)} → {where} · {options}"
     if sub.status == "paused":
         line += f" · paused: {safe(sub.status_reason or 'no reason given')}"
+        line += " (subscribe to it again to resume)"
     return line
 
 
@@ -284,7 +295,7 @@ class SubscriptionsCog(commands.Cog):
     ) -> None:
         if await self.too_fast(interaction):
             return
-        channel_id = interaction.channel_id
+        channel_id, in_thread = subscribed_channel(interaction)
         in_guild = interaction.guild_id is not None and channel_id is not None
         to_dm = not in_guild or (where or "channel") == "dm"
         if not to_dm and not can_manage_channels(interaction):
@@ -305,11 +316,14 @@ class SubscriptionsCog(commands.Cog):
                 min_score=float(min_score),
                 top_n=int(top),
                 primary_only=bool(primary_only),
+                arxiv=self.bot.settings.arxiv,
             )
         except InputError as exc:
             await self.refuse(interaction, exc)
             return
         where_text = "you by direct message" if to_dm else f"<#{channel_id}>"
+        if in_thread and not to_dm:
+            where_text += IN_THREAD
         await self.reply(
             interaction,
             f"Subscribed {where_text} to {subscription_text(sub)} (#{sub.id}): up to "

@@ -32,8 +32,9 @@ POLL_SECONDS = 1.0
 PLAN_TTL_SECONDS = 60.0
 # A target busy with another run (its papers freshly claimed) is tried again after this.
 BUSY_RETRY = timedelta(seconds=60)
-# Outcomes after which the task is done: delivered, or the target paused/removed for good.
-FINAL_OUTCOMES = frozenset({"ok", "paused", "removed"})
+# Outcomes after which the task is done: delivered, the target paused, or its channel
+# missing (tried again with the next listing, a day later).
+FINAL_OUTCOMES = frozenset({"ok", "paused", "missing"})
 _DAYS_KEPT = 3
 
 

@@ -21,6 +21,7 @@ from hotpapers.delivery._schedule import due_targets
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,
     FORBIDDEN_REASON,
+    GONE_REASON,
     Courier,
     DeliveryError,
     MessageGone,
@@ -28,6 +29,7 @@ from hotpapers.delivery._types import (
     TargetForbidden,
     TargetGone,
     TargetPlan,
+    ThreadGone,
     Transient,
     Update,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "DEFAULT_WORKERS",
     "DM_FORBIDDEN_REASON",
     "FORBIDDEN_REASON",
+    "GONE_REASON",
     "STALE_CLAIM",
     "Courier",
     "DeliveryError",
@@ -47,6 +50,7 @@ __all__ = [
     "TargetGone",
     "TargetPlan",
     "TargetReport",
+    "ThreadGone",
     "Transient",
     "Update",
     "deliver",

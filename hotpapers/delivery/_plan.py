@@ -75,6 +75,7 @@ def plan(
                 updates=updates,
                 subscription_for=chosen,
                 rising=rising,
+                missing_since=min((s.gone_since for s in subs if s.gone_since), default=None),
             )
         )
     _remember_shown(session, listing_date, plans, now)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -26,18 +26,21 @@ from hotpapers.db import is_postgres, transaction
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,
     FORBIDDEN_REASON,
+    GONE_CONFIRM_AFTER,
+    GONE_REASON,
     Courier,
     MessageGone,
     MessageRejected,
     TargetForbidden,
     TargetGone,
     TargetPlan,
+    ThreadGone,
     Transient,
     Update,
 )
 from hotpapers.models import Delivery, DeliveryThread
 from hotpapers.ranking import RankedPaper
-from hotpapers.subscriptions import pause_target, remove_target
+from hotpapers.subscriptions import clear_target_missing, note_target_missing, pause_target
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ class TargetReport:
     resent: int = 0  # claimed by a run that died before sending: sent now
     edited: int = 0
     failed: int = 0
-    outcome: str = "ok"  # ok | busy | paused | removed | retry | error
+    outcome: str = "ok"  # ok | busy | paused | missing | retry | error
     error: str = ""
 
 
@@ -112,6 +115,8 @@ async def _deliver_one(
     """One target's digest, with its failure turned into the report's outcome."""
     try:
         await _deliver_target(engine, courier, target_plan, now, result)
+        if target_plan.missing_since is not None and _reached(result):
+            await _write(engine, clear_target_missing, engine, target_plan.target)
         log.info(
             "%s %s: %s, %d sent, %d recovered, %d resent, %d edited, %d refused",
             target_plan.listing_date,
@@ -130,15 +135,25 @@ async def _deliver_one(
         reason = DM_FORBIDDEN_REASON if dm else FORBIDDEN_REASON
         await _write(engine, pause_target, engine, target_plan.target, reason)
     except TargetGone as exc:
-        result.outcome, result.error = "removed", str(exc)
-        log.warning("%s: gone (%s); removing its subscriptions", result.target, exc)
-        await _write(engine, remove_target, engine, target_plan.target)
-    except Transient as exc:
+        # Never deleted: a second 404 a day after the first pauses them (resumable).
+        target, confirm = target_plan.target, GONE_CONFIRM_AFTER
+        paused = await _write(
+            engine, note_target_missing, engine, target, now, confirm, GONE_REASON
+        )
+        result.outcome, result.error = "paused" if paused else "missing", str(exc)
+        then = "pausing its subscriptions" if paused else "retrying tomorrow before pausing"
+        log.warning("%s: Discord says it does not exist (%s); %s", result.target, exc, then)
+    except (Transient, ThreadGone) as exc:
         result.outcome, result.error = "retry", str(exc)
         log.warning("%s: temporary failure (%s); retrying next run", result.target, exc)
     except Exception as exc:  # a bug or an outage for one target must not stop the rest
         result.outcome, result.error = "error", str(exc)
         log.exception("%s: delivery failed", result.target)
+
+
+def _reached(result: TargetReport) -> bool:
+    """Whether this run posted to the target (or found its posts): it exists after all."""
+    return result.outcome == "ok" and result.sent + result.resent + result.recovered > 0
 
 
 async def _read(call: Callable[..., T], *args: object) -> T:
@@ -172,12 +187,10 @@ async def _deliver_target(
     todo = [item for item in items if _needs_work(ledger.get(item.paper.arxiv_id), now)]
     if todo:
         try:
-            thread_id = await _thread(engine, courier, plan, now)
+            await _deliver_papers(engine, courier, plan, todo, now, result)
         except _StartingElsewhere:
             result.outcome = "busy"
             return
-        for item in todo:
-            await _deliver_paper(engine, courier, plan, thread_id, item, now, result)
     for change in plan.updates:
         await _update(engine, courier, plan.target, change, result)
 
@@ -192,6 +205,29 @@ def _busy_reason(live: list[Delivery], now: datetime) -> str:
         f"another run claimed it at {claimed:%H:%M:%S} UTC; if that run died, a run after "
         f"{claimed + STALE_CLAIM:%H:%M:%S} UTC takes it over ({minutes} minutes after the claim)"
     )
+
+
+async def _deliver_papers(
+    engine: Engine,
+    courier: Courier,
+    plan: TargetPlan,
+    todo: list[RankedPaper],
+    now: datetime,
+    result: TargetReport,
+) -> None:
+    """`todo` in order into the day's thread; a thread deleted meanwhile (by a moderator) is
+    started again for the papers still to send (those it had are not sent twice)."""
+    thread_id = await _thread(engine, courier, plan, now)
+    for item in todo:
+        try:
+            await _deliver_paper(engine, courier, plan, thread_id, item, now, result)
+        except ThreadGone as exc:
+            log.warning(
+                "%s: the digest thread was deleted (%s); starting a new one", plan.target, exc
+            )
+            await _write(engine, _forget_thread, engine, plan.target, plan.listing_date, thread_id)
+            thread_id = await _thread(engine, courier, plan, now)
+            await _deliver_paper(engine, courier, plan, thread_id, item, now, result)
 
 
 def _needs_work(row: Delivery | None, now: datetime) -> bool:
@@ -298,6 +334,17 @@ def _release_thread(engine: Engine, target: str, day: date) -> None:
         )
 
 
+def _forget_thread(engine: Engine, target: str, day: date, thread_id: str | None) -> None:
+    """Drop the record of a deleted thread, unless another run already replaced it."""
+    with transaction(engine) as session:
+        session.execute(
+            delete(DeliveryThread)
+            .where(col(DeliveryThread.target) == target)
+            .where(col(DeliveryThread.listing_date) == day)
+            .where(col(DeliveryThread.thread_id) == thread_id)
+        )
+
+
 def _record_thread(
     engine: Engine, target: str, day: date, header_id: str, thread_id: str | None
 ) -> None:
@@ -325,14 +372,18 @@ async def _deliver_paper(
         return
     fresh = row_id > 0
     row_id = abs(row_id)
-    if not fresh:
-        found = await courier.find_paper_message(plan.target, thread_id, paper_id)
-        if found is not None:
-            await _write(engine, _complete, engine, row_id, *found, now)
-            result.recovered += 1
-            return
     try:
+        if not fresh:
+            found = await courier.find_paper_message(plan.target, thread_id, paper_id)
+            if found is not None:
+                await _write(engine, _complete, engine, row_id, *found, now)
+                result.recovered += 1
+                return
         channel_id, message_id = await courier.send_paper(plan.target, thread_id, item)
+    except ThreadGone:
+        # Not sent: give the claim up at once, so the retry in a new thread may take it.
+        await _write(engine, _release_claim, engine, row_id)
+        raise
     except MessageRejected as exc:
         await _write(engine, _fail, engine, row_id, str(exc))
         result.failed += 1
@@ -390,6 +441,16 @@ def _complete(engine: Engine, row_id: int, channel_id: str, message_id: str, now
             update(Delivery)
             .where(col(Delivery.id) == row_id)
             .values(state="sent", channel_id=channel_id, message_id=message_id, sent_at=now)
+        )
+
+
+def _release_claim(engine: Engine, row_id: int) -> None:
+    """Make our claim stale now (no claim time), as a dead run's would be."""
+    with transaction(engine) as session:
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == row_id, col(Delivery.state) == "claimed")
+            .values(claimed_at=None)
         )
 
 

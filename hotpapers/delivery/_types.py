@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from hotpapers.ranking import RankedPaper
 
 FORBIDDEN_REASON = "the bot lost permission to post in this channel"
 DM_FORBIDDEN_REASON = "the bot can no longer send you direct messages"
+GONE_REASON = "Discord said twice, a day apart, that this channel no longer exists"
+# A channel answering 404 is paused only when it still does this long after the first 404
+# (one 404 may be a hiccup; deleting what users set up is irreversible). A day apart: the
+# next day's delivery, even when it starts a little earlier in the day than this one did.
+GONE_CONFIRM_AFTER = timedelta(hours=23)
 
 
 class DeliveryError(Exception):
@@ -21,7 +26,13 @@ class TargetForbidden(DeliveryError):
 
 
 class TargetGone(DeliveryError):
-    """The channel (or user) no longer exists (HTTP 404): its subscriptions are removed."""
+    """The channel itself (or the user) answered 404: noted, and once it still does a day
+    later its subscriptions are paused (never deleted)."""
+
+
+class ThreadGone(DeliveryError):
+    """The day's thread (or forum post) was deleted but its channel exists: a new one is
+    started for the papers not yet delivered."""
 
 
 class Transient(DeliveryError):
@@ -58,6 +69,8 @@ class TargetPlan:
     rising: tuple[RankedPaper, ...] = ()
     # paper id -> the subscription that asked for it (the first one, by id)
     subscription_for: dict[str, int] = field(default_factory=dict)
+    # when the target first answered 404 (None: it never did, or it answered since)
+    missing_since: datetime | None = None
 
 
 class Courier(Protocol):
@@ -77,13 +90,16 @@ class Courier(Protocol):
     async def send_paper(
         self, target: str, thread_id: str | None, ranked: RankedPaper
     ) -> tuple[str, str]:
-        """Post one paper into the thread (or the DM); (channel id, message id)."""
+        """Post one paper into the thread (or the DM); (channel id, message id).
+
+        ThreadGone when the thread was deleted, TargetGone only when its channel was too."""
         ...
 
     async def find_paper_message(
         self, target: str, thread_id: str | None, arxiv_id: str
     ) -> tuple[str, str] | None:
-        """A message of ours already showing `arxiv_id` in the thread (or DM), if any."""
+        """A message of ours already showing `arxiv_id` in the thread (or DM), if any;
+        ThreadGone / TargetGone as for send_paper."""
         ...
 
     async def edit_paper(

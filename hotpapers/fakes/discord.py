@@ -431,6 +431,24 @@ class FakeDiscord:
         """Answer the next request whose path contains `path_part` with a 429."""
         self._rate_limits.append((path_part, retry_after, is_global))
 
+    def delete_channel(self, channel_id: int | str) -> None:
+        """A moderator deletes a channel, thread or forum post: from now on it answers 404
+        Unknown Channel (10003), as on Discord, and its messages are gone with it."""
+        gone = str(channel_id)
+        self.channels.pop(int(gone), None)
+        self.threads[:] = [t for t in self.threads if t["id"] != gone]
+        self.channel_messages[:] = [m for m in self.channel_messages if m["channel_id"] != gone]
+        for message_id in [i for i, m in self.messages.items() if m["channel_id"] == gone]:
+            del self.messages[message_id]
+
+    def add_thread(self, parent: int, name: str = "a thread", *, owner: int = 7) -> int:
+        """A thread someone (not the bot) started in channel `parent` (a forum: a post);
+        its id."""
+        thread_id = next(self._ids)
+        self.threads.append(self._thread_object(thread_id, parent, name, owner=owner))
+        self.channels[thread_id] = name
+        return thread_id
+
     async def request_reconnect(self) -> None:
         """Ask the client to reconnect (gateway op 7); it resumes the session."""
         self._ready.clear()
@@ -528,7 +546,8 @@ class FakeDiscord:
         if in_guild:
             payload["guild_id"] = str(guild_id or self.guild_id)
             payload["guild_locale"] = "en-US"
-            payload["channel"] = self._channel(channel_id)
+            thread = next((t for t in self.threads if t["id"] == str(channel_id)), None)
+            payload["channel"] = thread or self._channel(channel_id)
             payload["member"] = {
                 "user": user,
                 "roles": [],
@@ -1197,6 +1216,25 @@ class FakeDiscord:
                 return self._json(self._reaction_users(int(message_id), emoji), path=path)
         return self._error(404, 0, f"404: Not Found ({method} {path})", path)
 
+    def _thread_object(
+        self, thread_id: int, parent: int, name: str, *, owner: int = 0, archive: int = 1440
+    ) -> dict[str, Any]:
+        return {
+            **self._channel(thread_id),
+            "type": 11,
+            "name": name,
+            "parent_id": str(parent),
+            "owner_id": str(owner or self.application_id),
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": archive,
+                "archive_timestamp": _now_iso(),
+                "locked": False,
+            },
+            "message_count": 0,
+            "member_count": 1,
+        }
+
     def _history(self, channel_id: int) -> list[dict[str, Any]]:
         """GET /channels/{id}/messages: newest first, honouring `limit`, `before`, `after`
         (with `after`, the oldest `limit` messages after it, still newest first)."""
@@ -1235,21 +1273,8 @@ class FakeDiscord:
                 {"code": 50035, "message": "Invalid Form Body", "errors": errors}, 400, path
             )
         thread_id = thread_id or next(self._ids)
-        thread = {
-            **self._channel(thread_id),
-            "type": 11,
-            "name": name,
-            "parent_id": str(channel_id),
-            "owner_id": str(self.application_id),
-            "thread_metadata": {
-                "archived": False,
-                "auto_archive_duration": int(body.get("auto_archive_duration") or 1440),
-                "archive_timestamp": _now_iso(),
-                "locked": False,
-            },
-            "message_count": 0,
-            "member_count": 1,
-        }
+        archive = int(body.get("auto_archive_duration") or 1440)
+        thread = self._thread_object(thread_id, channel_id, name, archive=archive)
         self.threads.append(thread)
         self.channels[thread_id] = name
         return self._json(thread, path=path)
