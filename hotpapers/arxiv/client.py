@@ -29,6 +29,7 @@ from hotpapers import __version__
 from hotpapers.arxiv._xml import MAX_BODY_BYTES
 from hotpapers.config import ARXIV_MIN_INTERVAL, ArxivSettings, is_loopback_url
 from hotpapers.errors import ArxivHTTPError, ArxivUnreachable, RunTimeExceeded
+from hotpapers.http_body import BodyTooLarge, read_capped
 from hotpapers.ops.metrics import counted
 from hotpapers.retry import (
     BACKOFF_CAP,
@@ -53,7 +54,6 @@ log = logging.getLogger(__name__)
 PROJECT_URL = "https://github.com/hotpapers/hotpapers"
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 1 << 16
 
 
 def user_agent(contact: str = "") -> str:
@@ -366,14 +366,11 @@ class ArxivClient:
 
 
 async def _read_capped(response: aiohttp.ClientResponse, url: str) -> bytes:
-    """The (decompressed) body, read in chunks and given up past MAX_BODY_BYTES: a small gzip
-    body can expand to gigabytes, so the cap must apply while reading, not after."""
-    body = bytearray()
-    async for chunk in response.content.iter_chunked(_CHUNK):
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise ArxivHTTPError(
-                f"the answer from arXiv at {url} is over the {MAX_BODY_BYTES // 2**20} MB limit "
-                "once decompressed; stopped reading it"
-            )
-    return bytes(body)
+    """The (decompressed) body, given up past MAX_BODY_BYTES (see hotpapers.http_body)."""
+    try:
+        return await read_capped(response, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        raise ArxivHTTPError(
+            f"the answer from arXiv at {url} is over the {MAX_BODY_BYTES // 2**20} MB limit "
+            "once decompressed; stopped reading it"
+        ) from None

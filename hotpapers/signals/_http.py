@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from hotpapers.arxiv.ids import canonical_id
+from hotpapers.http_body import BodyTooLarge, read_capped
 from hotpapers.ops.metrics import counted
 from hotpapers.retry import (
     CONNECT_TIMEOUT,
@@ -40,6 +41,8 @@ from hotpapers.retry import (
 from hotpapers.signals.base import PaperRef
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Far above any real answer (an Algolia page of 1,000 hits is ~2 MB); a gzip bomb stops here.
+MAX_JSON_BYTES = 20 * 2**20
 _SNIPPET = 80
 
 
@@ -177,7 +180,10 @@ class JsonClient:
         async with self._session.get(
             url, params=query, headers=self.headers, timeout=timeout
         ) as response:
-            body = await response.read()
+            try:
+                body = await read_capped(response, MAX_JSON_BYTES)
+            except BodyTooLarge as exc:
+                raise FetchError(f"an answer {exc}; stopped reading it") from None
             return response.status, response.headers, body
 
 
