@@ -11,14 +11,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOTPAPERS_CONFIG=/etc/hotpapers/config.toml
 
 WORKDIR /src
-# Metadata first, code second: the dependency layer is rebuilt only when pyproject changes.
+RUN useradd --create-home --uid 10001 hotpapers && mkdir -p /data && chown hotpapers /data
+
+# Dependencies first, exactly as locked (versions and hashes): this layer is rebuilt only when
+# requirements.lock changes, not on every code change. Refresh the lock as the README says.
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
+
+# The code last; --no-deps: everything it needs is in the locked layer above.
 COPY pyproject.toml README.md LICENSE ./
 COPY hotpapers ./hotpapers
 COPY bot ./bot
-RUN pip install ".[postgres]" \
-    && useradd --create-home --uid 10001 hotpapers \
-    && mkdir -p /data \
-    && chown hotpapers /data
+RUN pip install --no-deps .
 
 # Runs unprivileged; the site, posts and any SQLite file live in /data (a volume).
 USER hotpapers

@@ -28,7 +28,15 @@ import discord
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.render import Field, author_list, build_embed, clip, clip_content, safe
+from bot.render import (
+    Field,
+    author_list,
+    build_embed,
+    clip,
+    clip_content,
+    readable,
+    safe,
+)
 from bot.views import categories_text, links, score_breakdown
 from hotpapers.arxiv.ids import abs_url
 from hotpapers.config import Settings
@@ -197,9 +205,9 @@ def paper_message_embed(ranked: RankedPaper, note: str = "") -> discord.Embed:
         place = f"rising from earlier days #{ranked.rank}"
     footer = f"arXiv:{paper.arxiv_id} · {place}" + (f" · {note}" if note else "")
     return build_embed(
-        title=safe(paper.title),
+        title=readable(paper.title),
         url=abs_url(paper.arxiv_id),
-        description=safe(paper.abstract),
+        description=readable(paper.abstract),
         fields=fields,
         footer=footer,
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import discord
 
+from hotpapers.render.tex import to_unicode
 from hotpapers.text import collapse_ws
 
 CONTENT_LIMIT = 2000
@@ -34,6 +35,11 @@ def safe(text: str) -> str:
     """User- or arXiv-supplied text made inert: Markdown escaped, mentions broken, one line."""
     escaped = discord.utils.escape_markdown(collapse_ws(text))
     return discord.utils.escape_mentions(escaped)
+
+
+def readable(text: str) -> str:
+    """A title or abstract for Discord: its TeX as Unicode (α, x², ℝⁿ), then made inert."""
+    return safe(to_unicode(text))
 
 
 def clip(text: str, limit: int, *, more_url: str | None = None) -> str:

@@ -14,6 +14,7 @@ from bot.render import (
     author_list,
     build_embed,
     clip,
+    readable,
     safe,
 )
 from hotpapers.arxiv.ids import abs_url, pdf_url
@@ -74,9 +75,9 @@ def paper_embed(paper: PaperDetail, score: PaperScore | None) -> discord.Embed:
     if paper.submitted:
         footer += f" · submitted {paper.submitted:%Y-%m-%d}"
     return build_embed(
-        title=safe(paper.title),
+        title=readable(paper.title),
         url=url,
-        description=safe(paper.abstract),
+        description=readable(paper.abstract),
         fields=fields,
         footer=footer,
     )
@@ -91,7 +92,7 @@ def summary_line(paper: PaperSummary) -> str:
 def list_embed(title: str, papers: Sequence[PaperSummary], footer: str = "") -> discord.Embed:
     """Up to 10 papers, one field each: the title as name, authors and links as value."""
     fields = [
-        Field(f"{index}. {clip(safe(paper.title), 240)}", summary_line(paper))
+        Field(f"{index}. {clip(readable(paper.title), 240)}", summary_line(paper))
         for index, paper in enumerate(papers[:10], start=1)
     ]
     return build_embed(title=title, fields=fields, footer=footer)
@@ -106,7 +107,7 @@ def ranked_pages(
     for number, chunk in enumerate(chunks, start=1):
         fields = [
             Field(
-                f"#{item.rank} · {clip(safe(item.paper.title), 230)}",
+                f"#{item.rank} · {clip(readable(item.paper.title), 230)}",
                 f"{author_list(item.paper.authors, 300)}\n"
                 f"Score {score_breakdown(item)}\n{links(item.paper.arxiv_id)}",
             )

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from hotpapers.config import Settings, load_settings, masked_dump, require_category
 from hotpapers.errors import HotpapersError, InputError, printable, quoted
@@ -298,11 +299,16 @@ def print_ranked(day: date, ranked: list[Any]) -> None:
     if not ranked:
         out.print(f"{day}: no paper reached the ranking threshold.")
         return
+    from hotpapers.ranking import format_number
+    from hotpapers.site.views import signals_sentence
+
     table = Table(title=f"Hot papers {day}")
-    for column in ("#", "arXiv", "score", "title"):
-        table.add_column(column, overflow="fold")
+    for column in ("#", "arXiv", "score", "title", "attention"):
+        table.add_column(column, overflow="fold", justify="right" if column == "score" else "left")
     for r in ranked:
-        table.add_row(str(r.rank), r.paper.arxiv_id, f"{r.score:g}", r.paper.title)
+        # Titles are data: Text cells print "[/]" or "[bold]" as written, never as markup.
+        cells = (str(r.rank), r.paper.arxiv_id, format_number(r.score), r.paper.title)
+        table.add_row(*(Text(cell) for cell in (*cells, signals_sentence(r))))
     out.print(table)
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from pydantic import BaseModel, SecretStr
+from rich.console import Console
+from rich.logging import RichHandler
 
 # Fields a record may carry (via `extra=`), appended as key=value in this order.
 FIELDS = ("job", "service", "outcome")
@@ -23,6 +26,20 @@ _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>
 _BEARER = re.compile(r"\b([Bb]earer|Bot)\s+[A-Za-z0-9._~+/=-]{16,}")
 # Libraries that print request headers or bodies (bearer tokens, passwords) at DEBUG.
 LEAKY_LOGGERS = ("tweepy", "httpx", "httpcore", "atproto", "atproto_client")
+# Libraries that chatter (a line per request, per job run, per heartbeat): the level each
+# keeps unless --verbose. Discord's INFO lines (connected, resumed) are worth keeping.
+QUIET_LOGGERS = {
+    "aiohttp.access": "WARNING",
+    "alembic": "WARNING",
+    "sqlalchemy.engine": "WARNING",
+    "apscheduler": "WARNING",
+    "asyncio": "WARNING",
+    "httpx": "WARNING",
+    "httpcore": "WARNING",
+    "discord.gateway": "INFO",
+    "discord.http": "INFO",
+    "discord.client": "INFO",
+}
 _MASK = "***"
 _secrets: set[str] = set()
 
@@ -72,6 +89,37 @@ def _fields(record: logging.LogRecord, message: str) -> str:
     return " " + " ".join(pairs) if pairs else ""
 
 
+class _Rich(_Console):
+    """For rich's handler, which prints the time and level itself."""
+
+    def __init__(self, verbose: bool) -> None:
+        logging.Formatter.__init__(self, "%(name)s: %(message)s")
+        self.verbose = verbose
+
+
+@contextmanager
+def logging_on(console: Console) -> Iterator[None]:
+    """While a progress bar is live on `console`, log lines go through rich on that console,
+    so they print above the bar instead of through it; the plain handler comes back after."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    verbose = any(isinstance(h.formatter, _Console) and h.formatter.verbose for h in saved)
+    handler = RichHandler(
+        console=console, show_path=False, markup=False, log_time_format="%Y-%m-%d %H:%M:%S"
+    )
+    handler.setFormatter(_Rich(verbose))
+    # Only our own console handler is swapped: others (a test's capture, say) stay put.
+    root.handlers[:] = [handler if _is_ours(h) else h for h in saved]
+    try:
+        yield
+    finally:
+        root.handlers[:] = saved
+
+
+def _is_ours(handler: logging.Handler) -> bool:
+    return isinstance(handler.formatter, _Console) and not isinstance(handler, RichHandler)
+
+
 def setup_logging(
     level: str = "INFO", *, verbose: bool = False, secrets: Iterable[str | None] = ()
 ) -> None:
@@ -83,11 +131,12 @@ def setup_logging(
     root.handlers[:] = [handler]
     root.setLevel("DEBUG" if verbose else level)
     # Library chatter stays out of the way unless debugging.
-    for noisy in ("aiohttp.access", "alembic", "sqlalchemy.engine"):
-        logging.getLogger(noisy).setLevel("DEBUG" if verbose else "WARNING")
+    for name, quiet in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel("DEBUG" if verbose else quiet)
     # These log request headers and bodies (credentials) at DEBUG: never that low.
     for leaky in LEAKY_LOGGERS:
-        logging.getLogger(leaky).setLevel("INFO")
+        quiet = QUIET_LOGGERS.get(leaky, "INFO")
+        logging.getLogger(leaky).setLevel("INFO" if verbose else quiet)
 
 
 def secret_values(model: BaseModel) -> list[str]:

@@ -14,6 +14,7 @@ Other sources (Hacker News, Hugging Face, Bluesky, ...) arrive as latest snapsho
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -272,10 +273,20 @@ def rank_papers(
 
 
 def format_number(value: float) -> str:
-    """729.0 -> '729'; 12.5 -> '12.5'."""
-    if float(value).is_integer():
+    """729.0 -> '729'; 12.5 -> '12.5'; 12345.6 -> '12345.6': plain digits, never an exponent.
+
+    Fractions keep four significant digits (at least one decimal), so a decayed score of
+    12345.6 reads as such and not as '1.235e+04'.
+    """
+    value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value.is_integer():
         return str(int(value))
-    return f"{value:.4g}" if abs(value) < 1e15 else str(value)
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = min(max(1, 3 - magnitude), 15)
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+    return text if text not in ("0", "-0") else f"{value:.4g}"  # too small for 15 decimals
 
 
 def explain(

@@ -7,10 +7,12 @@ checked; the containers' health check command is run for real against the ops en
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +89,61 @@ def test_the_image_runs_the_cli_unprivileged() -> None:
     assert DOCKERFILE.startswith("#") and "\nFROM python:3.11" in DOCKERFILE
     assert 'ENTRYPOINT ["hotpapers"]' in DOCKERFILE and 'CMD ["run"]' in DOCKERFILE
     assert re.search(r"^USER (?!root)\w+", DOCKERFILE, re.M)
-    assert 'pip install ".[postgres]"' in DOCKERFILE
+
+
+def _line_of(pattern: str) -> int:
+    """The index of the first Dockerfile instruction matching `pattern` (it must exist)."""
+    lines = DOCKERFILE.splitlines()
+    found = [n for n, line in enumerate(lines) if re.search(pattern, line)]
+    assert found, pattern
+    return found[0]
+
+
+def test_dependencies_are_installed_from_the_lock_before_the_source_is_copied() -> None:
+    """A code change must not reinstall every dependency: the locked layer comes first."""
+    lock_copy = _line_of(r"^COPY requirements\.lock ")
+    lock_install = _line_of(r"pip install .*--require-hashes.* -r requirements\.lock")
+    source = min(_line_of(r"^COPY hotpapers "), _line_of(r"^COPY bot "))
+    assert lock_copy < lock_install < source
+    assert _line_of(r"^COPY pyproject\.toml") > lock_install  # a version bump keeps the layer
+    # The project itself adds no unlocked package.
+    assert source < _line_of(r"pip install --no-deps \.")
+    assert "requirements.lock" not in (ROOT / ".dockerignore").read_text(encoding="utf-8")
+
+
+def _requirement_name(spec: str) -> str:
+    return re.sub(r"[-_.]+", "-", re.split(r"[\[<>=!~;\s]", spec, maxsplit=1)[0].lower())
+
+
+def test_the_lock_pins_every_runtime_dependency_with_hashes() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = {_requirement_name(spec) for spec in project["dependencies"]}
+    wanted |= {_requirement_name(spec) for spec in project["optional-dependencies"]["postgres"]}
+    lock = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    pinned = dict(re.findall(r"^([A-Za-z0-9._-]+)(?:\[[^\]]*\])?==(\S+)", lock, re.M))
+    pinned = {_requirement_name(name): version for name, version in pinned.items()}
+    assert wanted <= set(pinned), f"refresh requirements.lock: {sorted(wanted - set(pinned))}"
+    blocks = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n", 2)[2])
+    assert all("--hash=sha256:" in block for block in blocks if "==" in block)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "uv pip compile pyproject.toml --extra postgres" in readme  # how to refresh it
+
+
+def _image_health_command(port: int) -> list[str]:
+    match = re.search(r"^HEALTHCHECK .*?CMD (\[.*?\])$", DOCKERFILE, re.M | re.S)
+    assert match, "the image has a HEALTHCHECK"
+    command = json.loads(match.group(1).replace("\\\n", ""))
+    assert command[0] == "python" and "/healthz" in command[-1]
+    return [sys.executable, *(part.replace(":9108/", f":{port}/") for part in command[1:])]
+
+
+async def test_the_image_health_check_hits_healthz(engine: Engine) -> None:
+    record_job(engine, "collect", ok=True)
+    runner = await serve_ops(ops_app(Settings(), engine), "127.0.0.1", 0)
+    try:
+        assert await _run(_image_health_command(runner.addresses[0][1])) == 0
+    finally:
+        await runner.cleanup()
 
 
 @pytest.mark.parametrize("argv", [["db", "upgrade"], ["run"]])

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
+from hotpapers.render.tex import to_unicode
+
 __all__ = [
     "MAX_WEIGHT",
     "SummaryItem",
@@ -123,6 +125,11 @@ def format_score(score: float) -> str:
     return f"{score:.1f}"
 
 
+def _title(item: SummaryItem) -> str:
+    """The title as X shows it: TeX as Unicode (counted as X counts it), then made inert."""
+    return inert(to_unicode(item.title))
+
+
 def _allot(weights: Sequence[int], budget: int) -> list[int]:
     """Share `budget` among titles: short ones keep their length, long ones split the rest."""
     allowance = [0] * len(weights)
@@ -143,7 +150,7 @@ def _head(
     footer = f"+{more} more: {link}" if more else link
     if thread:
         footer = f"{footer}\nDetails in the replies."
-    titles = [inert(item.title) for item in items]
+    titles = [_title(item) for item in items]
     frames = [(f"{item.rank}. ", f" ({format_score(item.score)})") for item in items]
     fixed = weighted_length("\n".join([header, *(a + b for a, b in frames), footer]))
     budget = MAX_WEIGHT - fixed
@@ -170,7 +177,7 @@ def _reply(item: SummaryItem, total: int, listing_date: date) -> str:
         authors = truncate(", ".join(names) + more, 60)
         last = f"{last}\n{authors}"
     fixed = weighted_length(f"{first}\n\n{last}")
-    title = truncate(inert(item.title), MAX_WEIGHT - fixed)
+    title = truncate(_title(item), MAX_WEIGHT - fixed)
     return f"{first}\n{title}\n{last}"
 
 
@@ -187,7 +194,7 @@ def compose(
         if head is not None:
             break
     if head is None:  # even one paper has no room (a very long link): its title is cut hard
-        head = truncate(inert(items[0].title), MAX_WEIGHT - LINK_WEIGHT - 1) + "\n" + link
+        head = truncate(_title(items[0]), MAX_WEIGHT - LINK_WEIGHT - 1) + "\n" + link
     posts = [head] if not thread else [head, *(_reply(i, len(items), listing_date) for i in items)]
     if any(weighted_length(post) > MAX_WEIGHT for post in posts):
         raise ValueError(f"the link {link!r} leaves no room for the summary in one X post")

@@ -17,6 +17,7 @@ from markupsafe import escape
 
 from hotpapers.arxiv.ids import abs_url, pdf_url
 from hotpapers.ranking import RankedPaper, format_number, ranked_record
+from hotpapers.render.tex import to_unicode
 from hotpapers.site import views
 from hotpapers.site.content import slug
 
@@ -48,7 +49,7 @@ def content_html(item: RankedPaper) -> str:
     paper = item.paper
     score = format_number(round(item.score, 4))
     return (
-        f"<p>{escape(paper.abstract)}</p>"
+        f"<p>{escape(to_unicode(paper.abstract))}</p>"
         f"<p>Rank {item.rank}, score {score} ({escape(views.signals_sentence(item))}).</p>"
         f"<p>{escape(', '.join(paper.authors))}</p>"
         f'<p><a href="{escape(abs_url(paper.arxiv_id))}">abs</a> · '
@@ -90,7 +91,7 @@ def _atom_entry(root: ET.Element, day: date, item: RankedPaper, site_url: str) -
     paper = item.paper
     entry = _sub(root, "entry")
     _sub(entry, "id", entry_id(day, item))
-    _sub(entry, "title", paper.title)
+    _sub(entry, "title", to_unicode(paper.title))
     _sub(entry, "updated", views.rfc3339(views.updated_at(day, item)))
     _sub(entry, "published", views.rfc3339(views.published_at(day)))
     _sub(entry, "link", rel="alternate", type="text/html", href=entry_url(site_url, day, item))
@@ -122,7 +123,7 @@ def _json_item(day: date, item: RankedPaper, site_url: str) -> dict[str, object]
         "id": entry_id(day, item),
         "url": entry_url(site_url, day, item),
         "external_url": abs_url(paper.arxiv_id),
-        "title": paper.title,
+        "title": to_unicode(paper.title),
         "content_html": content_html(item),
         "date_published": views.rfc3339(views.published_at(day)),
         "date_modified": views.rfc3339(views.updated_at(day, item)),

@@ -17,6 +17,7 @@ import jinja2
 from hotpapers.arxiv.ids import abs_url, pdf_url
 from hotpapers.config import Settings
 from hotpapers.ranking import RankedPaper, format_number
+from hotpapers.render.tex import to_html, to_unicode
 from hotpapers.site import views
 from hotpapers.site.content import Day, Listing, slug
 
@@ -48,6 +49,9 @@ def environment(settings: Settings) -> jinja2.Environment:
         num=lambda value: format_number(round(float(value), 4)),
         safe_url=views.safe_url,
         shorten=views.shorten,
+        # Titles and abstracts: MathML in the page, Unicode where only text fits (<title>).
+        tex=to_html,
+        tex_text=to_unicode,
         score_terms=lambda item: views.score_terms(item, weights),
         decay_factor=lambda item: views.decay_factor(item, weights),
         signal_rows=views.signal_rows,
