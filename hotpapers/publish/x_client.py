@@ -13,6 +13,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import aiohttp
 import tweepy
@@ -40,6 +41,12 @@ CREDENTIAL_SETTINGS = {
     "access_token_secret": "HOTPAPERS_PUBLISH__X__ACCESS_TOKEN_SECRET",
 }
 _LINK_RE = re.compile(r"https?://\S+")
+# X's answers here are a few hundred bytes of JSON: ask for them uncompressed and never
+# inflate a body, so a compressed answer that expands to gigabytes cannot fill the memory.
+UNCOMPRESSED: dict[str, Any] = {
+    "auto_decompress": False,
+    "headers": {"Accept-Encoding": "identity"},
+}
 _ERRORS = (tweepy.TweepyException, aiohttp.ClientError, TimeoutError, ValueError)
 
 
@@ -74,7 +81,9 @@ async def x_client(config: XPublishSettings) -> AsyncIterator[AsyncClient]:
     )
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     middleware = route_middleware(config.api_url)
-    async with aiohttp.ClientSession(middlewares=(middleware,), timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        middlewares=(middleware,), timeout=timeout, **UNCOMPRESSED
+    ) as session:
         client.session = session
         yield client
 
@@ -151,4 +160,22 @@ def refusal(exc: Exception) -> PublishError:
         log.error("x: HTTP %s on POST /2/tweets: %s", status, detail)
         return PublishError(f"X refused the post (HTTP {status}: {detail[:160]})")
     log.error("x: POST /2/tweets failed: %r", exc)
-    return PublishError(f"X could not be reached ({exc.__class__.__name__}: {exc})")
+    return PublishError(_unusable_answer(exc))
+
+
+def _unusable_answer(exc: Exception) -> str:
+    """What went wrong, in words: no answer, or an answer that is not X's JSON (the class
+    name and the raw detail stay in the log)."""
+    if isinstance(exc, TimeoutError):
+        return f"X did not answer within {REQUEST_TIMEOUT:g} s; the post was not confirmed"
+    if isinstance(exc, aiohttp.ContentTypeError):
+        kind = (exc.headers or {}).get("Content-Type", "no content type")
+        return (
+            f"X answered HTTP {exc.status} with a {kind} body instead of JSON; "
+            "the post was not confirmed"
+        )
+    if isinstance(exc, ValueError):
+        return "X sent an answer that is not valid JSON; the post was not confirmed"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"X could not be reached at {exc.host}:{exc.port}; nothing was posted"
+    return "X could not be reached or broke off the answer; the post was not confirmed"

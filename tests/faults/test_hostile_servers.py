@@ -400,9 +400,11 @@ def _assert_nothing_half_written(
 ) -> None:
     changed = {name for name in after if after[name] != before.get(name)}
     if client.name == "x-publish":
-        # The ledger row says the day failed (so a later run retries), with no post recorded.
-        assert changed <= {"publication"}, changed
+        # The ledger row says the day failed (so a later run retries), with no post recorded,
+        # and the money reserved for the post is given back (amount 0, units 0).
+        assert changed <= {"publication", "spend"}, changed
         assert all("'failed'" in row and "post_ids\": []" in row for row in after["publication"])
+        assert all(row.endswith(", 0, 0)") for row in after["spend"]), after["spend"]
         return
     assert not changed, {name: after[name] for name in changed}
 
