@@ -242,6 +242,8 @@ class DiscordSettings(_Section):
     token: SecretStr | None = None
     api_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg"
+    # Bound on each REST step of `bot sync` (log in, publish the commands), in seconds.
+    request_timeout: float = Field(30.0, gt=0)
     default_post_time: str = "09:00"
     default_timezone: str = "UTC"
     # Sharding: total shards (None = one, or Discord's recommendation when several

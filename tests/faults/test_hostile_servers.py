@@ -24,7 +24,7 @@ import re
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -195,7 +195,11 @@ async def discord_sync(cell: Cell) -> None:
     from bot.runner import sync_commands
 
     api = f"{cell.server.address}/api/v10"
-    settings = _settings(cell, discord={"token": SecretStr("abc.def.ghi"), "api_url": api})
+    # The bomb gets a step bound long enough to inflate it whole: cut short, the outcome
+    # would depend on how fast this machine inflates 200 MB.
+    bound = BOUND / 4 if cell.server.answer == "gzip_bomb" else TIMEOUT
+    discord = {"token": SecretStr("abc.def.ghi"), "api_url": api, "request_timeout": bound}
+    settings = _settings(cell, discord=discord)
     await _raising(cell, sync_commands(settings))
 
 
@@ -205,7 +209,8 @@ class Client:
     shape: Shape
     run: Runner
     writes: bool = True  # run on PostgreSQL too
-    skip: frozenset[str] = frozenset()  # answers that do not apply beyond the shape rule
+    # Answers left out beyond the shape rule, each with the reason.
+    skip: dict[str, str] = field(default_factory=dict)
 
 
 CLIENTS = [
@@ -218,7 +223,10 @@ CLIENTS = [
     Client("hacker-news", "json", hacker_news),
     Client("hugging-face", "json", hugging_face),
     Client("x-publish", "json", x_publish),
-    Client("discord-sync", "json", discord_sync, writes=False),
+    Client("discord-sync", "json", discord_sync, writes=False, skip={
+        "http_500": "discord.py retries a 500 by itself, 5 times over 25 s (bounded, but too "
+                    "slow for this matrix); HTTP 503 and 429 cover its refusals",
+    }),
 ]
 
 # Cells that fail on today's code, each with the exact defect (see the report).
