@@ -13,7 +13,6 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 import aiohttp
 import tweepy
@@ -23,6 +22,7 @@ from hotpapers.config import XPublishSettings
 from hotpapers.errors import PublishError
 from hotpapers.ops.metrics import POSTS_DELIVERED, count_request
 from hotpapers.signals.x import route_middleware
+from hotpapers.uncompressed import UNCOMPRESSED
 
 __all__ = ["CREDENTIAL_SETTINGS", "DuplicateContent", "create_post", "find_own_post", "x_client"]
 
@@ -41,12 +41,6 @@ CREDENTIAL_SETTINGS = {
     "access_token_secret": "HOTPAPERS_PUBLISH__X__ACCESS_TOKEN_SECRET",
 }
 _LINK_RE = re.compile(r"https?://\S+")
-# X's answers here are a few hundred bytes of JSON: ask for them uncompressed and never
-# inflate a body, so a compressed answer that expands to gigabytes cannot fill the memory.
-UNCOMPRESSED: dict[str, Any] = {
-    "auto_decompress": False,
-    "headers": {"Accept-Encoding": "identity"},
-}
 _ERRORS = (tweepy.TweepyException, aiohttp.ClientError, TimeoutError, ValueError)
 
 
@@ -169,7 +163,7 @@ def _unusable_answer(exc: Exception) -> str:
     if isinstance(exc, TimeoutError):
         return f"X did not answer within {REQUEST_TIMEOUT:g} s; the post was not confirmed"
     if isinstance(exc, aiohttp.ContentTypeError):
-        kind = (exc.headers or {}).get("Content-Type", "no content type")
+        kind = (exc.headers.get("Content-Type") if exc.headers else None) or "untyped"
         return (
             f"X answered HTTP {exc.status} with a {kind} body instead of JSON; "
             "the post was not confirmed"
