@@ -54,7 +54,7 @@ from hotpapers.signals.measure import measure
 from hotpapers.store import record_announcements, upsert_papers
 from tests.faults.hostile import ANSWERS, BOMB_EXPANDED, JSON_ONLY, XML_ONLY, HostileServer, Shape
 
-BOUND = 20.0  # seconds a cell may take before it counts as a hang
+BOUND = 10.0  # seconds a cell may take before it counts as a hang (20 times the timeout)
 MEMORY_CEILING = BOMB_EXPANDED // 2  # peak RSS growth allowed: half the bomb (arXiv's body
 # cap alone is 50 MB)
 TIMEOUT = 0.5  # every client's per-request timeout, so the slow body outlasts it
@@ -211,15 +211,17 @@ class Client:
     name: str
     shape: Shape
     run: Runner
-    writes: bool = True  # run on PostgreSQL too
+    writes: bool = True  # the failure path opens a transaction: run on PostgreSQL too
     # Answers left out beyond the shape rule, each with the reason.
     skip: dict[str, str] = field(default_factory=dict)
 
 
 CLIENTS = [
-    Client("arxiv-feed", "xml", arxiv_feed),
-    Client("arxiv-api", "xml", arxiv_api),
-    Client("arxiv-oai", "xml", arxiv_oai),
+    # collect's one transaction starts only once the whole listing is read and parsed: a
+    # hostile answer stops it before any write, so SQLite shows all there is to see.
+    Client("arxiv-feed", "xml", arxiv_feed, writes=False),
+    Client("arxiv-api", "xml", arxiv_api, writes=False),
+    Client("arxiv-oai", "xml", arxiv_oai, writes=False),
     Client("x-search", "json", x_search),
     Client("x-oembed", "json", x_oembed),
     Client("bluesky", "json", bluesky),
@@ -232,8 +234,28 @@ CLIENTS = [
     }),
 ]
 
-# Cells that fail on today's code, each with the exact defect (see the report).
-KNOWN: dict[tuple[str, str], str] = {}
+# Cells that still fail, each with the exact defect; the fixes belong to the files named.
+_JSON_CLIENT_BOMB = (
+    "JsonClient (hotpapers/signals/_http.py) reads the whole inflated body with "
+    "response.read(): a 200 KB gzip answer becomes 200 MB in memory (no cap while reading, "
+    "unlike the arXiv client's _read_capped)"
+)
+KNOWN: dict[tuple[str, str], str] = {
+    ("hacker-news", "gzip_bomb"): _JSON_CLIENT_BOMB,
+    ("hugging-face", "gzip_bomb"): _JSON_CLIENT_BOMB,
+    ("bluesky", "gzip_bomb"): (
+        "the atproto client (httpx) inflates the whole body before hotpapers/signals/bluesky.py "
+        "sees it: RSS grows by 200-450 MB"
+    ),
+    ("bluesky", "slow_body"): (
+        "BlueskySource's timeout is httpx's per-read timeout (hotpapers/signals/bluesky.py): a "
+        "body trickling a byte every 0.1 s never trips it, so the run hangs (no total bound)"
+    ),
+    ("discord-sync", "gzip_bomb"): (
+        "discord.py's own aiohttp session (made in login) inflates the whole body: RSS grows "
+        "by about 600 MB before the answer is rejected; discord.py has no setting to stop it"
+    ),
+}
 
 
 def applies(client: Client, answer: str) -> bool:
@@ -246,11 +268,11 @@ def cells() -> Iterator[Any]:
         for answer in ANSWERS:
             if not applies(client, answer):
                 continue
-            for database in ("sqlite", "postgresql") if client.writes else ("sqlite",):
-                marks = []
-                if (client.name, answer) in KNOWN:
-                    reason = KNOWN[(client.name, answer)]
-                    marks.append(pytest.mark.xfail(strict=True, reason=reason))
+            known = KNOWN.get((client.name, answer))
+            # A known client defect does not depend on the database: shown once, on SQLite.
+            both = client.writes and known is None
+            for database in ("sqlite", "postgresql") if both else ("sqlite",):
+                marks = [pytest.mark.xfail(strict=True, reason=known)] if known else []
                 yield pytest.param(client, answer, database, marks=marks,
                                    id=f"{client.name}-{answer}-{database}")  # fmt: skip
 
