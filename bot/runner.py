@@ -54,7 +54,7 @@ def require_token(settings: Settings) -> str:
 
 
 @contextmanager
-def _discord_failures(settings: Settings) -> Iterator[None]:
+def discord_failures(settings: Settings) -> Iterator[None]:
     """Discord unreachable, refusing us or answering nonsense: one sentence; the detail goes
     to the log."""
     where = settings.discord.api_url
@@ -97,7 +97,7 @@ async def run_bot(settings: Settings, engine: Engine) -> None:
             aiohttp.ClientSession() as session,
             HotpapersBot(settings, engine, session) as bot,
         ):
-            with _discord_failures(settings):
+            with discord_failures(settings):
                 await bot.start(token)
     finally:
         engine.dispose()
@@ -120,7 +120,7 @@ async def sync_commands(settings: Settings, guild_id: int | None = None) -> list
             # discord.py's own HTTP session has no timeout: bound each step here, so a body
             # that trickles in forever ends with a sentence instead of a hang.
             bound = settings.discord.request_timeout
-            with _discord_failures(settings):
+            with discord_failures(settings):
                 async with asyncio.timeout(bound):
                     await bot.login(token)
                 if guild_id is None:

@@ -47,7 +47,7 @@ from hotpapers.config import (
 )
 from hotpapers.db import make_engine, transaction
 from hotpapers.errors import HotpapersError
-from hotpapers.models import SocialPost
+from hotpapers.models import SocialPost, Subscription
 from hotpapers.records import PaperRecord
 from hotpapers.signals.base import SignalSource
 from hotpapers.signals.measure import measure
@@ -193,17 +193,33 @@ async def x_publish(cell: Cell) -> None:
     await _raising(cell, publish_daily(settings, cell.engine, DAY, now=NOW))
 
 
-async def discord_sync(cell: Cell) -> None:
-    """`hotpapers bot sync`: log in over REST and publish the slash commands."""
-    from bot.runner import sync_commands
-
+def _discord_settings(cell: Cell) -> Settings:
     api = f"{cell.server.address}/api/v10"
     # The bomb gets a step bound long enough to inflate it whole: cut short, the outcome
     # would depend on how fast this machine inflates 200 MB.
     bound = BOUND / 4 if cell.server.answer == "gzip_bomb" else TIMEOUT
     discord = {"token": SecretStr("abc.def.ghi"), "api_url": api, "request_timeout": bound}
-    settings = _settings(cell, discord=discord)
-    await _raising(cell, sync_commands(settings))
+    return _settings(cell, discord=discord)
+
+
+async def discord_sync(cell: Cell) -> None:
+    """`hotpapers bot sync`: log in over REST and publish the slash commands."""
+    from bot.runner import sync_commands
+
+    await _raising(cell, sync_commands(_discord_settings(cell)))
+
+
+async def discord_deliver(cell: Cell) -> None:
+    """`hotpapers bot deliver`: one listing to a subscribed channel, over REST."""
+    from bot.courier import deliver_day
+
+    await _raising(cell, deliver_day(_discord_settings(cell), cell.engine, DAY, now=NOW))
+
+
+DISCORD_SKIP = {
+    "http_500": "discord.py retries a 500 by itself, 5 times over 25 s (bounded, but too slow "
+                "for this matrix); HTTP 503 and 429 cover its refusals",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -228,10 +244,8 @@ CLIENTS = [
     Client("hacker-news", "json", hacker_news),
     Client("hugging-face", "json", hugging_face),
     Client("x-publish", "json", x_publish),
-    Client("discord-sync", "json", discord_sync, writes=False, skip={
-        "http_500": "discord.py retries a 500 by itself, 5 times over 25 s (bounded, but too "
-                    "slow for this matrix); HTTP 503 and 429 cover its refusals",
-    }),
+    Client("discord-sync", "json", discord_sync, writes=False, skip=DISCORD_SKIP),
+    Client("discord-deliver", "json", discord_deliver, writes=False, skip=DISCORD_SKIP),
 ]
 
 # Cells that still fail, each with the exact defect; the fixes belong to the files named.
@@ -239,6 +253,10 @@ _JSON_CLIENT_BOMB = (
     "JsonClient (hotpapers/signals/_http.py) reads the whole inflated body with "
     "response.read(): a 200 KB gzip answer becomes 200 MB in memory (no cap while reading, "
     "unlike the arXiv client's _read_capped)"
+)
+_DISCORD_BOMB = (
+    "discord.py's own aiohttp session (made in login) inflates the whole body: RSS grows by "
+    "about 600 MB before the answer is rejected; discord.py has no setting to stop it"
 )
 KNOWN: dict[tuple[str, str], str] = {
     ("hacker-news", "gzip_bomb"): _JSON_CLIENT_BOMB,
@@ -251,10 +269,8 @@ KNOWN: dict[tuple[str, str], str] = {
         "BlueskySource's timeout is httpx's per-read timeout (hotpapers/signals/bluesky.py): a "
         "body trickling a byte every 0.1 s never trips it, so the run hangs (no total bound)"
     ),
-    ("discord-sync", "gzip_bomb"): (
-        "discord.py's own aiohttp session (made in login) inflates the whole body: RSS grows "
-        "by about 600 MB before the answer is rejected; discord.py has no setting to stop it"
-    ),
+    ("discord-sync", "gzip_bomb"): _DISCORD_BOMB,
+    ("discord-deliver", "gzip_bomb"): _DISCORD_BOMB,
 }
 
 
@@ -318,7 +334,8 @@ def dump(engine: Engine) -> dict[str, list[str]]:
 
 
 def seed(engine: Engine) -> None:
-    """One listing with one paper and one X post about it (ranked above the threshold)."""
+    """One listing with one paper and one X post about it (ranked above the threshold), and
+    a Discord channel subscribed to its category."""
     paper = PaperRecord(
         arxiv_id=PAPER, version=1, title="Diffusion for robots", abstract="We study robots.",
         authors=("Ada Lovelace",), categories=("cs.LG",), primary_category="cs.LG",
@@ -333,6 +350,8 @@ def seed(engine: Engine) -> None:
             created_at=datetime(2026, 11, 21, tzinfo=UTC),
             taken_at=datetime(2026, 11, 22, tzinfo=UTC),
         ))  # fmt: skip
+        session.add(Subscription(target="channel:3000", guild_id="2000", channel_id="3000",
+                                 user_id="7", kind="category", value="cs.LG"))  # fmt: skip
 
 
 @pytest.fixture(scope="module")
