@@ -458,6 +458,11 @@ def _assert_nothing_half_written(
             micros, units = map(int, re.findall(r", (\d+), (\d+)\)$", row)[0])
             assert micros <= 500_000 and units == 0, row
         return
+    if client.name == "discord-deliver":
+        # Planning records what Discord shows of the day (the Rising baseline) before the
+        # login, by design: the first plan's record stays, whichever run delivers.
+        assert changed <= {"shown_paper"}, changed
+        return
     if client.name == "x-publish":
         # The ledger row says the day failed (so a later run retries), with no post recorded,
         # and the money reserved for the post is given back (amount 0, units 0).
