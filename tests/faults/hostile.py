@@ -13,7 +13,7 @@ import asyncio
 import functools
 import json
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from aiohttp import web
@@ -96,7 +96,6 @@ class HostileServer(LocalServer):
     secret_path: str = ""  # the local file the XXE-by-file answer points at
     requests: int = 0
     canary_hits: int = 0
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
     def canary_url(self) -> str:

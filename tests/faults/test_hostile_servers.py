@@ -12,8 +12,9 @@ Each cell must
   for the signal sources (which never raise), and nothing that reads like a raw exception,
 * stay well below the gzip bomb in memory (peak RSS growth, sampled while the cell runs),
 * leak nothing of a local file and fetch nothing from a loopback URL (XXE),
-* leave the database as it was (the X publisher may only add its "failed" ledger row),
-  on SQLite and, for the clients that write, on PostgreSQL.
+* leave the database as it was, but for the records a client keeps by design (see
+  `_assert_nothing_half_written`), on SQLite and, for the clients whose failure path opens a
+  transaction, on PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ from hotpapers.store import record_announcements, upsert_papers
 from tests.faults.hostile import ANSWERS, BOMB_EXPANDED, JSON_ONLY, XML_ONLY, HostileServer, Shape
 
 BOUND = 10.0  # seconds a cell may take before it counts as a hang (20 times the timeout)
-MEMORY_CEILING = BOMB_EXPANDED // 2  # peak RSS growth allowed: half the bomb (arXiv's body
-# cap alone is 50 MB)
+# Peak RSS growth allowed: half the bomb (the arXiv client's body cap alone is 50 MB).
+MEMORY_CEILING = BOMB_EXPANDED // 2
 TIMEOUT = 0.5  # every client's per-request timeout, so the slow body outlasts it
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DAY = date(2026, 11, 20)  # a Friday listing, within the measuring window of NOW
@@ -467,8 +468,7 @@ def _assert_nothing_half_written(
         # The ledger row says the day failed (so a later run retries), with no post recorded,
         # and the money reserved for the post is given back (amount 0, units 0).
         assert changed <= {"publication", "spend"}, changed
-        assert all("'failed'" in row and "post_ids\": []" in row for row in after["publication"])
+        assert all("'failed'" in row and 'post_ids": []' in row for row in after["publication"])
         assert all(row.endswith(", 0, 0)") for row in after["spend"]), after["spend"]
         return
     assert not changed, {name: after[name] for name in changed}
-
