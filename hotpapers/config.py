@@ -272,6 +272,8 @@ class XPublishSettings(_Section):
     thread: bool = False
     # Local time (in [scheduler] timezone) after which the day's summary is posted.
     post_time: str = "10:00"
+    # Bound on each request to X (seconds); an answer not had in time leaves the post unconfirmed.
+    request_timeout: float = Field(30.0, gt=0)
 
     _post_time = field_validator("post_time")(_check_post_time)
     api_key: SecretStr | None = None

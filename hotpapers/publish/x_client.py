@@ -32,7 +32,6 @@ log = logging.getLogger("hotpapers.publish.x")
 for _chatty in ("tweepy.asynchronous.client", "oauthlib"):
     logging.getLogger(_chatty).setLevel(logging.INFO)
 
-REQUEST_TIMEOUT = 30.0
 TIMELINE_LOOKBACK = 20  # own recent posts searched for one whose answer was lost
 CREDENTIAL_SETTINGS = {
     "api_key": "HOTPAPERS_PUBLISH__X__API_KEY",
@@ -73,7 +72,7 @@ async def x_client(config: XPublishSettings) -> AsyncIterator[AsyncClient]:
         access_token_secret=_secret(config, "access_token_secret"),
         return_type=dict,
     )
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    timeout = aiohttp.ClientTimeout(total=config.request_timeout)
     middleware = route_middleware(config.api_url)
     async with aiohttp.ClientSession(
         middlewares=(middleware,), timeout=timeout, **UNCOMPRESSED
@@ -161,7 +160,7 @@ def _unusable_answer(exc: Exception) -> str:
     """What went wrong, in words: no answer, or an answer that is not X's JSON (the class
     name and the raw detail stay in the log)."""
     if isinstance(exc, TimeoutError):
-        return f"X did not answer within {REQUEST_TIMEOUT:g} s; the post was not confirmed"
+        return "X did not answer in time (publish.x.request_timeout); the post was not confirmed"
     if isinstance(exc, aiohttp.ContentTypeError):
         kind = (exc.headers.get("Content-Type") if exc.headers else None) or "untyped"
         return (

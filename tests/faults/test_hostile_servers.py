@@ -189,7 +189,8 @@ async def x_publish(cell: Cell) -> None:
 
     secrets = {name: SecretStr(f"{name}-value") for name in
                ("api_key", "api_secret", "access_token", "access_token_secret")}  # fmt: skip
-    x = {"enabled": True, "api_url": cell.server.address, "dry_run": False, **secrets}
+    x = {"enabled": True, "api_url": cell.server.address, "dry_run": False,
+         "request_timeout": TIMEOUT, **secrets}  # fmt: skip
     settings = _settings(cell, publish={"x": x})
     await _raising(cell, publish_daily(settings, cell.engine, DAY, now=NOW))
 
@@ -423,11 +424,8 @@ def discord_base() -> Iterator[None]:
 @pytest.mark.parametrize(("client", "answer", "database"), list(cells()), indirect=["database"])
 async def test_client_survives_hostile_answer(
     client: Client, answer: str, database: tuple[str, Engine], server: HostileServer,
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, discord_base: None,
+    caplog: pytest.LogCaptureFixture, discord_base: None,
 ) -> None:  # fmt: skip
-    from hotpapers.publish import x_client
-
-    monkeypatch.setattr(x_client, "REQUEST_TIMEOUT", TIMEOUT)  # tweepy's session timeout
     caplog.set_level(logging.DEBUG)
     url, engine = database
     server.answer, server.shape = answer, client.shape
