@@ -52,7 +52,6 @@ from hotpapers.delivery import (
     deliver,
     plan,
 )
-from hotpapers.errors import ConfigError
 from hotpapers.ops.metrics import count_request
 from hotpapers.ranking import RankedPaper, format_number
 from hotpapers.rising import TITLE as RISING_TITLE
@@ -412,7 +411,7 @@ async def deliver_day(
 ) -> DeliveryReport:
     """Log in over REST, deliver one listing to every subscribed target, log out."""
     from bot.client import HotpapersBot
-    from bot.runner import require_token
+    from bot.runner import discord_failures, require_token
     from hotpapers.jobs import no_listing, resolve_listing_date
 
     now = now or datetime.now(UTC)
@@ -429,10 +428,11 @@ async def deliver_day(
         HotpapersBot(settings, engine, http) as client,
     ):
         pacer = pacer_for(client)  # before login: every request of this client is paced
-        try:
-            await client.login(token)
-        except discord.LoginFailure as exc:
-            raise ConfigError(f"Discord refused the token: {exc}") from None
+        # One sentence for a refusal, an unreadable answer or no answer in time; discord.py's
+        # session has no timeout of its own.
+        with discord_failures(settings):
+            async with asyncio.timeout(settings.discord.request_timeout):
+                await client.login(token)
         workers = settings.discord.delivery_workers
         report = await deliver(engine, DiscordCourier(client), plans, day, now, workers=workers)
         log.info(

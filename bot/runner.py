@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,22 +54,38 @@ def require_token(settings: Settings) -> str:
 
 
 @contextmanager
-def _discord_failures(settings: Settings) -> Iterator[None]:
-    """Discord unreachable or refusing us: one sentence; the detail goes to the log."""
+def discord_failures(settings: Settings) -> Iterator[None]:
+    """Discord unreachable, refusing us or answering nonsense: one sentence; the detail goes
+    to the log."""
+    where = settings.discord.api_url
     try:
         yield
     except discord.LoginFailure as exc:
         raise ConfigError(f"Discord refused the token: {exc}") from None
-    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+    except TimeoutError:
+        log.debug("Discord did not answer in time", exc_info=True)
+        raise HotpapersError(
+            f"cannot reach Discord at {where}: no answer within "
+            f"{settings.discord.request_timeout:g} s (discord.request_timeout)"
+        ) from None
+    except aiohttp.ClientConnectionError:
         log.debug("Discord unreachable", exc_info=True)
         raise HotpapersError(
-            f"cannot reach Discord at {settings.discord.api_url} "
-            f"({exc.__class__.__name__}); check the network or discord.api_url"
+            f"cannot reach Discord at {where}: the connection failed; "
+            "check the network or discord.api_url"
         ) from None
     except discord.HTTPException as exc:
         log.debug("Discord refused a request", exc_info=True)
         raise HotpapersError(
-            f"Discord answered HTTP {exc.status} ({exc.text or exc.__class__.__name__})"
+            f"Discord answered HTTP {exc.status} ({exc.text or 'no detail'})"
+        ) from None
+    except (ValueError, TypeError, KeyError):
+        # discord.py hands a body it cannot decode on as text or raises while decoding it:
+        # not Discord's JSON (an HTML page, a cut-off or empty body, a proxy's answer).
+        log.error("Discord sent an answer that is not its JSON", exc_info=True)
+        raise HotpapersError(
+            f"Discord at {where} sent an answer that is not Discord's JSON; "
+            "check discord.api_url and any proxy in between"
         ) from None
 
 
@@ -80,7 +97,7 @@ async def run_bot(settings: Settings, engine: Engine) -> None:
             aiohttp.ClientSession() as session,
             HotpapersBot(settings, engine, session) as bot,
         ):
-            with _discord_failures(settings):
+            with discord_failures(settings):
                 await bot.start(token)
     finally:
         engine.dispose()
@@ -100,14 +117,20 @@ async def sync_commands(settings: Settings, guild_id: int | None = None) -> list
             aiohttp.ClientSession() as session,
             HotpapersBot(settings, engine, session) as bot,
         ):
-            with _discord_failures(settings):
-                await bot.login(token)
+            # discord.py's own HTTP session has no timeout: bound each step here, so a body
+            # that trickles in forever ends with a sentence instead of a hang.
+            bound = settings.discord.request_timeout
+            with discord_failures(settings):
+                async with asyncio.timeout(bound):
+                    await bot.login(token)
                 if guild_id is None:
-                    synced = await bot.tree.sync()
+                    async with asyncio.timeout(bound):
+                        synced = await bot.tree.sync()
                 else:
                     guild = discord.Object(id=guild_id)
                     bot.tree.copy_global_to(guild=guild)
-                    synced = await bot.tree.sync(guild=guild)
+                    async with asyncio.timeout(bound):
+                        synced = await bot.tree.sync(guild=guild)
             return [command.name for command in synced]
     finally:
         engine.dispose()

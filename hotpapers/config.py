@@ -242,6 +242,8 @@ class DiscordSettings(_Section):
     token: SecretStr | None = None
     api_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg"
+    # Bound on each REST step of `bot sync` (log in, publish the commands), in seconds.
+    request_timeout: float = Field(30.0, gt=0)
     default_post_time: str = "09:00"
     default_timezone: str = "UTC"
     # Sharding: total shards (None = one, or Discord's recommendation when several
@@ -270,6 +272,8 @@ class XPublishSettings(_Section):
     thread: bool = False
     # Local time (in [scheduler] timezone) after which the day's summary is posted.
     post_time: str = "10:00"
+    # Bound on each request to X (seconds); an answer not had in time leaves the post unconfirmed.
+    request_timeout: float = Field(30.0, gt=0)
 
     _post_time = field_validator("post_time")(_check_post_time)
     api_key: SecretStr | None = None

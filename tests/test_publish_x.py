@@ -431,7 +431,8 @@ async def test_unreachable_x_fails_clearly(
     async with FakeX() as gone:
         settings = make_settings(gone)
     sentence, lines = await _refused(gone, seeded, settings, caplog)
-    assert sentence.startswith("X could not be reached (ClientConnectorError")
+    assert sentence.startswith("X could not be reached at 127.0.0.1:")
+    assert "Error" not in sentence
     assert len(lines) == 1
     assert publication(seeded).state == "failed" and spend(seeded) == (0.0, 0)  # type: ignore[union-attr]
 

@@ -22,6 +22,7 @@ from hotpapers.config import XPublishSettings
 from hotpapers.errors import PublishError
 from hotpapers.ops.metrics import POSTS_DELIVERED, count_request
 from hotpapers.signals.x import route_middleware
+from hotpapers.uncompressed import UNCOMPRESSED
 
 __all__ = ["CREDENTIAL_SETTINGS", "DuplicateContent", "create_post", "find_own_post", "x_client"]
 
@@ -31,7 +32,6 @@ log = logging.getLogger("hotpapers.publish.x")
 for _chatty in ("tweepy.asynchronous.client", "oauthlib"):
     logging.getLogger(_chatty).setLevel(logging.INFO)
 
-REQUEST_TIMEOUT = 30.0
 TIMELINE_LOOKBACK = 20  # own recent posts searched for one whose answer was lost
 CREDENTIAL_SETTINGS = {
     "api_key": "HOTPAPERS_PUBLISH__X__API_KEY",
@@ -72,9 +72,11 @@ async def x_client(config: XPublishSettings) -> AsyncIterator[AsyncClient]:
         access_token_secret=_secret(config, "access_token_secret"),
         return_type=dict,
     )
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    timeout = aiohttp.ClientTimeout(total=config.request_timeout)
     middleware = route_middleware(config.api_url)
-    async with aiohttp.ClientSession(middlewares=(middleware,), timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        middlewares=(middleware,), timeout=timeout, **UNCOMPRESSED
+    ) as session:
         client.session = session
         yield client
 
@@ -151,4 +153,22 @@ def refusal(exc: Exception) -> PublishError:
         log.error("x: HTTP %s on POST /2/tweets: %s", status, detail)
         return PublishError(f"X refused the post (HTTP {status}: {detail[:160]})")
     log.error("x: POST /2/tweets failed: %r", exc)
-    return PublishError(f"X could not be reached ({exc.__class__.__name__}: {exc})")
+    return PublishError(_unusable_answer(exc))
+
+
+def _unusable_answer(exc: Exception) -> str:
+    """What went wrong, in words: no answer, or an answer that is not X's JSON (the class
+    name and the raw detail stay in the log)."""
+    if isinstance(exc, TimeoutError):
+        return "X did not answer in time (publish.x.request_timeout); the post was not confirmed"
+    if isinstance(exc, aiohttp.ContentTypeError):
+        kind = (exc.headers.get("Content-Type") if exc.headers else None) or "untyped"
+        return (
+            f"X answered HTTP {exc.status} with a {kind} body instead of JSON; "
+            "the post was not confirmed"
+        )
+    if isinstance(exc, ValueError):
+        return "X sent an answer that is not valid JSON; the post was not confirmed"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"X could not be reached at {exc.host}:{exc.port}; nothing was posted"
+    return "X could not be reached or broke off the answer; the post was not confirmed"

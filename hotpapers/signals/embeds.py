@@ -49,6 +49,8 @@ async def refresh_embeds(
     paper_ids: list[str],
     now: datetime,
     per_paper: int = 10,
+    *,
+    timeout: float = 15.0,
 ) -> int:
     """Fetch oEmbed HTML (free, no auth) for posts that lack it; returns how many were stored.
     A post whose oEmbed fails simply stays without HTML: the post leaves it out, never the paper."""
@@ -56,7 +58,7 @@ async def refresh_embeds(
         wanted = [(p.id, p.url) for p in posts_needing_embeds(session, paper_ids, now, per_paper)]
     fetched: dict[int, tuple[str, datetime]] = {}
     for post_id, url in wanted:
-        embed = await fetch_oembed(http, settings.oembed_url, url)
+        embed = await fetch_oembed(http, settings.oembed_url, url, timeout=timeout)
         if embed is not None and post_id is not None:
             fetched[post_id] = (embed.html, oembed_expiry(now, embed.cache_age))
     with transaction(engine) as session:

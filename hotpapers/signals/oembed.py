@@ -15,6 +15,8 @@ from typing import Any
 
 import aiohttp
 
+from hotpapers.uncompressed import UNCOMPRESSED
+
 __all__ = ["DEFAULT_CACHE_AGE", "OEmbed", "fetch_oembed", "oembed_expiry"]
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ async def fetch_oembed(
     params = {"url": post_url, "omit_script": "true", "dnt": "true"}
     try:
         async with session.get(
-            oembed_url, params=params, timeout=aiohttp.ClientTimeout(total=timeout)
+            oembed_url, params=params, timeout=aiohttp.ClientTimeout(total=timeout), **UNCOMPRESSED
         ) as response:
             body = await response.text()
             if response.status != 200:

@@ -46,6 +46,7 @@ from hotpapers.signals._x_query import (
 )
 from hotpapers.signals.base import Budget, Measurement, PaperRef, PostRecord, SourceResult
 from hotpapers.spend import to_micros
+from hotpapers.uncompressed import IDENTITY, UNCOMPRESSED
 
 __all__ = ["TOKEN_SETTING", "XSource", "post_url"]
 
@@ -106,6 +107,8 @@ class _RoutedSession:
 
     def request(self, method: str, url: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self._timeout)
+        kwargs["auto_decompress"] = False
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), **IDENTITY}
         return self._session.request(method, url, middlewares=(self._middleware,), **kwargs)
 
 
@@ -220,7 +223,9 @@ class XSource:
             await self._run(run, _RoutedSession(self.session, middleware, self.timeout))
         else:
             timeout = aiohttp.ClientTimeout(total=self.timeout)
-            async with aiohttp.ClientSession(middlewares=(middleware,), timeout=timeout) as own:
+            async with aiohttp.ClientSession(
+                middlewares=(middleware,), timeout=timeout, **UNCOMPRESSED
+            ) as own:
                 await self._run(run, own)
         result.measurements = self._measurements(run, now)
         log.info(
@@ -345,7 +350,7 @@ class XSource:
             except (ValueError, aiohttp.ClientError) as exc:
                 log.error("x: undecodable body from recent search: %r", exc)
                 raise _Stop(
-                    error=f"X sent a body that is not text ({exc.__class__.__name__}); "
+                    error="X sent a body that is not text (compressed or not UTF-8); "
                     "kept the posts gathered before"
                 ) from None
             return self._parse(body, response.status, query)
