@@ -402,7 +402,9 @@ class _Run:
             self.result.requests += 1
             retry_in: float | None = None
             try:
-                return await counted("bluesky", make())
+                # A total bound per call: httpx's timeout is per read, which a body trickling
+                # a byte at a time never trips.
+                return await counted("bluesky", asyncio.wait_for(make(), self.source.timeout))
             except RateLimitExceededError as exc:
                 problem = f"rate limited ({_describe(exc)})"
                 retry_in = exc.retry_after
@@ -424,7 +426,7 @@ class _Run:
                 continue
             except LoginRequiredError as exc:
                 raise _CallFailed(f"not signed in ({exc})") from None
-            except InvokeTimeoutError:
+            except (InvokeTimeoutError, TimeoutError):
                 problem = f"no answer within {self.source.timeout:g} s"
             except NetworkError as exc:  # transport failures, 502
                 problem = _describe(exc)

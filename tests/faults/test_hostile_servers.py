@@ -251,25 +251,14 @@ CLIENTS = [
 ]
 
 # Cells that still fail, each with the exact defect; the fixes belong to the files named.
-_JSON_CLIENT_BOMB = (
-    "JsonClient (hotpapers/signals/_http.py) reads the whole inflated body with "
-    "response.read(): a 200 KB gzip answer becomes 200 MB in memory (no cap while reading, "
-    "unlike the arXiv client's _read_capped)"
-)
 _DISCORD_BOMB = (
     "discord.py's own aiohttp session (made in login) inflates the whole body: RSS grows by "
     "about 600 MB before the answer is rejected; discord.py has no setting to stop it"
 )
 KNOWN: dict[tuple[str, str], str] = {
-    ("hacker-news", "gzip_bomb"): _JSON_CLIENT_BOMB,
-    ("hugging-face", "gzip_bomb"): _JSON_CLIENT_BOMB,
     ("bluesky", "gzip_bomb"): (
         "the atproto client (httpx) inflates the whole body before hotpapers/signals/bluesky.py "
         "sees it: RSS grows by 200-450 MB"
-    ),
-    ("bluesky", "slow_body"): (
-        "BlueskySource's timeout is httpx's per-read timeout (hotpapers/signals/bluesky.py): a "
-        "body trickling a byte every 0.1 s never trips it, so the run hangs (no total bound)"
     ),
     ("discord-sync", "gzip_bomb"): _DISCORD_BOMB,
     ("discord-deliver", "gzip_bomb"): _DISCORD_BOMB,
