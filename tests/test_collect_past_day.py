@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from hotpapers import jobs
 from hotpapers.arxiv import calendar
 from hotpapers.config import ArxivSettings, DatabaseSettings, Settings
+from hotpapers.errors import FeedParseError
 from hotpapers.fakes.arxiv import FakeArxiv, FakePaper, generate_past_day
 from hotpapers.models import Announcement, Paper
 
@@ -210,3 +211,17 @@ async def test_a_metadata_change_of_an_old_cross_list_is_not_listed_again(
     await jobs.collect(settings, engine, DAY, now=WEEKS_LATER)
     expected = {row for row in expected_listing(papers) if row[0] != old.arxiv_id}
     assert announcements(engine, DAY) == expected
+
+
+async def test_a_stuck_resumption_token_stops_with_one_sentence(
+    fake: FakeArxiv, engine: Engine
+) -> None:
+    """An OAI-PMH server that answers a token with the same token again would be asked for the
+    same page until the run's time is up (~1,200 requests an hour): it is not asked again."""
+    fake.oai_page_size = 2
+    fake.stuck_oai_token = True
+    with pytest.raises(FeedParseError, match="same resumption token twice"):
+        await jobs.collect(make_settings(fake, engine), engine, DAY, now=WEEKS_LATER)
+    oai = [r for r in fake.requests if r.path.startswith("/oai")]
+    assert len(oai) == 2  # the first page, then its token answered with that token again
+    assert announcements(engine, DAY) == set()  # nothing half-written

@@ -229,6 +229,7 @@ async def listing_from_oai(
     late: set[str] = set()
     skipped = 0
     for oai_set in sorted({_oai_set(c) for c in categories}):
+        tokens: set[str] = set()
         params = {
             "verb": "ListRecords",
             "metadataPrefix": "arXivRaw",
@@ -247,6 +248,13 @@ async def listing_from_oai(
                         late.add(typed.arxiv_id)
             if not page.resumption_token:
                 break
+            if page.resumption_token in tokens:
+                # Asking again would get the same page again, until the run's time is up.
+                raise FeedParseError(
+                    f"arXiv's OAI-PMH gave the same resumption token twice for set {oai_set} "
+                    f"({len(tokens)} pages in); stopped instead of asking for it again"
+                )
+            tokens.add(page.resumption_token)
             params = {"verb": "ListRecords", "resumptionToken": page.resumption_token}
     return Listing(listing_date, list(found.values()), "oai", skipped=skipped, late_cross=late)
 

@@ -110,6 +110,8 @@ class FakeArxiv(LocalServer):
         self.papers: list[FakePaper] = list(papers)
         self.feed_date = feed_date
         self.oai_page_size = oai_page_size
+        # Answer a resumption token with the same token again (a stuck server), for tests.
+        self.stuck_oai_token = False
         self.requests: list[RecordedRequest] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -436,6 +438,8 @@ class FakeArxiv(LocalServer):
             key = hashlib.sha1(repr(sorted(query.items())).encode()).hexdigest()[:12]
             self._oai_queries[key] = query
             next_token = f"{key}|{cursor + size}"
+        if self.stuck_oai_token and "resumptionToken" in params:
+            next_token = params["resumptionToken"]  # a server stuck on one page
         body = xml.oai_list_records(
             page,
             request_params=echo,
