@@ -235,7 +235,9 @@ async def show_discord(settings: Settings, engine: Engine, now: datetime, consol
 
 
 def show_x(console: Console, report: XPostReport) -> None:
-    console.rule(Text(f"x: {report.sentence()}"))
+    console.rule(Text("x: the daily summary (dry run: no credentials, nothing sent)"))
+    console.print(f"x: {report.sentence()}", markup=False, highlight=False)
     for number, text in enumerate(report.texts, 1):
         title = Text(f"X post {number}/{len(report.texts)}")
-        console.print(Panel(Text(text), title=title, title_align="left", expand=False))
+        panel = Panel(Text(text), title=title, title_align="left", expand=False)
+        console.print(panel, soft_wrap=False)

@@ -80,7 +80,8 @@ def show_messages(
     """Each message as a panel titled with where it was posted."""
     for message in messages:
         place = where.get(str(message.get("channel_id")), "a channel")
-        console.print(Panel(message_body(message), title=Text(place), title_align="left"))
+        panel = Panel(message_body(message), title=Text(place), title_align="left")
+        console.print(panel, soft_wrap=False)  # long lines wrap inside the panel, not cut
 
 
 def message_body(message: dict[str, Any]) -> RenderableType:

@@ -279,3 +279,21 @@ def test_any_error_message_reaches_the_terminal_escaped(runner: CliRunner) -> No
     result = runner.invoke(app, ["--config", "\x1b[2Jnope\n.toml", "config", "check"])
     assert result.exit_code == 2
     assert "\x1b" not in result.output and "\\x1b[2Jnope\\n.toml" in result.output
+
+
+def test_demo_without_the_bot_skips_discord_in_one_line(tmp_path: Path) -> None:
+    """With no bot package to load, the Discord stage is one line and the rest still runs."""
+    shadow = tmp_path / "shadow" / "bot"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('the bot is not installed here')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(shadow.parent), *sys.path])
+    workdir = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(workdir)],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,  # not beside bot/
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "discord: skipped (the bot package is not installed)" in result.stdout
+    assert (workdir / "site" / "index.html").is_file()
+    assert "Hot on arXiv, listing of 2026-11-23:" in result.stdout
