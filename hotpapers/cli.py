@@ -391,11 +391,12 @@ def render_toml(data: dict[str, Any], prefix: str = "") -> str:
 @app.command()
 @friendly
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo database and post go.")] = Path(
-        "hotpapers-demo"
-    ),
+    workdir: Annotated[
+        Path, typer.Option(help="Where the demo database, post and site go.")
+    ] = Path("hotpapers-demo"),
 ) -> None:
-    """Run the whole pipeline against built-in local fake services (no network, no credentials)."""
+    """Run the whole pipeline against built-in local fake services (no network, no credentials):
+    the post, the site, the Discord thread and the X summary."""
     from hotpapers.demo import run_demo
 
     setup_logging("WARNING", verbose=state.verbose)
