@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -390,17 +391,18 @@ def render_toml(data: dict[str, Any], prefix: str = "") -> str:
 @app.command()
 @friendly
 def demo(
-    workdir: Annotated[Path, typer.Option(help="Where the demo database and post go.")] = Path(
-        "hotpapers-demo"
-    ),
+    workdir: Annotated[
+        Path, typer.Option(help="Where the demo database, post and site go.")
+    ] = Path("hotpapers-demo"),
 ) -> None:
-    """Run the whole pipeline against built-in local fake services (no network, no credentials)."""
+    """Run the whole pipeline against built-in local fake services (no network, no credentials):
+    the post, the site, the Discord thread and the X summary."""
     from hotpapers.demo import run_demo
 
     setup_logging("WARNING", verbose=state.verbose)
-    result = asyncio.run(run_demo(workdir, console=out))
-    print_ranked(result.listing_date, result.ranked)
-    out.print(f"post written to {result.post_path}", highlight=False)
+    started = time.perf_counter()
+    asyncio.run(run_demo(workdir, console=out, show_ranking=print_ranked))
+    out.print(f"demo finished in {time.perf_counter() - started:.1f} s", highlight=False)
 
 
 def mount_subcommands(parent: typer.Typer) -> None:

@@ -2,11 +2,14 @@
 
 It starts fake arXiv, X, Hacker News, Hugging Face and Bluesky servers on 127.0.0.1, collects
 a built-in realistic day through the real arXiv client, measures attention through the real
-signal sources (tweepy, aiohttp, atproto), ranks, and writes the day's post.
+signal sources (tweepy, aiohttp, atproto), ranks, writes the day's post, builds the site,
+delivers the day to a fake Discord through the bot (shown in the terminal) and shows the X
+summary a dry run would post. Each stage has its progress bar on a terminal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,6 +18,9 @@ from pathlib import Path
 import aiohttp
 from pydantic import SecretStr
 from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+from sqlalchemy import Engine
 
 from hotpapers import jobs, migrate
 from hotpapers.arxiv import calendar
@@ -31,6 +37,7 @@ from hotpapers.config import (
     XSignalSettings,
 )
 from hotpapers.db import make_engine
+from hotpapers.demo_discord import deliver_to_fake, find_delivery, show_messages
 from hotpapers.fakes.arxiv import FakeArxiv, generate_papers
 from hotpapers.fakes.social import (
     FakeBluesky,
@@ -41,6 +48,8 @@ from hotpapers.fakes.social import (
     generate_hn_stories,
 )
 from hotpapers.fakes.x import FakeX, generate_posts
+from hotpapers.progress import Stages
+from hotpapers.publish.x import XPostReport, publish_daily
 from hotpapers.ranking import RankedPaper
 from hotpapers.signals.base import SignalSource
 from hotpapers.signals.bluesky import BlueskySource
@@ -49,6 +58,7 @@ from hotpapers.signals.hf import HFSource
 from hotpapers.signals.hn import HNSource
 from hotpapers.signals.measure import measure
 from hotpapers.signals.x import XSource
+from hotpapers.site.build import build_site
 
 DEMO_LISTING = date(2026, 11, 23)
 DEMO_CATEGORIES = ["cs.LG", "cs.CV", "cs.CL", "cs.AI", "stat.ML"]
@@ -142,7 +152,16 @@ def demo_sources(settings: Settings, http: aiohttp.ClientSession) -> list[Signal
     ]
 
 
-async def run_demo(workdir: Path, *, console: Console | None = None) -> DemoResult:
+STAGES = ("collect", "signals", "rank", "post", "site", "discord", "x")
+
+
+async def run_demo(
+    workdir: Path,
+    *,
+    console: Console | None = None,
+    show_ranking: Callable[[date, list[RankedPaper]], None] | None = None,
+) -> DemoResult:
+    """The whole pipeline, a progress bar per stage; each stage's result on `console`."""
     console = console or Console(stderr=True)
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "demo.db").unlink(missing_ok=True)
@@ -152,21 +171,73 @@ async def run_demo(workdir: Path, *, console: Console | None = None) -> DemoResu
         settings = demo_settings(workdir, fakes)
         migrate.upgrade(settings.database.url)
         engine = make_engine(settings.database.url)
-        console.print(
-            f"fake services listening on 127.0.0.1 (arXiv at {fakes.arxiv.base_url})",
-            highlight=False,
-        )
-        report = await jobs.collect(settings, engine, now=now)
-        console.print(f"collect: {report.sentence()}", highlight=False)
-        async with aiohttp.ClientSession() as http:
-            for source_report in await measure(
-                settings, engine, demo_sources(settings, http), now=now
-            ):
-                console.print(f"signals: {source_report.sentence()}", highlight=False)
-            ids = [p.record.arxiv_id for p in fakes.arxiv.papers]
-            embeds = await refresh_embeds(settings.signals.x, engine, http, ids, now)
-            console.print(f"oembed: {embeds} posts embedded", highlight=False)
-        ranked = jobs.rank(settings, engine, DEMO_LISTING, now=now)
-        path = jobs.write_post(settings, engine, DEMO_LISTING, now=now)
-        engine.dispose()
+        stack.callback(engine.dispose)
+        say = Say(console)
+        say(f"fake services listening on 127.0.0.1 (arXiv at {fakes.arxiv.base_url})")
+        stages = stack.enter_context(Stages(STAGES))
+        with stages.stage("collect"):
+            report = await jobs.collect(settings, engine, now=now)
+        say(f"collect: {report.sentence()}")
+        with stages.stage("signals"):
+            await measure_signals(settings, engine, fakes, now, say)
+        with stages.stage("rank"):
+            ranked = jobs.rank(settings, engine, DEMO_LISTING, now=now)
+        if show_ranking is not None:
+            show_ranking(DEMO_LISTING, ranked)
+        with stages.stage("post"):
+            path = jobs.write_post(settings, engine, DEMO_LISTING, now=now)
+        say(f"post written to {path}")
+        with stages.stage("site"):
+            site = build_site(settings, engine, workdir / "site", now=now)
+        show_site(say, site.out_dir)
+        with stages.stage("discord"):
+            await show_discord(settings, engine, now, console)
+        with stages.stage("x"):
+            x_report = await publish_daily(settings, engine, DEMO_LISTING, dry_run=True, now=now)
+        show_x(console, x_report)
         return DemoResult(DEMO_LISTING, ranked, path, settings.database.url)
+
+
+class Say:
+    """A line of plain text: what the demo prints is data, never rich markup."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, line: str) -> None:
+        self.console.print(line, markup=False, highlight=False)
+
+
+async def measure_signals(
+    settings: Settings, engine: Engine, fakes: Fakes, now: datetime, say: Say
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        for source_report in await measure(settings, engine, demo_sources(settings, http), now=now):
+            say(f"signals: {source_report.sentence()}")
+        ids = [p.record.arxiv_id for p in fakes.arxiv.papers]
+        embeds = await refresh_embeds(settings.signals.x, engine, http, ids, now)
+        say(f"oembed: {embeds} posts embedded")
+
+
+def show_site(say: Say, out_dir: Path) -> None:
+    say(f"site built: {(out_dir / 'index.html').resolve().as_uri()}")
+    say(f"  to browse it over HTTP: hotpapers site serve --out {out_dir}")
+
+
+async def show_discord(settings: Settings, engine: Engine, now: datetime, console: Console) -> None:
+    deliver = find_delivery()
+    if deliver is None:
+        console.print("discord: skipped (the bot package is not installed)", highlight=False)
+        return
+    messages, where = await deliver_to_fake(deliver, settings, engine, DEMO_LISTING, now)
+    console.rule(Text(f"discord: what the bot posted to a fake server ({len(messages)} messages)"))
+    show_messages(console, messages, where)
+
+
+def show_x(console: Console, report: XPostReport) -> None:
+    console.rule(Text("x: the daily summary (dry run: no credentials, nothing sent)"))
+    console.print(f"x: {report.sentence()}", markup=False, highlight=False)
+    for number, text in enumerate(report.texts, 1):
+        title = Text(f"X post {number}/{len(report.texts)}")
+        panel = Panel(Text(text), title=title, title_align="left", expand=False)
+        console.print(panel, soft_wrap=False)

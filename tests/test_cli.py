@@ -109,13 +109,55 @@ def test_missing_snapshot_file_exits_2(runner: CliRunner) -> None:
 
 
 def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
-    """`hotpapers demo` works offline with no credentials and writes the post."""
+    """`hotpapers demo` works offline with no credentials and shows every stage: the post,
+    the site (its local URL), the Discord thread as delivered to the fake, the X text."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
+    env["COLUMNS"] = "250"  # wide enough that no title is wrapped inside a panel
+    workdir = tmp_path / "demo"
     result = subprocess.run(
-        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(workdir)],
         capture_output=True, text=True, env=env, timeout=300,
     )  # fmt: skip
+    # What a user sees, kept to look at: `pytest --basetemp=DIR` leaves it in DIR.
+    (tmp_path / "demo-output.txt").write_text(result.stdout + result.stderr)
     assert result.returncode == 0, result.stderr
+    assert_post_written(tmp_path, result.stdout)
+    assert_site_shown(workdir, result.stdout)
+    assert_discord_thread_shown(workdir, result.stdout)
+    assert "Hot on arXiv, listing of 2026-11-23:" in result.stdout  # the X summary's text
+    assert "http://localhost:8080/2026-11-23/" in result.stdout  # its one link
+    assert result.stdout.rstrip().splitlines()[-1].startswith("demo finished in ")
+
+
+def assert_site_shown(workdir: Path, stdout: str) -> None:
+    index = workdir / "site" / "index.html"
+    assert index.is_file() and (workdir / "site" / "2026-11-23" / "index.html").is_file()
+    assert index.resolve().as_uri() in stdout
+    assert f"hotpapers site serve --out {workdir / 'site'}" in stdout
+
+
+def assert_discord_thread_shown(workdir: Path, stdout: str) -> None:
+    """Every paper the delivery ledger says went to Discord is shown, by title, in order."""
+    from sqlmodel import Session, col, select
+
+    from hotpapers.db import make_engine
+    from hotpapers.models import Delivery, Paper
+
+    engine = make_engine(f"sqlite:///{workdir / 'demo.db'}")
+    with Session(engine) as session:
+        query = select(Paper.title).join(Delivery, col(Delivery.paper_id) == Paper.id)
+        query = query.where(Delivery.state == "sent").order_by(col(Delivery.id))
+        titles = session.exec(query).all()
+    engine.dispose()
+    assert len(titles) >= 3
+    # The header message that starts the thread, then the papers in the thread.
+    assert "Hot Papers 2026-11-23" in stdout
+    thread = stdout.split("Hot Papers 2026-11-23", 1)[1]
+    where = [thread.index(title) for title in titles]
+    assert where == sorted(where)
+
+
+def assert_post_written(tmp_path: Path, stdout: str) -> None:
     post = tmp_path / "demo" / "posts" / "2026-11-23---Hot-Papers.md"
     assert post.is_file()
     text = post.read_text()
@@ -124,8 +166,8 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert '<blockquote class="twitter-tweet"' in text  # embeds came from the fake oEmbed
     assert "bluesky: " in text and "hf: " in text  # the other sources' breakdown line
     for source in ("x:", "hn:", "hf:", "bluesky:"):
-        assert f"signals: {source}" in result.stdout
-    assert "Hot papers 2026-11-23" in result.stdout and str(post) in result.stdout.replace("\n", "")
+        assert f"signals: {source}" in stdout
+    assert "Hot papers 2026-11-23" in stdout and str(post) in stdout.replace("\n", "")
 
 
 def test_rank_json_after_demo(tmp_path: Path) -> None:
@@ -237,3 +279,21 @@ def test_any_error_message_reaches_the_terminal_escaped(runner: CliRunner) -> No
     result = runner.invoke(app, ["--config", "\x1b[2Jnope\n.toml", "config", "check"])
     assert result.exit_code == 2
     assert "\x1b" not in result.output and "\\x1b[2Jnope\\n.toml" in result.output
+
+
+def test_demo_without_the_bot_skips_discord_in_one_line(tmp_path: Path) -> None:
+    """With no bot package to load, the Discord stage is one line and the rest still runs."""
+    shadow = tmp_path / "shadow" / "bot"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('the bot is not installed here')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(shadow.parent), *sys.path])
+    workdir = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(workdir)],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,  # not beside bot/
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "discord: skipped (the bot package is not installed)" in result.stdout
+    assert (workdir / "site" / "index.html").is_file()
+    assert "Hot on arXiv, listing of 2026-11-23:" in result.stdout

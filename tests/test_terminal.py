@@ -20,7 +20,7 @@ from hotpapers import logs, migrate
 from hotpapers.cli import app
 from hotpapers.db import make_engine, transaction
 from hotpapers.models import SocialPost
-from hotpapers.progress import Progress
+from hotpapers.progress import Progress, Stages
 from hotpapers.ranking import format_number
 from hotpapers.records import PaperRecord
 from hotpapers.store import record_announcements, upsert_papers
@@ -165,6 +165,27 @@ def test_logs_go_through_rich_above_a_live_progress_bar(terminal: Any) -> None:
     ), during
     assert "progress-secret-123" not in screen.getvalue()
     assert lines[-1].endswith("INFO hotpapers.test: after the bar")
+
+
+def test_each_stage_has_its_bar_and_logs_print_above_them(terminal: Any) -> None:
+    """The demo's stages: a bar each from the start, each full with its time once done; a log
+    line during a stage gets a line of its own instead of tearing the bars."""
+    screen = terminal()
+    log = logging.getLogger("hotpapers.test")
+    with Stages(["collect", "site", "discord"]) as stages:
+        with stages.stage("collect"):
+            log.warning("arXiv was slow [bold]today[/bold]")
+        with stages.stage("site"):
+            pass
+        assert stages._bar is not None
+        assert [task.finished for task in stages._bar.tasks] == [True, True, False]
+    lines = _plain(screen.getvalue()).splitlines()
+    assert any(re.search(r"WARNING +hotpapers\.test: arXiv was slow \[bold\]today", line)
+               for line in lines)  # fmt: skip
+    final = lines[-3:]  # the bars as they are left on the screen
+    assert [line.split()[0] for line in final] == ["collect", "site", "discord"]
+    assert re.search(r"━+ 0:00:0\d$", final[0].rstrip()) and final[1].rstrip().endswith("0:00:00")
+    assert final[2].rstrip().endswith("-:--:--")  # never started
 
 
 @pytest.mark.parametrize(
