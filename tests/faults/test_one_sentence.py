@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 
 @dataclass(frozen=True)
@@ -138,3 +140,27 @@ def socket_closed_port() -> Iterator[int]:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         yield holder.getsockname()[1]
+
+
+def test_an_empty_day_says_why_and_what_to_run(engine: Engine) -> None:
+    """Not collected, collected but not measured, measured but under the threshold: three
+    different sentences, the first two naming the command that fixes it."""
+    from datetime import UTC, datetime
+
+    from hotpapers.models import SignalSnapshot
+    from hotpapers.why_empty import NothingToRank, below_threshold, require_rankable
+    from tests.test_measure import DAY, seed
+
+    with pytest.raises(NothingToRank, match=f"run `hotpapers collect --date {DAY}` first"):
+        require_rankable(engine, DAY)
+    ids = seed(engine, count=3)
+    with pytest.raises(NothingToRank, match=r"none of the 3 papers .* run `hotpapers signals`"):
+        require_rankable(engine, DAY)
+    with Session(engine) as session:
+        session.add(SignalSnapshot(paper_id=ids[0], source="x", taken_at=datetime.now(UTC),
+                                   metrics={"retweets": 1.0, "likes": 2.0}))  # fmt: skip
+        session.commit()
+    contents = require_rankable(engine, DAY)
+    assert below_threshold(DAY, contents, 50) == (
+        f"{DAY}: none of the 1 measured papers (of 3 listed) reached the ranking threshold of 50"
+    )
