@@ -187,7 +187,9 @@ def _message(message: dict[str, Any], first: bool) -> str:
         if first
         else ""
     )
-    body = f'<div class="content">{markdown(message["content"])}</div>' if message["content"] else ""
+    body = (
+        f'<div class="content">{markdown(message["content"])}</div>' if message["content"] else ""
+    )
     embeds = "".join(_embed(e) for e in message.get("embeds") or [])
     return f'<div class="msg">{head}{body}{embeds}{_buttons(message.get("components") or [])}</div>'
 

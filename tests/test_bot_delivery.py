@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from hotpapers.fakes.discord import FakeDiscord
 from hotpapers.models import GuildSettings, SignalSnapshot, SocialPost
 from hotpapers.ops.metrics import REGISTRY
 from hotpapers.ranking import RankedPaper
+from hotpapers.signals.base import Measurement, PostRecord
+from hotpapers.signals.store import save_measurements
 from tests.discord_support import bot_settings, running_bot, running_fake
 from tests.test_delivery import (
     DAY,
@@ -683,3 +685,54 @@ async def test_late_risers_follow_the_days_papers_once(
     again = await run(bot, NEXT_DAY, LATER)  # a re-run posts nothing more
     assert again.sent == 0
     assert fake.papers_in(day_two) == ["2611.00201", "2611.00105"]
+
+
+async def test_stored_hn_and_hf_signals_become_link_buttons(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    """The HN story and the HF page (with its repository) measured for a paper come back from
+    the database as its buttons; a paper with X posts alone gets abs, PDF and HTML only."""
+    taken = datetime(2026, 11, 22, tzinfo=UTC)
+    story = PostRecord(
+        "hn", "4242", "2611.00101", "pg", url="https://news.ycombinator.com/item?id=4242", likes=9
+    )
+    page = PostRecord(
+        "hf",
+        "2611.00101",
+        "2611.00101",
+        "",
+        text="Scaling laws again\nhttps://github.com/someone/scaling",
+        url="https://huggingface.co/papers/2611.00101",
+        likes=3,
+    )
+    with transaction(bot.engine) as session:
+        save_measurements(
+            session,
+            [
+                Measurement("2611.00101", "hn", taken, {"points": 9.0, "stories": 1.0}, [story]),
+                Measurement("2611.00101", "hf", taken, {"upvotes": 3.0}, [page]),
+            ],
+        )
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    await run(bot)
+    assert fake.rejected == []
+    thread = fake.thread_of(3000)["id"]
+    buttons = {
+        m["embeds"][0]["url"].rsplit("/", 1)[1]: {
+            b["label"]: b["url"] for row in m["components"] for b in row["components"]
+        }
+        for m in fake.in_channel(thread)
+        if m["embeds"]
+    }
+    assert buttons["2611.00101"] == {
+        "abs": "https://arxiv.org/abs/2611.00101",
+        "PDF": "https://arxiv.org/pdf/2611.00101",
+        "HTML": "https://arxiv.org/html/2611.00101",
+        "Code": "https://github.com/someone/scaling",
+        "Hacker News": "https://news.ycombinator.com/item?id=4242",
+        "Hugging Face": "https://huggingface.co/papers/2611.00101",
+    }
+    assert list(buttons["2611.00102"]) == ["abs", "PDF", "HTML"]
+    first = next(m for m in fake.in_channel(thread) if m["embeds"])
+    score = next(f["value"] for f in first["embeds"][0]["fields"] if f["name"] == "Score")
+    assert " · X 500 · HN 9 · HF 3" in score
