@@ -18,7 +18,7 @@ import contextlib
 import logging
 import re
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -29,15 +29,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.render import (
-    Field,
-    author_list,
-    build_embed,
+    BUTTONS_PER_ROW,
+    LinkButton,
     clip,
     clip_content,
-    readable,
-    safe,
+    footer_content,
+    header_content,
+    paper_message,
 )
-from bot.views import categories_text, links, score_breakdown
 from hotpapers.arxiv.ids import abs_url
 from hotpapers.config import Settings
 from hotpapers.delivery import (
@@ -53,8 +52,7 @@ from hotpapers.delivery import (
     plan,
 )
 from hotpapers.ops.metrics import count_request
-from hotpapers.ranking import RankedPaper, format_number
-from hotpapers.rising import TITLE as RISING_TITLE
+from hotpapers.ranking import RankedPaper
 from hotpapers.text import collapse_ws
 
 log = logging.getLogger(__name__)
@@ -187,29 +185,23 @@ def parse_target(target: str) -> tuple[str, int]:
 
 
 def paper_message_embed(ranked: RankedPaper, note: str = "") -> discord.Embed:
-    """One delivered paper: title linking to its abs page (the marker a rerun looks for)."""
-    paper = ranked.paper
-    fields = [
-        Field("Authors", author_list(paper.authors)),
-        Field("Links", links(paper.arxiv_id), inline=True),
-        Field("Categories", categories_text(paper.categories), inline=True),
-        Field(f"Score (#{ranked.rank})", score_breakdown(ranked)),
-    ]
-    place = f"#{ranked.rank}"
-    if ranked.rise is not None:  # a late riser, after the day's papers
-        rise = ranked.rise
-        fields[-1] = Field("Score", score_breakdown(ranked))
-        growth = f"up {format_number(round(rise.growth, 1))} since last shown"
-        fields.append(Field(RISING_TITLE, f"Listed {rise.listed:%Y-%m-%d} · {growth}"))
-        place = f"rising from earlier days #{ranked.rank}"
-    footer = f"arXiv:{paper.arxiv_id} · {place}" + (f" · {note}" if note else "")
-    return build_embed(
-        title=readable(paper.title),
-        url=abs_url(paper.arxiv_id),
-        description=readable(paper.abstract),
-        fields=fields,
-        footer=footer,
-    )
+    """One delivered paper's embed (`bot.render.paper_message`)."""
+    return paper_message(ranked, note).embed
+
+
+def link_view(buttons: Sequence[LinkButton]) -> discord.ui.View:
+    """URL buttons in rows of five; nothing to dispatch, so no state is kept for it."""
+    view = discord.ui.View(timeout=None)
+    for index, button in enumerate(buttons[: BUTTONS_PER_ROW * 5]):
+        view.add_item(
+            discord.ui.Button(
+                style=discord.ButtonStyle.link,
+                label=button.label,
+                url=button.url,
+                row=index // BUTTONS_PER_ROW,
+            )
+        )
+    return view
 
 
 @contextmanager
@@ -349,8 +341,16 @@ class DiscordCourier:
     ) -> tuple[str, str]:
         async with self._guarded(f"posting {ranked.paper.arxiv_id} to {target}", target, thread_id):
             where = await self._where(target, thread_id)
-            message = await where.send(embed=paper_message_embed(ranked), allowed_mentions=NO_PINGS)
+            built = paper_message(ranked)
+            message = await where.send(
+                embed=built.embed, view=link_view(built.buttons), allowed_mentions=NO_PINGS
+            )
             return str(message.channel.id), str(message.id)
+
+    async def finish_digest(self, target: str, thread_id: str | None, title: str) -> None:
+        async with self._guarded(f"closing the digest in {target}", target, thread_id):
+            where = await self._where(target, thread_id)
+            await where.send(content=footer_content(title), allowed_mentions=NO_PINGS)
 
     async def find_paper_message(
         self, target: str, thread_id: str | None, arxiv_id: str
@@ -368,17 +368,19 @@ class DiscordCourier:
         self, channel_id: str, message_id: str, ranked: RankedPaper, note: str
     ) -> None:
         channel = self.client.get_partial_messageable(int(channel_id))
+        built = paper_message(ranked, note)
         with _translated(f"editing message {message_id} in {channel_id}", editing=True):
             await channel.get_partial_message(int(message_id)).edit(
                 content=clip_content(note[:1].upper() + note[1:]),
-                embed=paper_message_embed(ranked, note),
+                embed=built.embed,
+                view=link_view(built.buttons),
                 allowed_mentions=NO_PINGS,
             )
 
 
 def _header_text(title: str) -> tuple[str, str]:
     """The header message's content and its thread's name, for a digest title."""
-    return clip_content(safe(title)), clip(collapse_ws(title), THREAD_NAME_LIMIT) or "Hot Papers"
+    return header_content(title), clip(collapse_ws(title), THREAD_NAME_LIMIT) or "Hot Papers"
 
 
 async def _open_thread(header: discord.Message, name: str) -> int:

@@ -36,6 +36,7 @@ from hotpapers.ranking import (
     PostSignal,
     RankedPaper,
     counted_posts,
+    discussion_posts,
     rank_papers,
 )
 
@@ -273,7 +274,10 @@ def rank_listing(
     full = _posts(session, _CHOSEN_POSTS, chosen, now)
     return [
         dataclasses.replace(
-            r, paper=views[r.paper.arxiv_id], posts=counted_posts(full.get(r.paper.arxiv_id, ()))
+            r,
+            paper=views[r.paper.arxiv_id],
+            posts=counted_posts(full.get(r.paper.arxiv_id, ())),
+            discussions=discussion_posts(full.get(r.paper.arxiv_id, ())),
         )
         for r in ranked
     ]

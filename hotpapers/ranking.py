@@ -86,6 +86,9 @@ class RankedPaper:
     posts: tuple[PostSignal, ...]  # originals that counted, most engaging first
     counts_taken_at: datetime | None  # latest taken_at of the X posts
     rise: Rise | None = None  # set in a Rising section (rank is then the place in it)
+    # Where else the paper is discussed (an HN story, its HF page): posts of other sources
+    # with a link, for the reader to follow; they never change the score.
+    discussions: tuple[PostSignal, ...] = ()
 
 
 def ranked_record(item: RankedPaper) -> dict[str, Any]:
@@ -108,6 +111,12 @@ def counted_posts(posts: Iterable[PostSignal]) -> tuple[PostSignal, ...]:
     engaging first."""
     originals = classic.counted(post for post in posts if post.source == X)
     return tuple(sorted(originals, key=_engagement_key))
+
+
+def discussion_posts(posts: Iterable[PostSignal]) -> tuple[PostSignal, ...]:
+    """The linked posts of sources other than X (HN stories, the HF page), most liked first."""
+    linked = (post for post in posts if post.source != X and post.url)
+    return tuple(sorted(linked, key=_engagement_key))
 
 
 def x_metrics(posts: Iterable[PostSignal]) -> dict[str, float]:
@@ -267,6 +276,7 @@ def rank_papers(
                 signals=signals,
                 posts=counted_posts(candidate.posts),
                 counts_taken_at=_latest_taken_at(candidate.posts),
+                discussions=discussion_posts(candidate.posts),
             )
         )
     return ranked

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from bot.client import HotpapersBot
 from bot.courier import DiscordCourier, deliver_day, pacer_for
 from bot.reactions import ReactionsCog
+from bot.render import footer_content, header_content
 from hotpapers import migrate
 from hotpapers import subscriptions as core
 from hotpapers.config import Settings
@@ -29,6 +30,8 @@ from hotpapers.fakes.discord import FakeDiscord
 from hotpapers.models import GuildSettings, SignalSnapshot, SocialPost
 from hotpapers.ops.metrics import REGISTRY
 from hotpapers.ranking import RankedPaper
+from hotpapers.signals.base import Measurement, PostRecord
+from hotpapers.signals.store import save_measurements
 from tests.discord_support import bot_settings, running_bot, running_fake
 from tests.test_delivery import (
     DAY,
@@ -48,6 +51,7 @@ from tests.test_delivery import (
 PAPERS = "channel:3000"
 FORUM_ID = 3004
 TITLE = "Hot Papers 2026-11-20 · cs.LG"
+DM_TITLE = "Hot Papers 2026-11-20 · Philipp Krähenbühl"
 HOSTILE = "@everyone look <@123> **now**"
 
 
@@ -100,7 +104,7 @@ async def test_header_thread_and_one_message_per_paper_in_rank_order(
     report = await run(bot)
     assert report.sent == 3
     [header] = fake.in_channel(3000)
-    assert header["content"] == "Hot Papers 2026-11-20 · cs.LG"
+    assert header["content"] == header_content(TITLE)
     thread = fake.thread_of(3000)
     assert thread["id"] == header["id"]  # started from the header message
     assert thread["name"] == "Hot Papers 2026-11-20 · cs.LG"
@@ -177,9 +181,9 @@ async def test_crash_after_the_header_then_restart_posts_no_second_header(
     thread = fake.thread_of(channel)
     if forum:
         starter, *_ = fake.in_channel(thread["id"])
-        assert starter["content"] == "Hot Papers 2026-11-20 · cs.LG"
+        assert starter["content"] == header_content(TITLE)
     else:
-        assert [m["content"] for m in fake.in_channel(3000)] == ["Hot Papers 2026-11-20 · cs.LG"]
+        assert [m["content"] for m in fake.in_channel(3000)] == [header_content(TITLE)]
     assert fake.papers_in(thread["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
 
 
@@ -194,7 +198,7 @@ async def test_header_posted_without_its_thread_gets_the_thread_after_a_crash(
         async def start_digest(self, target: str, title: str, style: str) -> tuple[str, str | None]:
             channel = await self.client.fetch_channel(3000)
             assert isinstance(channel, discord.TextChannel)
-            await channel.send(content=title)  # what start_digest posts first
+            await channel.send(content=header_content(title))  # start_digest posts it first
             raise Crash
 
     with pytest.raises(Crash):
@@ -214,10 +218,8 @@ async def test_dm_digest_after_a_crash_has_one_header(bot: HotpapersBot, fake: F
         await run(bot, courier=DiesAfterHeader(bot))
     await run(bot, now=LATER)
     [dm_id] = [cid for cid, name in fake.channels.items() if name == "dm"]
-    assert [m["content"] for m in fake.in_channel(dm_id)][:1] == [
-        "Hot Papers 2026-11-20 · Philipp Krähenbühl"
-    ]
-    assert len(fake.in_channel(dm_id)) == 2 and fake.papers_in(dm_id) == ["2611.00102"]
+    assert [m["content"] for m in fake.in_channel(dm_id)][:1] == [header_content(DM_TITLE)]
+    assert len(fake.in_channel(dm_id)) == 3 and fake.papers_in(dm_id) == ["2611.00102"]
 
 
 async def test_forbidden_channel_paused_missing_channel_kept_others_delivered(
@@ -261,7 +263,7 @@ async def test_thread_deleted_after_a_crash_is_started_again_and_nothing_is_unsu
     assert thread["id"] != deleted
     # The first paper went into the deleted thread and was recorded: not sent twice.
     assert fake.papers_in(thread["id"]) == ["2611.00102", "2611.00104"]
-    assert [m["content"] for m in fake.in_channel(3000)] == [TITLE, TITLE]
+    assert [m["content"] for m in fake.in_channel(3000)] == [header_content(TITLE)] * 2
     assert {r.state for r in ledger(bot.engine)} == {"sent"}
 
 
@@ -334,7 +336,9 @@ async def test_replacement_next_day_edits_the_existing_message(
     await run(bot)
     first_thread = fake.thread_of(3000)["id"]
     [original] = [
-        m for m in fake.in_channel(first_thread) if m["embeds"][0]["url"].endswith("2611.00101")
+        m
+        for m in fake.in_channel(first_thread)
+        if m["embeds"] and m["embeds"][0]["url"].endswith("2611.00101")
     ]
     add_replacement(bot.engine)
     report = await run(bot, NEXT_DAY)
@@ -356,7 +360,7 @@ async def test_dm_subscription_gets_its_papers_by_dm(bot: HotpapersBot, fake: Fa
     assert ("POST", "/users/@me/channels", {"recipient_id": 7}) in fake.requests
     [dm_id] = [cid for cid, name in fake.channels.items() if name == "dm"]
     messages = fake.in_channel(dm_id)
-    assert messages[0]["content"] == "Hot Papers 2026-11-20 · Philipp Krähenbühl"
+    assert messages[0]["content"] == header_content(DM_TITLE)
     assert fake.papers_in(dm_id) == ["2611.00102"]
     assert fake.threads == []
 
@@ -367,10 +371,11 @@ async def test_forum_style_opens_a_forum_post(bot: HotpapersBot, fake: FakeDisco
     subscribe(bot.engine, f"channel:{FORUM_ID}", "category", "cs.LG")
     await run(bot)
     post = fake.thread_of(FORUM_ID)
-    starter, *papers = fake.in_channel(post["id"])
-    assert starter["content"] == "Hot Papers 2026-11-20 · cs.LG"
+    starter, *papers, closing = fake.in_channel(post["id"])
+    assert starter["content"] == header_content(TITLE)
     assert fake.papers_in(post["id"]) == ["2611.00101", "2611.00102", "2611.00104"]
     assert len(papers) == 3
+    assert closing["content"] == footer_content(TITLE)
 
 
 async def test_hostile_paper_pings_nobody_and_fits_the_limits(
@@ -388,7 +393,7 @@ async def test_hostile_paper_pings_nobody_and_fits_the_limits(
     await run(bot)
     assert fake.rejected == []
     thread = fake.thread_of(3000)
-    [message] = fake.in_channel(thread["id"])
+    message, _closing = fake.in_channel(thread["id"])
     embed = message["embeds"][0]
     assert "@everyone" not in embed["title"] and "@\u200beveryone" in embed["title"]
     assert "@here" not in embed["description"]
@@ -666,7 +671,7 @@ async def test_late_risers_follow_the_days_papers_once(
     assert report.sent == 2
     thread, day_two = (t["id"] for t in fake.threads if t["parent_id"] == "3000")
     assert fake.papers_in(day_two) == ["2611.00201", "2611.00105"]  # the day's own first
-    riser = fake.in_channel(day_two)[-1]["embeds"][0]
+    riser = fake.in_channel(day_two)[-2]["embeds"][0]  # the closing message last
     assert riser["footer"]["text"] == "arXiv:2611.00105 · rising from earlier days #1"
     fields = {f["name"]: f["value"] for f in riser["fields"]}
     assert fields["Rising from earlier days"] == "Listed 2026-11-20 · up 400 since last shown"
@@ -680,3 +685,54 @@ async def test_late_risers_follow_the_days_papers_once(
     again = await run(bot, NEXT_DAY, LATER)  # a re-run posts nothing more
     assert again.sent == 0
     assert fake.papers_in(day_two) == ["2611.00201", "2611.00105"]
+
+
+async def test_stored_hn_and_hf_signals_become_link_buttons(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    """The HN story and the HF page (with its repository) measured for a paper come back from
+    the database as its buttons; a paper with X posts alone gets abs, PDF and HTML only."""
+    taken = datetime(2026, 11, 22, tzinfo=UTC)
+    story = PostRecord(
+        "hn", "4242", "2611.00101", "pg", url="https://news.ycombinator.com/item?id=4242", likes=9
+    )
+    page = PostRecord(
+        "hf",
+        "2611.00101",
+        "2611.00101",
+        "",
+        text="Scaling laws again\nhttps://github.com/someone/scaling",
+        url="https://huggingface.co/papers/2611.00101",
+        likes=3,
+    )
+    with transaction(bot.engine) as session:
+        save_measurements(
+            session,
+            [
+                Measurement("2611.00101", "hn", taken, {"points": 9.0, "stories": 1.0}, [story]),
+                Measurement("2611.00101", "hf", taken, {"upvotes": 3.0}, [page]),
+            ],
+        )
+    subscribe(bot.engine, PAPERS, "category", "cs.LG")
+    await run(bot)
+    assert fake.rejected == []
+    thread = fake.thread_of(3000)["id"]
+    buttons = {
+        m["embeds"][0]["url"].rsplit("/", 1)[1]: {
+            b["label"]: b["url"] for row in m["components"] for b in row["components"]
+        }
+        for m in fake.in_channel(thread)
+        if m["embeds"]
+    }
+    assert buttons["2611.00101"] == {
+        "abs": "https://arxiv.org/abs/2611.00101",
+        "PDF": "https://arxiv.org/pdf/2611.00101",
+        "HTML": "https://arxiv.org/html/2611.00101",
+        "Code": "https://github.com/someone/scaling",
+        "Hacker News": "https://news.ycombinator.com/item?id=4242",
+        "Hugging Face": "https://huggingface.co/papers/2611.00101",
+    }
+    assert list(buttons["2611.00102"]) == ["abs", "PDF", "HTML"]
+    first = next(m for m in fake.in_channel(thread) if m["embeds"])
+    score = next(f["value"] for f in first["embeds"][0]["fields"] if f["name"] == "Score")
+    assert " · X 500 · HN 9 · HF 3" in score

@@ -223,7 +223,7 @@ def test_a_rising_paper_message_says_why_and_is_accepted() -> None:
     assert "Score" in fields
     assert embed.footer.text == "arXiv:2611.00002 · rising from earlier days #2"
     plain = paper_message_embed(_ranked(2, "A paper"))
-    assert [field.name for field in plain.fields][-1] == "Score (#2)"
+    assert [field.name for field in plain.fields] == ["Authors", "Categories", "Score"]
     assert plain.footer.text == "arXiv:2611.00002 · #2"
 
 

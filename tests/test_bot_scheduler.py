@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from bot.client import HotpapersBot
+from bot.render import header_content
 from bot.scheduler import SchedulerCog
 from hotpapers.db import transaction
 from hotpapers.delivery import DeliveryReport
@@ -137,7 +138,7 @@ async def test_before_the_post_time_nothing_after_it_the_digest_once(
     reports = await scheduler.tick()
     assert sum(report.sent for report in reports) == 2
     [header] = fake.in_channel(3000)
-    assert header["content"] == "Hot Papers 2026-11-23 · cs.LG"
+    assert header["content"] == header_content("Hot Papers 2026-11-23 · cs.LG")
     thread = fake.thread_of(3000)
     assert fake.papers_in(thread["id"]) == ["2611.00301", "2611.00302"]
     assert fake.in_channel(LA_CHANNEL) == []  # 09:00 in Los Angeles is 17:00 UTC
@@ -175,7 +176,7 @@ async def test_a_server_in_another_time_zone_gets_it_at_its_own_time(
         (f"channel:{LA_CHANNEL}", 2)
     ]
     [header] = fake.in_channel(LA_CHANNEL)
-    assert header["content"] == "Hot Papers 2026-11-23 · cs.LG"
+    assert header["content"] == header_content("Hot Papers 2026-11-23 · cs.LG")
     assert fake.papers_in(fake.thread_of(LA_CHANNEL)["id"]) == ["2611.00301", "2611.00302"]
     assert len(fake.in_channel(3000)) == 1 and len(fake.threads) == 2
     before = sent_to_channels(fake)

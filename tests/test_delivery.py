@@ -179,6 +179,7 @@ class RecordingCourier:
     crash_before_send: int | None = None  # die right before posting paper number N (1-based)
     crash_after_header: bool = False  # die right after posting the header, before recording it
     styles: list[str] = field(default_factory=list)
+    closings: list[tuple[str, str]] = field(default_factory=list)  # (channel, title) footers
     sends: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -233,6 +234,10 @@ class RecordingCourier:
         if self.crash_after_sends is not None and self.sends >= self.crash_after_sends:
             raise Crash
         return channel, message.id
+
+    async def finish_digest(self, target: str, thread_id: str | None, title: str) -> None:
+        self._check(target)
+        self.closings.append((self.where(target, thread_id), title))
 
     async def find_paper_message(
         self, target: str, thread_id: str | None, arxiv_id: str
@@ -414,11 +419,13 @@ async def test_deliver_posts_header_thread_and_papers_once(day: Engine) -> None:
     assert report.sent == 3 and report.targets[0].outcome == "ok"
     assert {row.state for row in ledger(day)} == {"sent"}
     assert all(row.message_id and row.channel_id == thread for row in ledger(day))
+    assert courier.closings == [(thread, "Hot Papers 2026-11-20 · cs.LG")]  # after the papers
 
     again = await deliver(day, courier, make_plan(day, now=LATER), DAY, LATER)
     assert again.sent == 0
     assert courier.papers_in(thread) == ["2611.00101", "2611.00102", "2611.00104"]
     assert len(courier.channels["channel:1"]) == 1  # no second header
+    assert len(courier.closings) == 1  # nothing posted, nothing to close
 
 
 @pytest.mark.parametrize("crash", ["after_send", "before_send"])

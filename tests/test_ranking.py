@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -325,3 +326,16 @@ def test_x_sums_come_from_the_snapshot_when_more_posts_than_stored() -> None:
     same = {"retweets": 30.0, "likes": 15.0, "posts": 3.0}
     (ranked,) = rank([Candidate(view("2103.00002"), tuple(fresher), {"x": same})])
     assert ranked.signals["x"]["retweets"] == 36
+
+
+def test_ranked_papers_keep_where_else_they_are_discussed() -> None:
+    """HN stories and the HF page travel with the ranked paper (for its link buttons), most
+    liked first; they are not X posts and never count as such."""
+    small = dataclasses.replace(post("11", 0, 5, source="hn"), url="https://hn.example/11")
+    big = dataclasses.replace(post("12", 0, 90, source="hn"), url="https://hn.example/12")
+    page = dataclasses.replace(post("2103.00001", 0, 7, source="hf"), url="https://hf.example/p")
+    unlinked = post("13", 0, 500, source="hn")  # no URL: nothing to follow
+    paper = candidate("2103.00001", post("1", 3, 4), small, big, page, unlinked)
+    [ranked] = rank_papers([paper], weights=WEIGHTS, threshold=0, top=None, now=NOW)
+    assert [p.post_id for p in ranked.discussions] == ["12", "2103.00001", "11"]
+    assert [p.post_id for p in ranked.posts] == ["1"]

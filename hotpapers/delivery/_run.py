@@ -218,6 +218,7 @@ async def _deliver_papers(
     """`todo` in order into the day's thread; a thread deleted meanwhile (by a moderator) is
     started again for the papers still to send (those it had are not sent twice)."""
     thread_id = await _thread(engine, courier, plan, now)
+    posted_before = result.sent + result.resent
     for item in todo:
         try:
             await _deliver_paper(engine, courier, plan, thread_id, item, now, result)
@@ -228,6 +229,12 @@ async def _deliver_papers(
             await _write(engine, _forget_thread, engine, plan.target, plan.listing_date, thread_id)
             thread_id = await _thread(engine, courier, plan, now)
             await _deliver_paper(engine, courier, plan, thread_id, item, now, result)
+    if result.sent + result.resent > posted_before:
+        # Closes what this run posted; a run that only found earlier posts adds nothing.
+        try:
+            await courier.finish_digest(plan.target, thread_id, plan.title)
+        except (Transient, MessageRejected, ThreadGone) as exc:  # the papers are out: no retry
+            log.warning("%s: the closing message was not posted (%s)", plan.target, exc)
 
 
 def _needs_work(row: Delivery | None, now: datetime) -> bool:

@@ -95,6 +95,10 @@ class Courier(Protocol):
         ThreadGone when the thread was deleted, TargetGone only when its channel was too."""
         ...
 
+    async def finish_digest(self, target: str, thread_id: str | None, title: str) -> None:
+        """Post the closing message (how to subscribe) after the papers of a run."""
+        ...
+
     async def find_paper_message(
         self, target: str, thread_id: str | None, arxiv_id: str
     ) -> tuple[str, str] | None:

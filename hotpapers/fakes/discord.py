@@ -74,7 +74,11 @@ LIMITS = {
     "choice.name": 100,
     "custom_id": 100,
     "label": 80,
+    "rows": 5,
+    "row.components": 5,
+    "button.url": 512,
 }
+LINK_STYLE = 5  # a button that opens its `url`: it has no custom_id and sends no interaction
 
 
 # Enforced per-route buckets when `route_buckets=True`: (method, path pattern, limit, seconds).
@@ -200,14 +204,7 @@ def limit_errors(payload: dict[str, Any]) -> dict[str, Any]:
                 "message": f"Embed size exceeds maximum size of 6000 (got {total})",
             }
         ]
-    for row_index, row in enumerate(payload.get("components") or []):
-        for index, component in enumerate(row.get("components") or []):
-            custom_id = component.get("custom_id") or ""
-            label = component.get("label") or ""
-            if len(custom_id) > LIMITS["custom_id"] or len(label) > LIMITS["label"]:
-                errors.setdefault("components", {})[f"{row_index}.{index}"] = too_long(
-                    LIMITS["custom_id"], len(custom_id)
-                )
+    errors.update(_component_errors(payload.get("components") or []))
     choices = payload.get("choices")
     if choices is not None:
         if len(choices) > LIMITS["choices"]:
@@ -219,6 +216,40 @@ def limit_errors(payload: dict[str, Any]) -> dict[str, Any]:
                     LIMITS["choice.name"], len(name)
                 )
     return errors
+
+
+def _component_errors(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Discord's errors for message components: at most 5 action rows of at most 5 buttons,
+    labels and custom ids within their limits, a link button with an http(s) URL and no
+    custom id, any other button with a custom id."""
+    found: dict[str, Any] = {}
+
+    def bad(where: str, message: str) -> None:
+        found.setdefault("components", {})[where] = {
+            "_errors": [{"code": "COMPONENT_INVALID", "message": message}]
+        }
+
+    if len(rows) > LIMITS["rows"]:
+        bad("_root", f"at most {LIMITS['rows']} action rows")
+    for row_index, row in enumerate(rows):
+        items = row.get("components") or []
+        if row.get("type") != 1 or not 1 <= len(items) <= LIMITS["row.components"]:
+            bad(str(row_index), "an action row holds 1 to 5 buttons")
+        for index, item in enumerate(items):
+            where = f"{row_index}.components.{index}"
+            custom_id, url = item.get("custom_id") or "", item.get("url") or ""
+            if (
+                len(custom_id) > LIMITS["custom_id"]
+                or len(item.get("label") or "") > LIMITS["label"]
+            ):
+                bad(where, "label or custom_id too long")
+            elif item.get("type") == 2 and item.get("style") == LINK_STYLE:
+                web = url.startswith(("https://", "http://"))
+                if custom_id or not web or len(url) > LIMITS["button.url"]:
+                    bad(where, "a link button needs an http(s) url (max 512) and no custom_id")
+            elif item.get("type") == 2 and not custom_id:
+                bad(where, "a button needs a custom_id")
+    return found
 
 
 _COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
