@@ -163,9 +163,32 @@ def test_an_unchanged_page_keeps_its_validators(site: Path, engine: Engine) -> N
 def test_rebuild_replaces_the_site_and_leaves_no_staging(site: Path, engine: Engine) -> None:
     """A rebuild shows the new ranking and leaves no temporary folder behind."""
     build_site(site_settings(feed_days=1), engine, site, now=NOW)
-    assert not (site / OLDER.isoformat()).exists()
     assert (site / NEWER.isoformat() / "index.html").exists()
     assert sorted(p.name for p in site.parent.iterdir()) == ["site"]
+
+
+def test_day_and_paper_pages_outlive_the_feed_window(engine: Engine, tmp_path: Path) -> None:
+    """A day that leaves the feed window keeps its page, chart, JSON and paper pages;
+    the index and the next day's pager still link it, only the feed forgets it."""
+    seed(engine)
+    out = tmp_path / "site"
+    build_site(site_settings(feed_days=2), engine, out, now=NOW)
+    first = all_files(out)
+    assert f"{OLDER.isoformat()}/index.html" in first
+    build_site(site_settings(feed_days=1), engine, out, now=NOW)  # OLDER leaves the window
+    kept = all_files(out)
+    for name in (
+        f"{OLDER.isoformat()}/index.html",
+        f"{OLDER.isoformat()}/scores.json",
+        "paper/2611.00101/index.html",
+        "paper/2611.00102/index.html",
+    ):
+        assert kept[name] == first[name], name
+    days = page(out / "index.html").xpath("//main//a/@href")
+    assert f"{NEWER.isoformat()}/" in days and f"{OLDER.isoformat()}/" in days
+    pager = page(out / NEWER.isoformat() / "index.html").xpath("//a[@rel='next']/@href")
+    assert pager == [f"../{OLDER.isoformat()}/"]
+    assert OLDER.isoformat() not in (out / "feed.atom").read_text()
 
 
 def test_a_failing_build_keeps_the_old_site(

@@ -74,7 +74,7 @@ def build_site(
     except OSError as exc:
         raise _cannot_write(out, exc) from exc
     try:
-        report = _Writer(settings, engine, staging, now).write(content)
+        report = _Writer(settings, engine, staging, now, live=out).write(content)
         staging.chmod(0o755)  # mkdtemp makes it private; a web server must read it
         _swap(staging, out)
     except OSError as exc:
@@ -125,6 +125,21 @@ def _swap(new: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def archived_days(live: Path) -> list[date]:
+    """The day pages an earlier build left in `live`, newest first."""
+    if not (live / MARKER).exists():
+        return []
+    days = []
+    for folder in live.iterdir():
+        try:
+            day = date.fromisoformat(folder.name)
+        except ValueError:
+            continue
+        if folder.is_dir() and (folder / "index.html").is_file():
+            days.append(day)
+    return sorted(days, reverse=True)
+
+
 def charts_module() -> ModuleType | None:
     """`hotpapers.charts` when it is installed (the site works without pictures)."""
     try:
@@ -144,8 +159,11 @@ def png_size(data: bytes) -> Chart | None:
 class _Writer:
     """Writes one build into `root`, counting what it wrote."""
 
-    def __init__(self, settings: Settings, engine: Engine, root: Path, now: datetime) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, root: Path, now: datetime, live: Path
+    ) -> None:
         self.settings, self.engine, self.root, self.now = settings, engine, root, now
+        self.live = live  # the site being replaced: its pages that left the window stay
         self.report = SiteReport(out_dir=root)
         self.charts = charts_module()
         base = settings.site.base_url.rstrip("/") + "/"
@@ -156,11 +174,14 @@ class _Writer:
         renderer = Renderer(self.settings, list(content.categories))
         self._file(MARKER, "built by hotpapers site build\n")
         shutil.copyfile(_STATIC / "site.css", self.root / "site.css")
-        self._page("index.html", renderer.index(content.days))
+        fresh = {day.day for day in content.days}
+        archived = [day for day in archived_days(self.live) if day not in fresh]
+        self._page("index.html", renderer.index(content.days, archived))
         self._page("404.html", renderer.not_found(self.site_path))
         for position, day in enumerate(content.days):
             newer = content.days[position - 1].day if position else None
             older = content.days[position + 1].day if position + 1 < len(content.days) else None
+            older = older or next((old for old in archived if old < day.day), None)
             chart = self._top_chart(day)
             self._page(f"{day.day.isoformat()}/index.html", renderer.day(day, newer, older, chart))
             scores = scores_document(day.day, day.ranked, self.site_url)
@@ -173,9 +194,23 @@ class _Writer:
             chart = self._attention_chart(paper_id, appearances[0][1])
             self._page(f"paper/{slug(paper_id)}/index.html", renderer.paper(appearances, chart))
         self._feeds(content)
+        self._keep_old_pages(archived)
         self.report.days, self.report.categories = len(content.days), len(content.categories)
         self.report.papers = len(content.papers)
         return self.report
+
+    def _keep_old_pages(self, archived: list[date]) -> None:
+        """Pages of earlier builds stay where they were, as they were published: day pages
+        that left the window, and paper and category pages no longer rebuilt (links to
+        them must not break). Only the feeds keep a window."""
+        folders = [day.isoformat() for day in archived]
+        for parent in ("paper", "category"):
+            if (self.live / parent).is_dir():
+                folders += [f"{parent}/{p.name}" for p in sorted((self.live / parent).iterdir())]
+        for folder in folders:
+            source, target = self.live / folder, self.root / folder
+            if source.is_dir() and not source.is_symlink() and not target.exists():
+                shutil.copytree(source, target, symlinks=True)
 
     def _file(self, relative: str, data: str | bytes) -> None:
         path = self.root / relative

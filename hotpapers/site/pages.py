@@ -71,8 +71,8 @@ class Renderer:
     def _render(self, template: str, root: str, **values: Any) -> str:
         return self.env.get_template(template).render(root=root, **self.common, **values)
 
-    def index(self, days: list[Day]) -> str:
-        return self._render("index.html.j2", "", days=days)
+    def index(self, days: list[Day], archived: list[date]) -> str:
+        return self._render("index.html.j2", "", days=days, archived=archived)
 
     def day(self, day: Day, newer: date | None, older: date | None, chart: Chart | None) -> str:
         return self._render(
