@@ -18,7 +18,7 @@ from lxml import etree, html
 from sqlalchemy import Engine
 from yarl import URL
 
-from hotpapers import migrate
+from hotpapers import jobs, migrate
 from hotpapers.db import make_engine
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.site.build import MARKER, build_site, charts_module, png_size
@@ -467,7 +467,7 @@ def test_paths_never_climb_out_of_their_folder() -> None:
 def test_charts_are_written_with_text_alternatives(site: Path) -> None:
     """The day's bar chart and a paper's attention chart are PNGs with words for them."""
     day = page(site / NEWER.isoformat() / "index.html")
-    images = day.xpath("//figure/img")
+    images = day.xpath("//figure//img")
     assert [img.get("src") for img in images] == ["top.png"]
     assert "Vision transformers, again: 720" in images[0].get("alt")
     size = png_size((site / NEWER.isoformat() / "top.png").read_bytes())
@@ -481,5 +481,31 @@ def test_charts_are_written_with_text_alternatives(site: Path) -> None:
 def test_every_image_on_a_page_was_written(site: Path) -> None:
     """Every <img> on every page points at a chart file that was written."""
     for path in site.rglob("*.html"):
-        for src in page(path).xpath("//img/@src"):
+        for src in page(path).xpath("//img/@src | //source/@srcset"):
             assert (path.parent / src).is_file(), (path, src)
+
+
+def test_the_day_chart_has_a_phone_sized_version(site: Path) -> None:
+    """Phones get a chart drawn about their width; scaled down, the wide one is unreadable."""
+    if charts_module() is None:
+        pytest.skip("matplotlib is not installed")
+    document = page(site / NEWER.isoformat() / "index.html")
+    assert document.xpath("//picture/source/@srcset") == ["top-narrow.png"]
+    narrow = png_size((site / NEWER.isoformat() / "top-narrow.png").read_bytes())
+    assert narrow is not None and narrow.width <= 420
+
+
+def test_the_day_chart_draws_the_scores_the_list_shows(engine: Engine, tmp_path: Path) -> None:
+    """With weights other than 1, the bars are the weighted scores, not raw counts."""
+    charts = charts_module()
+    if charts is None:
+        pytest.skip("matplotlib is not installed")
+    seed(engine)
+    settings = site_settings()
+    settings.ranking.weights = {"x.likes": 3.0, "x.retweets": 0.5}
+    build_site(settings, engine, tmp_path / "site", now=NOW)
+    ranked = jobs.rank(settings, engine, NEWER, now=NOW)
+    title = f"{settings.site.title} {NEWER.isoformat()}"
+    drawn = (tmp_path / "site" / NEWER.isoformat() / "top.png").read_bytes()
+    assert drawn == charts.top_papers_chart_png(ranked, title, settings.ranking.weights)
+    assert drawn != charts.top_papers_chart_png(ranked, title)

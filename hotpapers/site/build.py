@@ -8,6 +8,8 @@ bounds the counts used), so rebuilding an unchanged archive gives the same bytes
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
 import logging
 import os
@@ -243,9 +245,21 @@ class _Writer:
         if self.charts is None:
             return None
         title = f"{self.settings.site.title} {day.day.isoformat()}"
-        data = self._chart(self.charts.top_papers_chart_png, day.ranked, title)
+        # The configured weights: the bars must add up to the scores the list shows.
+        weights = dict(self.settings.ranking.weights)
+        data = self._chart(self.charts.top_papers_chart_png, day.ranked, title, weights)
         alt = top_chart_alt(day.day, day.ranked)
-        return self._save_chart(f"{day.day.isoformat()}/top.png", data, alt)
+        chart = self._save_chart(f"{day.day.isoformat()}/top.png", data, alt)
+        narrow = self._chart(
+            functools.partial(self.charts.top_papers_chart_png, narrow=True),
+            day.ranked, title, weights,
+        )  # fmt: skip
+        size = png_size(narrow) if narrow else None
+        if chart is None or narrow is None or size is None:
+            return chart
+        self._file(f"{day.day.isoformat()}/top-narrow.png", narrow)
+        self.report.charts += 1
+        return dataclasses.replace(chart, narrow=size)
 
     def _attention_chart(self, paper_id: str, latest: RankedPaper) -> Chart | None:
         if self.charts is None:

@@ -31,6 +31,7 @@ class Chart:
     width: int
     height: int
     alt: str = ""  # the chart in words, for readers who cannot see it
+    narrow: Chart | None = None  # a version drawn for phones (`-narrow.png` beside it)
 
 
 def environment(settings: Settings) -> jinja2.Environment:
