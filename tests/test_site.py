@@ -23,7 +23,7 @@ from hotpapers.db import make_engine
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.site.build import MARKER, build_site, charts_module, png_size
 from hotpapers.site.content import slug
-from hotpapers.site.serve import site_app
+from hotpapers.site.serve import site_app, site_path
 from tests.test_site_support import (
     EXPECTED,
     HOSTILE_ABSTRACT,
@@ -416,6 +416,32 @@ async def test_missing_hidden_and_outside_paths_are_404(served: Any, site: Path)
         async with session.get(url) as response:
             assert response.status == 404, raw
             assert "Page not found" in await response.text(), raw
+
+
+async def test_the_404_page_links_resolve_under_a_base_path(site: Path) -> None:
+    """base_url https://host/hot/: the 404 page links /hot/...; served directly or behind a
+    proxy that strips /hot/, every link of it (and the pages under /hot/) must load."""
+    server = TestServer(site_app(site, base_path=site_path(site_settings())))
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            for missing in ("/hot/no-such/deep/page", "/no-such-day/"):
+                async with session.get(server.make_url(missing)) as response:
+                    assert response.status == 404
+                    document = html.fromstring(await response.read())
+                links = document.xpath("//a/@href | //link/@href")
+                assert "/hot/site.css" in links
+                for link in links:
+                    if link.startswith("/") and not link.startswith("#"):
+                        async with session.get(server.make_url(link)) as linked:
+                            assert linked.status == 200, (missing, link)
+            async with session.get(server.make_url(f"/hot/{NEWER.isoformat()}/")) as response:
+                assert response.status == 200
+            url = server.make_url(f"/hot/{NEWER.isoformat()}")
+            async with session.get(url, allow_redirects=False) as response:
+                assert response.headers["Location"] == f"/hot/{NEWER.isoformat()}/"
+    finally:
+        await server.close()
 
 
 # --- the command line ----------------------------------------------------------------------

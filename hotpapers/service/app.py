@@ -340,9 +340,9 @@ class Service:
             self._runners.append(await serve_ops(app, ops.host, ops.port))
         if site.enabled and site.port and site.host:
             from hotpapers.ops.http import listen
-            from hotpapers.site.serve import site_app
+            from hotpapers.site.serve import site_app, site_path
 
-            app = site_app(Path(site.out_dir))
+            app = site_app(Path(site.out_dir), site_path(self.settings))
             self._runners.append(await listen(app, site.host, site.port, setting="site.port"))
             log.info("site on http://%s:%s", site.host, site.port)
 
