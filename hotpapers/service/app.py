@@ -315,6 +315,7 @@ class Service:
     async def start(self) -> None:
         """Check the configuration, then start servers, components, election and scheduler."""
         check_startup(self.settings, now=self.clock())
+        await self._build_site()
         await self._start_servers()
         for factory in self.factories:
             component = factory(self.settings, self.engine, self.leader)
@@ -330,6 +331,27 @@ class Service:
     def _jobs_line(self) -> str:
         return ", ".join(f"{job.id} next {job.next_run_time or 'paused'}"
                          for job in self.scheduler.get_jobs())  # fmt: skip
+
+    async def _build_site(self) -> None:
+        """Build the site once from what the database holds, so the site server never
+        shows an empty folder until the first scheduled job. A failure is logged, not
+        fatal: the scheduled rebuilds try again."""
+        if not self.settings.site.enabled:
+            return
+        from hotpapers.errors import HotpapersError
+        from hotpapers.site.build import build_site
+
+        try:
+            report = await asyncio.to_thread(
+                build_site, self.settings, self.engine, now=self.clock()
+            )
+        except HotpapersError as exc:
+            log.warning("the site could not be built at start-up: %s", exc)
+            return
+        except Exception:  # e.g. the database not answering yet: the jobs retry later
+            log.warning("the site could not be built at start-up", exc_info=True)
+            return
+        log.info("start-up %s", report.sentence())
 
     async def _start_servers(self) -> None:
         ops, site = self.settings.ops, self.settings.site
