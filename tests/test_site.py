@@ -521,6 +521,39 @@ def test_the_day_chart_has_a_phone_sized_version(site: Path) -> None:
     assert narrow is not None and narrow.width <= 420
 
 
+def test_every_page_has_link_preview_tags(site: Path) -> None:
+    """Open Graph and Twitter card tags: title, description, the page's absolute URL and
+    an image of a chart that exists (the day's chart on a day page)."""
+    has_charts = charts_module() is not None
+    for path in site.rglob("*.html"):
+        document = page(path)
+
+        def meta(key: str, document: Any = document, path: Path = path) -> str:
+            found = document.xpath(f"//meta[@property='{key}' or @name='{key}']/@content")
+            assert len(found) == 1, (path, key)
+            return str(found[0])
+
+        assert meta("og:title") and meta("og:description"), path
+        assert meta("og:title") == meta("twitter:title"), path
+        assert meta("og:site_name") == "Hot Papers"
+        if path.name == "404.html":
+            continue
+        folder = path.parent.relative_to(site).as_posix()
+        assert meta("og:url") == BASE + ("" if folder == "." else folder + "/"), path
+        if has_charts:
+            image = meta("og:image")
+            assert image.startswith(BASE) and (site / image.removeprefix(BASE)).is_file(), path
+            assert meta("twitter:card") == "summary_large_image"
+            assert meta("og:image:alt"), path
+    day = page(site / NEWER.isoformat() / "index.html")
+    if has_charts:
+        assert day.xpath("//meta[@property='og:image']/@content") == [
+            f"{BASE}{NEWER.isoformat()}/top.png"
+        ]
+    description = day.xpath("string(//meta[@property='og:description']/@content)")
+    assert "Vision transformers, again" in description and len(description) <= 300
+
+
 def test_the_day_chart_draws_the_scores_the_list_shows(engine: Engine, tmp_path: Path) -> None:
     """With weights other than 1, the bars are the weighted scores, not raw counts."""
     charts = charts_module()

@@ -30,7 +30,7 @@ from hotpapers.errors import HotpapersError, InputError
 from hotpapers.ranking import RankedPaper
 from hotpapers.site.content import Day, SiteContent, gather, measurements, slug
 from hotpapers.site.feeds import Feed, atom_document, json_document, scores_document
-from hotpapers.site.pages import Chart, Renderer
+from hotpapers.site.pages import Chart, Preview, Renderer
 from hotpapers.site.views import attention_alt, published_at, top_chart_alt
 
 log = logging.getLogger(__name__)
@@ -178,23 +178,31 @@ class _Writer:
         shutil.copyfile(_STATIC / "site.css", self.root / "site.css")
         fresh = {day.day for day in content.days}
         archived = [day for day in archived_days(self.live) if day not in fresh]
-        self._page("index.html", renderer.index(content.days, archived))
         self._page("404.html", renderer.not_found(self.site_path))
+        previews: dict[date, Preview] = {}  # each day's chart, the picture of shared links
         for position, day in enumerate(content.days):
             newer = content.days[position - 1].day if position else None
             older = content.days[position + 1].day if position + 1 < len(content.days) else None
             older = older or next((old for old in archived if old < day.day), None)
             chart = self._top_chart(day)
-            self._page(f"{day.day.isoformat()}/index.html", renderer.day(day, newer, older, chart))
+            if chart is not None:
+                previews[day.day] = self._preview(f"{day.day.isoformat()}/top.png", chart)
+            html = renderer.day(day, newer, older, chart, previews.get(day.day))
+            self._page(f"{day.day.isoformat()}/index.html", html)
             scores = scores_document(day.day, day.ranked, self.site_url)
             self._file(f"{day.day.isoformat()}/scores.json", scores)
+        newest = previews.get(content.days[0].day) if content.days else None
+        self._page("index.html", renderer.index(content.days, archived, newest))
         for category, listings in content.categories.items():
-            self._page(
-                f"category/{slug(category)}/index.html", renderer.category(category, listings)
-            )
+            html = renderer.category(category, listings, previews.get(listings[0].day))
+            self._page(f"category/{slug(category)}/index.html", html)
         for paper_id, appearances in content.papers.items():
             chart = self._attention_chart(paper_id, appearances[0][1])
-            self._page(f"paper/{slug(paper_id)}/index.html", renderer.paper(appearances, chart))
+            image = previews.get(appearances[0][0])
+            if chart is not None:
+                image = self._preview(f"paper/{slug(paper_id)}/attention.png", chart)
+            html = renderer.paper(appearances, chart, image)
+            self._page(f"paper/{slug(paper_id)}/index.html", html)
         self._feeds(content)
         self._keep_old_pages(archived)
         self.report.days, self.report.categories = len(content.days), len(content.categories)
@@ -213,6 +221,9 @@ class _Writer:
             source, target = self.live / folder, self.root / folder
             if source.is_dir() and not source.is_symlink() and not target.exists():
                 shutil.copytree(source, target, symlinks=True)
+
+    def _preview(self, relative: str, chart: Chart) -> Preview:
+        return Preview(self.site_url + relative, chart.width, chart.height, chart.alt)
 
     def _file(self, relative: str, data: str | bytes) -> None:
         path = self.root / relative

@@ -7,6 +7,7 @@ relative, so the site works under any path prefix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -32,6 +33,16 @@ class Chart:
     height: int
     alt: str = ""  # the chart in words, for readers who cannot see it
     narrow: Chart | None = None  # a version drawn for phones (`-narrow.png` beside it)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The picture a shared link shows (Open Graph / Twitter card): a chart, by absolute URL."""
+
+    url: str
+    width: int
+    height: int
+    alt: str
 
 
 def environment(settings: Settings) -> jinja2.Environment:
@@ -67,18 +78,36 @@ class Renderer:
 
     def __init__(self, settings: Settings, category_pages: list[str]) -> None:
         self.common = {"site_title": settings.site.title, "category_pages": category_pages}
+        self.site_url = settings.site.base_url.rstrip("/") + "/"
         self.env = environment(settings)
 
-    def _render(self, template: str, root: str, **values: Any) -> str:
-        return self.env.get_template(template).render(root=root, **self.common, **values)
+    def _render(
+        self, template: str, root: str, path: str | None, image: Preview | None, **values: Any
+    ) -> str:
+        """`path`: the page's folder in the site, for its absolute URL in link previews."""
+        page_url = None if path is None else self.site_url + path
+        return self.env.get_template(template).render(
+            root=root, page_url=page_url, image=image, **self.common, **values
+        )
 
-    def index(self, days: list[Day], archived: list[date]) -> str:
-        return self._render("index.html.j2", "", days=days, archived=archived)
+    def index(
+        self, days: list[Day], archived: Sequence[date] = (), image: Preview | None = None
+    ) -> str:
+        return self._render("index.html.j2", "", "", image, days=days, archived=archived)
 
-    def day(self, day: Day, newer: date | None, older: date | None, chart: Chart | None) -> str:
+    def day(
+        self,
+        day: Day,
+        newer: date | None,
+        older: date | None,
+        chart: Chart | None,
+        image: Preview | None = None,
+    ) -> str:
         return self._render(
             "day.html.j2",
             "../",
+            f"{day.day.isoformat()}/",
+            image,
             day=day.day,
             ranked=day.ranked,
             rising=day.rising,
@@ -87,18 +116,29 @@ class Renderer:
             chart=chart,
         )
 
-    def category(self, category: str, listings: list[Listing]) -> str:
-        return self._render("category.html.j2", "../../", category=category, listings=listings)
+    def category(self, category: str, listings: list[Listing], image: Preview | None = None) -> str:
+        path = f"category/{slug(category)}/"
+        return self._render(
+            "category.html.j2", "../../", path, image, category=category, listings=listings
+        )
 
-    def paper(self, appearances: list[tuple[date, RankedPaper]], chart: Chart | None) -> str:
+    def paper(
+        self,
+        appearances: list[tuple[date, RankedPaper]],
+        chart: Chart | None,
+        image: Preview | None = None,
+    ) -> str:
         latest = appearances[0][1]
         return self._render(
             "paper.html.j2",
             "../../",
+            f"paper/{slug(latest.paper.arxiv_id)}/",
+            image,
+            og_type="article",
             latest=latest,
             appearances=appearances,
             chart=chart,
         )
 
     def not_found(self, root: str) -> str:
-        return self._render("404.html.j2", root)
+        return self._render("404.html.j2", root, None, None)
