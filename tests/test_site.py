@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 from yarl import URL
 
 from hotpapers import jobs, migrate
-from hotpapers.db import make_engine
+from hotpapers.db import make_engine, transaction
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.site.build import MARKER, build_site, charts_module, png_size
 from hotpapers.site.content import slug
@@ -552,6 +553,45 @@ def test_every_page_has_link_preview_tags(site: Path) -> None:
         ]
     description = day.xpath("string(//meta[@property='og:description']/@content)")
     assert "Vision transformers, again" in description and len(description) <= 300
+
+
+def _discussions(engine: Engine) -> None:
+    """A Hacker News story and a Hugging Face page (with its code repository) of 2611.00202,
+    as the HN and HF sources store them; a hostile repository link for the hostile paper."""
+    from hotpapers.models import SocialPost
+
+    taken = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+    rows = [
+        ("hn", "41", "2611.00202", "ViT", "https://news.ycombinator.com/item?id=41", 9),
+        ("hn", "42", "2611.00202", "ViT again", "https://news.ycombinator.com/item?id=42", 120),
+        ("hf", "2611.00202", "2611.00202", "Vision transformers\nhttps://github.com/org/vit",
+         "https://huggingface.co/papers/2611.00202", 30),
+        ("hf", HOSTILE_ID, HOSTILE_ID, "t\njavascript:alert(1)",
+         f"https://huggingface.co/papers/{HOSTILE_ID}", 1),
+    ]  # fmt: skip
+    with transaction(engine) as session:
+        for source, post_id, paper_id, text, url, likes in rows:
+            session.add(SocialPost(source=source, post_id=post_id, paper_id=paper_id, text=text,
+                                   url=url, likes=likes, taken_at=taken))  # fmt: skip
+
+
+def test_papers_link_their_discussions_and_code(engine: Engine, tmp_path: Path) -> None:
+    """The busiest HN thread, the HF paper page and the code repository, where known."""
+    seed(engine)
+    _discussions(engine)
+    build_site(site_settings(), engine, tmp_path / "site", now=NOW)
+    for path in (f"{NEWER.isoformat()}/index.html", "paper/2611.00202/index.html"):
+        article = page(tmp_path / "site" / path).xpath("//article[@id='paper-2611.00202']")[0]
+        links = dict(zip(article.xpath(".//p[@class='links']/a/text()"),
+                         article.xpath(".//p[@class='links']/a/@href"), strict=True))  # fmt: skip
+        assert links["Hacker News"] == "https://news.ycombinator.com/item?id=42", path
+        assert links["Hugging Face"] == "https://huggingface.co/papers/2611.00202", path
+        assert links["code"] == "https://github.com/org/vit", path
+    day = page(tmp_path / "site" / NEWER.isoformat() / "index.html")
+    hostile = day.xpath(f"//article[@id='paper-{HOSTILE_ID}']//p[@class='links']/a/text()")
+    assert "code" not in hostile and "Hugging Face" in hostile
+    plain = day.xpath("//article[@id='paper-2611.00201']//p[@class='links']/a/text()")
+    assert "Hacker News" not in plain and "code" not in plain
 
 
 def test_the_day_chart_draws_the_scores_the_list_shows(engine: Engine, tmp_path: Path) -> None:

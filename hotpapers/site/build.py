@@ -173,7 +173,7 @@ class _Writer:
         self.site_path = urlsplit(base).path or "/"
 
     def write(self, content: SiteContent) -> SiteReport:
-        renderer = Renderer(self.settings, list(content.categories))
+        renderer = Renderer(self.settings, list(content.categories), content.links)
         self._file(MARKER, "built by hotpapers site build\n")
         shutil.copyfile(_STATIC / "site.css", self.root / "site.css")
         fresh = {day.day for day in content.days}

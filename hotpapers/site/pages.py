@@ -7,7 +7,7 @@ relative, so the site works under any path prefix.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +20,7 @@ from hotpapers.config import Settings
 from hotpapers.ranking import RankedPaper, format_number
 from hotpapers.render.tex import to_html, to_unicode
 from hotpapers.site import views
-from hotpapers.site.content import Day, Listing, slug
+from hotpapers.site.content import Day, Listing, PaperLinks, slug
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -76,8 +76,17 @@ def environment(settings: Settings) -> jinja2.Environment:
 class Renderer:
     """Renders the pages of one build with the settings' title and weights."""
 
-    def __init__(self, settings: Settings, category_pages: list[str]) -> None:
-        self.common = {"site_title": settings.site.title, "category_pages": category_pages}
+    def __init__(
+        self,
+        settings: Settings,
+        category_pages: list[str],
+        links: Mapping[str, PaperLinks] | None = None,
+    ) -> None:
+        self.common = {
+            "site_title": settings.site.title,
+            "category_pages": category_pages,
+            "paper_links": links or {},
+        }
         self.site_url = settings.site.base_url.rstrip("/") + "/"
         self.env = environment(settings)
 
