@@ -130,7 +130,12 @@ def test_hostile_text_is_escaped_everywhere(site: Path) -> None:
     """HTML in titles, abstracts, names and posts is shown as text, never run or linked."""
     for path in site.rglob("*.html"):
         document = page(path)
-        assert not document.xpath("//script | //img[@onerror] | //b | //i"), path
+        # Only the search page's own script file; never a script from stored text.
+        scripts = document.xpath("//script/@src")
+        assert scripts in ([], ["../search.js"]) and len(document.xpath("//script")) == len(
+            scripts
+        ), path
+        assert not document.xpath("//img[@onerror] | //b | //i"), path
         assert not document.xpath("//@href[starts-with(., 'javascript')]"), path
     article = page(site / NEWER.isoformat() / "index.html").xpath(
         f"//article[@id='paper-{HOSTILE_ID}']"
@@ -592,6 +597,30 @@ def test_papers_link_their_discussions_and_code(engine: Engine, tmp_path: Path) 
     assert "code" not in hostile and "Hugging Face" in hostile
     plain = day.xpath("//article[@id='paper-2611.00201']//p[@class='links']/a/text()")
     assert "Hacker News" not in plain and "code" not in plain
+
+
+def test_a_search_index_covers_the_archive(engine: Engine, tmp_path: Path) -> None:
+    """search.json lists every paper with a page (those of days that left the window too):
+    title, authors, categories and its page; the search page loads its own script only."""
+    seed(engine)
+    out = tmp_path / "site"
+    build_site(site_settings(feed_days=2), engine, out, now=NOW)
+    build_site(site_settings(feed_days=1), engine, out, now=NOW)  # OLDER leaves the window
+    entries = json.loads((out / "search.json").read_text())
+    by_id = {entry["id"]: entry for entry in entries}
+    assert set(by_id) == {*EXPECTED[NEWER], *EXPECTED[OLDER]}
+    seeing = by_id["2611.00102"]
+    assert seeing["title"] == "Seeing in the dark" and seeing["categories"] == ["cs.CV"]
+    assert seeing["authors"] == ["Ada Lovelace", "Alan Turing"]
+    assert seeing["days"] == [OLDER.isoformat()]
+    for entry in entries:
+        assert (out / entry["url"] / "index.html").is_file(), entry["url"]
+    search = page(out / "search/index.html")
+    assert search.xpath("//input[@type='search']/@id") == ["q"]
+    scripts = search.xpath("//script/@src")
+    assert scripts == ["../search.js"] and (out / "search.js").is_file()
+    assert not search.xpath("//script[not(@src)]")  # no inline script: the CSP forbids it
+    assert page(out / "index.html").xpath("//nav//a[.='Search']/@href") == ["search/"]
 
 
 def test_the_day_chart_draws_the_scores_the_list_shows(engine: Engine, tmp_path: Path) -> None:

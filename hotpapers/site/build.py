@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from hotpapers.config import Settings
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.ranking import RankedPaper
+from hotpapers.site import search
 from hotpapers.site.content import Day, SiteContent, gather, measurements, slug
 from hotpapers.site.feeds import Feed, atom_document, json_document, scores_document
 from hotpapers.site.pages import Chart, Preview, Renderer
@@ -175,7 +176,8 @@ class _Writer:
     def write(self, content: SiteContent) -> SiteReport:
         renderer = Renderer(self.settings, list(content.categories), content.links)
         self._file(MARKER, "built by hotpapers site build\n")
-        shutil.copyfile(_STATIC / "site.css", self.root / "site.css")
+        for name in ("site.css", "search.js"):
+            shutil.copyfile(_STATIC / name, self.root / name)
         fresh = {day.day for day in content.days}
         archived = [day for day in archived_days(self.live) if day not in fresh]
         self._page("404.html", renderer.not_found(self.site_path))
@@ -193,6 +195,7 @@ class _Writer:
             self._file(f"{day.day.isoformat()}/scores.json", scores)
         newest = previews.get(content.days[0].day) if content.days else None
         self._page("index.html", renderer.index(content.days, archived, newest))
+        self._page("search/index.html", renderer.search(newest))
         for category, listings in content.categories.items():
             html = renderer.category(category, listings, previews.get(listings[0].day))
             self._page(f"category/{slug(category)}/index.html", html)
@@ -205,6 +208,9 @@ class _Writer:
             self._page(f"paper/{slug(paper_id)}/index.html", html)
         self._feeds(content)
         self._keep_old_pages(archived)
+        entries = [search.entry(paper_id, seen) for paper_id, seen in content.papers.items()]
+        entries += search.kept_entries(self.live, set(content.papers), self.root)
+        self._file(search.INDEX, search.document(entries))
         self.report.days, self.report.categories = len(content.days), len(content.categories)
         self.report.papers = len(content.papers)
         return self.report

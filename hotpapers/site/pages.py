@@ -149,5 +149,8 @@ class Renderer:
             chart=chart,
         )
 
+    def search(self, image: Preview | None = None) -> str:
+        return self._render("search.html.j2", "../", "search/", image)
+
     def not_found(self, root: str) -> str:
         return self._render("404.html.j2", root, None, None)
