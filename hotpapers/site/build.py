@@ -176,7 +176,7 @@ class _Writer:
     def write(self, content: SiteContent) -> SiteReport:
         renderer = Renderer(self.settings, list(content.categories), content.links)
         self._file(MARKER, "built by hotpapers site build\n")
-        for name in ("site.css", "search.js"):
+        for name in ("site.css", "search.js", "favicon.svg"):
             shutil.copyfile(_STATIC / name, self.root / name)
         fresh = {day.day for day in content.days}
         archived = [day for day in archived_days(self.live) if day not in fresh]

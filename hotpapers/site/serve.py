@@ -23,6 +23,7 @@ CONTENT_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
     ".json": "application/json; charset=utf-8",
     ".png": "image/png",
+    ".svg": "image/svg+xml",
     ".js": "text/javascript; charset=utf-8",
 }
 FEED_JSON = "application/feed+json; charset=utf-8"
