@@ -80,15 +80,19 @@ def attention_series(engine: Engine, paper_id: str) -> Series:
     return dict(sorted(series.items()))
 
 
-def attention_chart_png(engine: Engine, paper_id: str) -> bytes | None:
-    """A line per source and metric over time; None when the paper has no snapshots."""
+def attention_chart_png(engine: Engine, paper_id: str, *, narrow: bool = False) -> bytes | None:
+    """A line per source and metric over time; None when the paper has no snapshots.
+    `narrow`: drawn for a phone's width, the legend below."""
     series = attention_series(engine, paper_id)
-    return _png(attention_figure(series, paper_id)) if series else None
+    return _png(attention_figure(series, paper_id, narrow=narrow)) if series else None
 
 
-def attention_figure(series: Series, paper_id: str) -> Figure:
+def attention_figure(series: Series, paper_id: str, *, narrow: bool = False) -> Figure:
     """The attention chart of `series` (not empty) as a figure."""
-    figure = _figure()
+    if narrow:
+        figure = _figure(height=SIZE_INCHES[1] + 0.4 * len(series), width=NARROW_INCHES)
+    else:
+        figure = _figure()
     axes = figure.add_subplot()
     colours = _source_colours(source for source, _ in series)
     seen: dict[str, int] = {}
@@ -105,7 +109,8 @@ def attention_figure(series: Series, paper_id: str) -> Figure:
             color=colours[source],
             label=f"{source_name(source)} {metric}",
         )
-    locator = AutoDateLocator(tz=UTC)
+    # A phone-wide axis has room for a few dates only (more would overprint each other).
+    locator = AutoDateLocator(tz=UTC, minticks=3, maxticks=5) if narrow else AutoDateLocator(tz=UTC)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=UTC))
     _span_at_least_a_day(axes, [when for points in series.values() for when, _ in points])
@@ -114,7 +119,10 @@ def attention_figure(series: Series, paper_id: str) -> Figure:
     axes.set_ylim(bottom=0)
     axes.grid(True, alpha=0.3)
     axes.set_title(truncate(f"Attention to arXiv:{paper_id}", TITLE_CHARS), parse_math=False)
-    figure.legend(loc="outside right upper", fontsize="small", frameon=False)
+    if narrow:
+        figure.legend(loc="outside lower center", fontsize="small", frameon=False)
+    else:
+        figure.legend(loc="outside right upper", fontsize="small", frameon=False)
     return figure
 
 

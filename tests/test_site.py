@@ -505,7 +505,7 @@ def test_charts_are_written_with_text_alternatives(site: Path) -> None:
     size = png_size((site / NEWER.isoformat() / "top.png").read_bytes())
     assert size is not None and images[0].get("width") == str(size.width)
     paper = page(site / "paper/2611.00202/index.html")
-    alt = paper.xpath("//figure/img/@alt")[0]
+    alt = paper.xpath("//figure//img/@alt")[0]
     assert "Hacker News: 45 comments, 120 points" in alt and "1 measurement" in alt
     assert png_size((site / "paper/2611.00202/attention.png").read_bytes()) is not None
 
@@ -517,13 +517,17 @@ def test_every_image_on_a_page_was_written(site: Path) -> None:
             assert (path.parent / src).is_file(), (path, src)
 
 
-def test_the_day_chart_has_a_phone_sized_version(site: Path) -> None:
-    """Phones get a chart drawn about their width; scaled down, the wide one is unreadable."""
+def test_charts_have_a_phone_sized_version(site: Path) -> None:
+    """Phones get charts drawn about their width; scaled down, the wide ones are unreadable."""
     if charts_module() is None:
         pytest.skip("matplotlib is not installed")
     document = page(site / NEWER.isoformat() / "index.html")
     assert document.xpath("//picture/source/@srcset") == ["top-narrow.png"]
     narrow = png_size((site / NEWER.isoformat() / "top-narrow.png").read_bytes())
+    assert narrow is not None and narrow.width <= 420
+    paper = page(site / "paper/2611.00202/index.html")
+    assert paper.xpath("//picture/source/@srcset") == ["attention-narrow.png"]
+    narrow = png_size((site / "paper/2611.00202/attention-narrow.png").read_bytes())
     assert narrow is not None and narrow.width <= 420
 
 

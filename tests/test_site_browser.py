@@ -292,6 +292,8 @@ async def test_every_page_type_at_phone_and_desktop_width_light_and_dark(
                     assert seen["innerWidth"] == width, where
                     assert seen["scrollWidth"] <= seen["innerWidth"], where
                     assert all(w > 0 for _alt, w in seen["images"]), where  # charts load
+                    if mobile:  # the charts drawn for phones, not the wide ones shrunk
+                        assert all(w <= 420 for _alt, w in seen["images"]), where
                     await browser.evaluate("1")  # collect the events of the load
                     errors = browser.errors()
                     if kind == "404":  # the browser notes the page's own status; nothing else

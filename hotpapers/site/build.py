@@ -271,10 +271,14 @@ class _Writer:
             functools.partial(self.charts.top_papers_chart_png, narrow=True),
             day.ranked, title, weights,
         )  # fmt: skip
-        size = png_size(narrow) if narrow else None
-        if chart is None or narrow is None or size is None:
+        return self._with_narrow(chart, f"{day.day.isoformat()}/top-narrow.png", narrow)
+
+    def _with_narrow(self, chart: Chart | None, relative: str, data: bytes | None) -> Chart | None:
+        """`chart` with its phone-sized version, saved at `relative` (if both were drawn)."""
+        size = png_size(data) if data else None
+        if chart is None or data is None or size is None:
             return chart
-        self._file(f"{day.day.isoformat()}/top-narrow.png", narrow)
+        self._file(relative, data)
         self.report.charts += 1
         return dataclasses.replace(chart, narrow=size)
 
@@ -285,7 +289,10 @@ class _Writer:
         if data is None:
             return None
         alt = attention_alt(latest, *measurements(self.engine, paper_id, self.now))
-        return self._save_chart(f"paper/{slug(paper_id)}/attention.png", data, alt)
+        chart = self._save_chart(f"paper/{slug(paper_id)}/attention.png", data, alt)
+        draw = functools.partial(self.charts.attention_chart_png, narrow=True)
+        narrow = self._chart(draw, self.engine, paper_id) if chart else None
+        return self._with_narrow(chart, f"paper/{slug(paper_id)}/attention-narrow.png", narrow)
 
     def _chart(self, draw: object, *args: object) -> bytes | None:
         """A chart that cannot be drawn is left out of the page, not the build's end."""
