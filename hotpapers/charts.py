@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -39,6 +39,8 @@ ATTENTION_METRICS: dict[str, tuple[str, ...]] = {
 SOURCE_NAMES = {"x": "X", "bluesky": "Bluesky", "hn": "Hacker News", "hf": "Hugging Face"}
 SIZE_INCHES, DPI = (8.0, 4.0), 100
 TITLE_CHARS, LABEL_CHARS = 80, 48
+# A 375 px phone shows a 400 px picture nearly at full size (an 800 px one at half).
+NARROW_INCHES, NARROW_LABEL_CHARS = 4.0, 22
 # Same bytes for the same data: no Software/creation-time chunks.
 PNG_METADATA: dict[str, Any] = {"Software": None}
 
@@ -78,12 +80,19 @@ def attention_series(engine: Engine, paper_id: str) -> Series:
     return dict(sorted(series.items()))
 
 
-def attention_chart_png(engine: Engine, paper_id: str) -> bytes | None:
-    """A line per source and metric over time; None when the paper has no snapshots."""
+def attention_chart_png(engine: Engine, paper_id: str, *, narrow: bool = False) -> bytes | None:
+    """A line per source and metric over time; None when the paper has no snapshots.
+    `narrow`: drawn for a phone's width, the legend below."""
     series = attention_series(engine, paper_id)
-    if not series:
-        return None
-    figure = _figure()
+    return _png(attention_figure(series, paper_id, narrow=narrow)) if series else None
+
+
+def attention_figure(series: Series, paper_id: str, *, narrow: bool = False) -> Figure:
+    """The attention chart of `series` (not empty) as a figure."""
+    if narrow:
+        figure = _figure(height=SIZE_INCHES[1] + 0.4 * len(series), width=NARROW_INCHES)
+    else:
+        figure = _figure()
     axes = figure.add_subplot()
     colours = _source_colours(source for source, _ in series)
     seen: dict[str, int] = {}
@@ -100,16 +109,30 @@ def attention_chart_png(engine: Engine, paper_id: str) -> bytes | None:
             color=colours[source],
             label=f"{source_name(source)} {metric}",
         )
-    locator = AutoDateLocator(tz=UTC)
+    # A phone-wide axis has room for a few dates only (more would overprint each other).
+    locator = AutoDateLocator(tz=UTC, minticks=3, maxticks=5) if narrow else AutoDateLocator(tz=UTC)
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(ConciseDateFormatter(locator, tz=UTC))
+    _span_at_least_a_day(axes, [when for points in series.values() for when, _ in points])
     axes.set_ylabel("count", parse_math=False)
     axes.set_xlabel("time (UTC)", parse_math=False)
     axes.set_ylim(bottom=0)
     axes.grid(True, alpha=0.3)
     axes.set_title(truncate(f"Attention to arXiv:{paper_id}", TITLE_CHARS), parse_math=False)
-    figure.legend(loc="outside right upper", fontsize="small", frameon=False)
-    return _png(figure)
+    if narrow:
+        figure.legend(loc="outside lower center", fontsize="small", frameon=False)
+    else:
+        figure.legend(loc="outside right upper", fontsize="small", frameon=False)
+    return figure
+
+
+def _span_at_least_a_day(axes: Any, times: list[datetime]) -> None:
+    """Measurements within a few hours (or one alone) get a day-wide axis around them;
+    left to itself the date locator spreads a single point over years."""
+    first, last = min(times), max(times)
+    if last - first < timedelta(hours=12):
+        middle = first + (last - first) / 2
+        axes.set_xlim(middle - timedelta(hours=12), middle + timedelta(hours=12))
 
 
 def _contributions(paper: RankedPaper, weights: Mapping[str, float] | None) -> dict[str, float]:
@@ -133,20 +156,26 @@ def _contributions(paper: RankedPaper, weights: Mapping[str, float] | None) -> d
 
 
 def top_papers_chart_png(
-    ranked: Sequence[RankedPaper], title: str, weights: Mapping[str, float] | None = None
+    ranked: Sequence[RankedPaper],
+    title: str,
+    weights: Mapping[str, float] | None = None,
+    *,
+    narrow: bool = False,
 ) -> bytes | None:
     """Horizontal bars of the ranked papers, split by source; None when nothing is ranked.
 
     With `weights` (the ranking's) each bar is the paper's score split into the part each
     source contributed; without, each bar is the attention counts (likes, reposts, points,
-    upvotes, reactions) per source.
+    upvotes, reactions) per source. `narrow` draws it for a phone's width: half as wide,
+    shorter labels, the legend below (shrunk to fit, a full-width chart's text is too small).
     """
     if not ranked:
         return None
     parts = [_contributions(paper, weights) for paper in ranked]
     sources = sorted({source for part in parts for source in part})
     colours = _source_colours(sources)
-    figure = _figure(height=max(2.5, 0.9 + 0.38 * len(ranked)))
+    height = max(2.5, 0.9 + 0.38 * len(ranked)) + (0.5 if narrow else 0.0)
+    figure = _figure(height=height, width=NARROW_INCHES if narrow else SIZE_INCHES[0])
     axes = figure.add_subplot()
     rows = list(range(len(ranked)))
     left = [0.0] * len(ranked)
@@ -154,7 +183,8 @@ def top_papers_chart_png(
         widths = [part.get(source, 0.0) for part in parts]
         axes.barh(rows, widths, left=left, color=colours[source], label=source_name(source))
         left = [a + b for a, b in zip(left, widths, strict=True)]
-    labels = [truncate(f"{paper.rank}. {paper.paper.title}", LABEL_CHARS) for paper in ranked]
+    chars = NARROW_LABEL_CHARS if narrow else LABEL_CHARS
+    labels = [truncate(f"{paper.rank}. {paper.paper.title}", chars) for paper in ranked]
     axes.set_yticks(rows, labels=labels)
     for label in axes.get_yticklabels():
         label.set_parse_math(False)
@@ -163,7 +193,9 @@ def top_papers_chart_png(
     axes.set_xlabel("score" if weights else "attention (likes, reposts, points, upvotes)")
     axes.grid(True, axis="x", alpha=0.3)
     axes.set_title(truncate(title, TITLE_CHARS), parse_math=False)
-    if sources:
+    if sources and narrow:
+        figure.legend(loc="outside lower center", ncols=3, fontsize="small", frameon=False)
+    elif sources:
         figure.legend(loc="outside right upper", fontsize="small", frameon=False)
     return _png(figure)
 
@@ -188,8 +220,8 @@ def _source_colours(sources: Any) -> dict[str, str]:
     return colours
 
 
-def _figure(height: float = SIZE_INCHES[1]) -> Figure:
-    figure = Figure(figsize=(SIZE_INCHES[0], height), dpi=DPI, layout="constrained")
+def _figure(height: float = SIZE_INCHES[1], width: float = SIZE_INCHES[0]) -> Figure:
+    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from hotpapers.charts import (
     attention_chart_png,
+    attention_figure,
     attention_series,
     render_off_loop,
     top_papers_chart_png,
@@ -140,3 +141,13 @@ async def test_render_off_loop_runs_the_chart_in_a_thread(engine: Engine) -> Non
     _snapshots(engine, hours=2)
     png = await render_off_loop(attention_chart_png, engine, PAPER)
     assert png == attention_chart_png(engine, PAPER)
+
+
+def test_one_measurement_gets_an_axis_of_about_a_day(engine: Engine) -> None:
+    """A single snapshot used to stretch the time axis over years (2025 to 2029)."""
+    seed(engine)  # PAPER has exactly one Hacker News snapshot
+    figure = attention_figure(attention_series(engine, PAPER), PAPER)
+    low, high = figure.axes[0].get_xlim()
+    assert 0 < high - low <= 2  # matplotlib dates count in days
+    labels = [label.get_text() for label in figure.axes[0].get_xticklabels()]
+    assert not any("2025" in text or "2029" in text for text in labels)

@@ -110,6 +110,46 @@ async def test_an_old_collect_is_reported_stale(engine: Engine, client_for: Any)
     assert body["reasons"] == ["the last successful collect was 31 hours ago"]
 
 
+def _listing(engine: Engine, day: date) -> None:
+    """One paper announced in the listing of `day` (what a collect of it leaves behind)."""
+    from hotpapers.store import record_announcements, upsert_papers
+    from tests.test_site_support import record
+
+    paper = record(f"2611.{day.toordinal() % 100000:05d}", f"Paper of {day}")
+    with transaction(engine) as session:
+        upsert_papers(session, [paper])
+        record_announcements(session, day, [paper], ["cs.LG"])
+
+
+async def test_days_old_data_is_stale_with_503(engine: Engine, client_for: Any) -> None:
+    """Collect "succeeds" but the newest listing is eight days old: the calendar says
+    several listings are missing, so /healthz answers 503 "stale" with the reason."""
+    now = datetime.now(UTC)
+    record_job(engine, "collect", ok=True, now=now)
+    current = calendar.current_listing_date(now, SETTINGS.arxiv.holidays)
+    old = current - timedelta(days=8)
+    _listing(engine, old)
+    client = await client_for(engine)
+
+    status, body = await _healthz(client)
+
+    assert status == 503 and body["status"] == "stale"
+    assert any(f"the newest listing is {old}" in reason for reason in body["reasons"])
+
+
+async def test_the_current_listing_is_fresh(engine: Engine, client_for: Any) -> None:
+    """Holding the listing the calendar expects is healthy."""
+    now = datetime.now(UTC)
+    record_job(engine, "collect", ok=True, now=now)
+    holidays = SETTINGS.arxiv.holidays
+    _listing(engine, calendar.current_listing_date(now, holidays))
+    client = await client_for(engine)
+
+    status, body = await _healthz(client)
+
+    assert status == 200 and body["status"] == "ok", body
+
+
 def _gone_engines(tmp_path: Any) -> list[Engine]:
     # A SQLite file inside a path that is a regular file cannot be opened.
     blocker = tmp_path / "not-a-directory"

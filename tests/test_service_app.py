@@ -126,6 +126,25 @@ async def test_start_schedules_the_jobs_and_stop_is_clean(tmp_path: Path) -> Non
     assert not service.scheduler.running and not service.leader.is_leader
 
 
+async def test_start_builds_the_site_from_what_the_database_holds(tmp_path: Path) -> None:
+    """Before any job has run, the served site already shows the stored ranked days."""
+    from hotpapers import migrate
+    from tests.test_site_support import NEWER, OLDER, seed
+
+    settings = base_settings(tmp_path)
+    migrate.upgrade(settings.database.url)
+    engine = make_engine(settings.database.url)
+    seed(engine)
+    service = Service(settings, engine, components=[])
+    await service.start()
+    try:
+        index = (tmp_path / "site" / "index.html").read_text()
+    finally:
+        service.request_stop()
+        await service.stop()
+    assert f'href="{NEWER.isoformat()}/"' in index and f'href="{OLDER.isoformat()}/"' in index
+
+
 async def test_the_discord_bot_runs_as_a_component(tmp_path: Path, engine: Engine) -> None:
     from hotpapers.fakes.discord import FakeDiscord
     from tests.discord_support import bot_settings, running_fake

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,12 @@ from lxml import etree, html
 from sqlalchemy import Engine
 from yarl import URL
 
-from hotpapers import migrate
-from hotpapers.db import make_engine
+from hotpapers import jobs, migrate
+from hotpapers.db import make_engine, transaction
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.site.build import MARKER, build_site, charts_module, png_size
 from hotpapers.site.content import slug
-from hotpapers.site.serve import site_app
+from hotpapers.site.serve import site_app, site_path
 from tests.test_site_support import (
     EXPECTED,
     HOSTILE_ABSTRACT,
@@ -129,7 +130,12 @@ def test_hostile_text_is_escaped_everywhere(site: Path) -> None:
     """HTML in titles, abstracts, names and posts is shown as text, never run or linked."""
     for path in site.rglob("*.html"):
         document = page(path)
-        assert not document.xpath("//script | //img[@onerror] | //b | //i"), path
+        # Only the search page's own script file; never a script from stored text.
+        scripts = document.xpath("//script/@src")
+        assert scripts in ([], ["../search.js"]) and len(document.xpath("//script")) == len(
+            scripts
+        ), path
+        assert not document.xpath("//img[@onerror] | //b | //i"), path
         assert not document.xpath("//@href[starts-with(., 'javascript')]"), path
     article = page(site / NEWER.isoformat() / "index.html").xpath(
         f"//article[@id='paper-{HOSTILE_ID}']"
@@ -163,9 +169,32 @@ def test_an_unchanged_page_keeps_its_validators(site: Path, engine: Engine) -> N
 def test_rebuild_replaces_the_site_and_leaves_no_staging(site: Path, engine: Engine) -> None:
     """A rebuild shows the new ranking and leaves no temporary folder behind."""
     build_site(site_settings(feed_days=1), engine, site, now=NOW)
-    assert not (site / OLDER.isoformat()).exists()
     assert (site / NEWER.isoformat() / "index.html").exists()
     assert sorted(p.name for p in site.parent.iterdir()) == ["site"]
+
+
+def test_day_and_paper_pages_outlive_the_feed_window(engine: Engine, tmp_path: Path) -> None:
+    """A day that leaves the feed window keeps its page, chart, JSON and paper pages;
+    the index and the next day's pager still link it, only the feed forgets it."""
+    seed(engine)
+    out = tmp_path / "site"
+    build_site(site_settings(feed_days=2), engine, out, now=NOW)
+    first = all_files(out)
+    assert f"{OLDER.isoformat()}/index.html" in first
+    build_site(site_settings(feed_days=1), engine, out, now=NOW)  # OLDER leaves the window
+    kept = all_files(out)
+    for name in (
+        f"{OLDER.isoformat()}/index.html",
+        f"{OLDER.isoformat()}/scores.json",
+        "paper/2611.00101/index.html",
+        "paper/2611.00102/index.html",
+    ):
+        assert kept[name] == first[name], name
+    days = page(out / "index.html").xpath("//main//a/@href")
+    assert f"{NEWER.isoformat()}/" in days and f"{OLDER.isoformat()}/" in days
+    pager = page(out / NEWER.isoformat() / "index.html").xpath("//a[@rel='next']/@href")
+    assert pager == [f"../{OLDER.isoformat()}/"]
+    assert OLDER.isoformat() not in (out / "feed.atom").read_text()
 
 
 def test_a_failing_build_keeps_the_old_site(
@@ -395,6 +424,32 @@ async def test_missing_hidden_and_outside_paths_are_404(served: Any, site: Path)
             assert "Page not found" in await response.text(), raw
 
 
+async def test_the_404_page_links_resolve_under_a_base_path(site: Path) -> None:
+    """base_url https://host/hot/: the 404 page links /hot/...; served directly or behind a
+    proxy that strips /hot/, every link of it (and the pages under /hot/) must load."""
+    server = TestServer(site_app(site, base_path=site_path(site_settings())))
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            for missing in ("/hot/no-such/deep/page", "/no-such-day/"):
+                async with session.get(server.make_url(missing)) as response:
+                    assert response.status == 404
+                    document = html.fromstring(await response.read())
+                links = document.xpath("//a/@href | //link/@href")
+                assert "/hot/site.css" in links
+                for link in links:
+                    if link.startswith("/") and not link.startswith("#"):
+                        async with session.get(server.make_url(link)) as linked:
+                            assert linked.status == 200, (missing, link)
+            async with session.get(server.make_url(f"/hot/{NEWER.isoformat()}/")) as response:
+                assert response.status == 200
+            url = server.make_url(f"/hot/{NEWER.isoformat()}")
+            async with session.get(url, allow_redirects=False) as response:
+                assert response.headers["Location"] == f"/hot/{NEWER.isoformat()}/"
+    finally:
+        await server.close()
+
+
 # --- the command line ----------------------------------------------------------------------
 
 
@@ -444,13 +499,13 @@ def test_paths_never_climb_out_of_their_folder() -> None:
 def test_charts_are_written_with_text_alternatives(site: Path) -> None:
     """The day's bar chart and a paper's attention chart are PNGs with words for them."""
     day = page(site / NEWER.isoformat() / "index.html")
-    images = day.xpath("//figure/img")
+    images = day.xpath("//figure//img")
     assert [img.get("src") for img in images] == ["top.png"]
     assert "Vision transformers, again: 720" in images[0].get("alt")
     size = png_size((site / NEWER.isoformat() / "top.png").read_bytes())
     assert size is not None and images[0].get("width") == str(size.width)
     paper = page(site / "paper/2611.00202/index.html")
-    alt = paper.xpath("//figure/img/@alt")[0]
+    alt = paper.xpath("//figure//img/@alt")[0]
     assert "Hacker News: 45 comments, 120 points" in alt and "1 measurement" in alt
     assert png_size((site / "paper/2611.00202/attention.png").read_bytes()) is not None
 
@@ -458,5 +513,131 @@ def test_charts_are_written_with_text_alternatives(site: Path) -> None:
 def test_every_image_on_a_page_was_written(site: Path) -> None:
     """Every <img> on every page points at a chart file that was written."""
     for path in site.rglob("*.html"):
-        for src in page(path).xpath("//img/@src"):
+        for src in page(path).xpath("//img/@src | //source/@srcset"):
             assert (path.parent / src).is_file(), (path, src)
+
+
+def test_charts_have_a_phone_sized_version(site: Path) -> None:
+    """Phones get charts drawn about their width; scaled down, the wide ones are unreadable."""
+    if charts_module() is None:
+        pytest.skip("matplotlib is not installed")
+    document = page(site / NEWER.isoformat() / "index.html")
+    assert document.xpath("//picture/source/@srcset") == ["top-narrow.png"]
+    narrow = png_size((site / NEWER.isoformat() / "top-narrow.png").read_bytes())
+    assert narrow is not None and narrow.width <= 420
+    paper = page(site / "paper/2611.00202/index.html")
+    assert paper.xpath("//picture/source/@srcset") == ["attention-narrow.png"]
+    narrow = png_size((site / "paper/2611.00202/attention-narrow.png").read_bytes())
+    assert narrow is not None and narrow.width <= 420
+
+
+def test_every_page_has_link_preview_tags(site: Path) -> None:
+    """Open Graph and Twitter card tags: title, description, the page's absolute URL and
+    an image of a chart that exists (the day's chart on a day page)."""
+    has_charts = charts_module() is not None
+    for path in site.rglob("*.html"):
+        document = page(path)
+
+        def meta(key: str, document: Any = document, path: Path = path) -> str:
+            found = document.xpath(f"//meta[@property='{key}' or @name='{key}']/@content")
+            assert len(found) == 1, (path, key)
+            return str(found[0])
+
+        assert meta("og:title") and meta("og:description"), path
+        assert meta("og:title") == meta("twitter:title"), path
+        assert meta("og:site_name") == "Hot Papers"
+        if path.name == "404.html":
+            continue
+        folder = path.parent.relative_to(site).as_posix()
+        assert meta("og:url") == BASE + ("" if folder == "." else folder + "/"), path
+        if has_charts:
+            image = meta("og:image")
+            assert image.startswith(BASE) and (site / image.removeprefix(BASE)).is_file(), path
+            assert meta("twitter:card") == "summary_large_image"
+            assert meta("og:image:alt"), path
+    day = page(site / NEWER.isoformat() / "index.html")
+    if has_charts:
+        assert day.xpath("//meta[@property='og:image']/@content") == [
+            f"{BASE}{NEWER.isoformat()}/top.png"
+        ]
+    description = day.xpath("string(//meta[@property='og:description']/@content)")
+    assert "Vision transformers, again" in description and len(description) <= 300
+
+
+def _discussions(engine: Engine) -> None:
+    """A Hacker News story and a Hugging Face page (with its code repository) of 2611.00202,
+    as the HN and HF sources store them; a hostile repository link for the hostile paper."""
+    from hotpapers.models import SocialPost
+
+    taken = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+    rows = [
+        ("hn", "41", "2611.00202", "ViT", "https://news.ycombinator.com/item?id=41", 9),
+        ("hn", "42", "2611.00202", "ViT again", "https://news.ycombinator.com/item?id=42", 120),
+        ("hf", "2611.00202", "2611.00202", "Vision transformers\nhttps://github.com/org/vit",
+         "https://huggingface.co/papers/2611.00202", 30),
+        ("hf", HOSTILE_ID, HOSTILE_ID, "t\njavascript:alert(1)",
+         f"https://huggingface.co/papers/{HOSTILE_ID}", 1),
+    ]  # fmt: skip
+    with transaction(engine) as session:
+        for source, post_id, paper_id, text, url, likes in rows:
+            session.add(SocialPost(source=source, post_id=post_id, paper_id=paper_id, text=text,
+                                   url=url, likes=likes, taken_at=taken))  # fmt: skip
+
+
+def test_papers_link_their_discussions_and_code(engine: Engine, tmp_path: Path) -> None:
+    """The busiest HN thread, the HF paper page and the code repository, where known."""
+    seed(engine)
+    _discussions(engine)
+    build_site(site_settings(), engine, tmp_path / "site", now=NOW)
+    for path in (f"{NEWER.isoformat()}/index.html", "paper/2611.00202/index.html"):
+        article = page(tmp_path / "site" / path).xpath("//article[@id='paper-2611.00202']")[0]
+        links = dict(zip(article.xpath(".//p[@class='links']/a/text()"),
+                         article.xpath(".//p[@class='links']/a/@href"), strict=True))  # fmt: skip
+        assert links["Hacker News"] == "https://news.ycombinator.com/item?id=42", path
+        assert links["Hugging Face"] == "https://huggingface.co/papers/2611.00202", path
+        assert links["code"] == "https://github.com/org/vit", path
+    day = page(tmp_path / "site" / NEWER.isoformat() / "index.html")
+    hostile = day.xpath(f"//article[@id='paper-{HOSTILE_ID}']//p[@class='links']/a/text()")
+    assert "code" not in hostile and "Hugging Face" in hostile
+    plain = day.xpath("//article[@id='paper-2611.00201']//p[@class='links']/a/text()")
+    assert "Hacker News" not in plain and "code" not in plain
+
+
+def test_a_search_index_covers_the_archive(engine: Engine, tmp_path: Path) -> None:
+    """search.json lists every paper with a page (those of days that left the window too):
+    title, authors, categories and its page; the search page loads its own script only."""
+    seed(engine)
+    out = tmp_path / "site"
+    build_site(site_settings(feed_days=2), engine, out, now=NOW)
+    build_site(site_settings(feed_days=1), engine, out, now=NOW)  # OLDER leaves the window
+    entries = json.loads((out / "search.json").read_text())
+    by_id = {entry["id"]: entry for entry in entries}
+    assert set(by_id) == {*EXPECTED[NEWER], *EXPECTED[OLDER]}
+    seeing = by_id["2611.00102"]
+    assert seeing["title"] == "Seeing in the dark" and seeing["categories"] == ["cs.CV"]
+    assert seeing["authors"] == ["Ada Lovelace", "Alan Turing"]
+    assert seeing["days"] == [OLDER.isoformat()]
+    for entry in entries:
+        assert (out / entry["url"] / "index.html").is_file(), entry["url"]
+    search = page(out / "search/index.html")
+    assert search.xpath("//input[@type='search']/@id") == ["q"]
+    scripts = search.xpath("//script/@src")
+    assert scripts == ["../search.js"] and (out / "search.js").is_file()
+    assert not search.xpath("//script[not(@src)]")  # no inline script: the CSP forbids it
+    assert page(out / "index.html").xpath("//nav//a[.='Search']/@href") == ["search/"]
+
+
+def test_the_day_chart_draws_the_scores_the_list_shows(engine: Engine, tmp_path: Path) -> None:
+    """With weights other than 1, the bars are the weighted scores, not raw counts."""
+    charts = charts_module()
+    if charts is None:
+        pytest.skip("matplotlib is not installed")
+    seed(engine)
+    settings = site_settings()
+    settings.ranking.weights = {"x.likes": 3.0, "x.retweets": 0.5}
+    build_site(settings, engine, tmp_path / "site", now=NOW)
+    ranked = jobs.rank(settings, engine, NEWER, now=NOW)
+    title = f"{settings.site.title} {NEWER.isoformat()}"
+    drawn = (tmp_path / "site" / NEWER.isoformat() / "top.png").read_bytes()
+    assert drawn == charts.top_papers_chart_png(ranked, title, settings.ranking.weights)
+    assert drawn != charts.top_papers_chart_png(ranked, title)

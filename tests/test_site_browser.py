@@ -26,7 +26,7 @@ from sqlmodel import SQLModel
 import hotpapers.models  # noqa: F401  (registers the tables)
 from hotpapers.db import make_engine
 from hotpapers.site.build import build_site
-from hotpapers.site.serve import site_app
+from hotpapers.site.serve import site_app, site_path
 from tests.test_site_support import EXPECTED, HOSTILE_ID, NEWER, NOW, OLDER, seed, site_settings
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -64,15 +64,33 @@ class DevTools:
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws, self.counter = ws, 0
+        self.events: list[dict[str, Any]] = []  # what the browser reported meanwhile
 
     async def call(self, method: str, **params: Any) -> dict[str, Any]:
         self.counter += 1
         await self.ws.send_json({"id": self.counter, "method": method, "params": params})
         while True:
             message = await self.ws.receive_json()
+            if "method" in message:
+                self.events.append(message)
             if message.get("id") == self.counter:
                 assert "error" not in message, message
                 return dict(message["result"])
+
+    def errors(self) -> list[str]:
+        """Console errors, uncaught exceptions and browser log errors (CSP refusals, failed
+        loads) reported since the last call, which are then forgotten."""
+        found = []
+        for event in self.events:
+            params = event.get("params", {})
+            if event["method"] == "Runtime.exceptionThrown":
+                found.append(str(params["exceptionDetails"]))
+            elif event["method"] == "Runtime.consoleAPICalled" and params["type"] == "error":
+                found.append(str(params["args"]))
+            elif event["method"] == "Log.entryAdded" and params["entry"]["level"] == "error":
+                found.append(f"{params['entry']['text']} {params['entry'].get('url', '')}")
+        self.events.clear()
+        return found
 
     async def evaluate(self, expression: str) -> Any:
         result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
@@ -142,7 +160,7 @@ async def served(tmp_path: Path) -> AsyncIterator[str]:
     out = tmp_path / "www" / "site"
     build_site(site_settings(), engine, out, now=NOW)
     engine.dispose()
-    server = TestServer(site_app(out), host="127.0.0.1")
+    server = TestServer(site_app(out, site_path(site_settings())), host="127.0.0.1")
     await server.start_server()
     yield str(server.make_url("/"))
     await server.close()
@@ -209,3 +227,84 @@ async def test_text_contrast_in_light_and_dark_mode(browser: DevTools, served: s
         assert contrast(seen["linkColor"], seen["background"]) >= 4.5, scheme
         backgrounds.add(seen["background"])
     assert len(backgrounds) == 2  # dark mode really changes the page
+
+
+# Every kind of page, by its address under the served site.
+PAGE_TYPES = {
+    "index": "",
+    "day": f"{NEWER.isoformat()}/",
+    "category": "category/cs.LG/",
+    "paper": "paper/2611.00202/",
+    "search": "search/?q=vision",
+    "404": "no-such-day/deeper/",
+}
+SCREENS = {"phone": (375, 812, True), "desktop": (1280, 800, False)}
+# Every address a page loads or links to, absolute (the browser resolves them).
+ADDRESSES = """JSON.stringify([...new Set([
+  ...[...document.querySelectorAll('a[href], link[href]')].map((e) => e.href),
+  ...[...document.querySelectorAll('img[src], script[src]')].map((e) => e.src),
+  ...[...document.querySelectorAll('source[srcset]')].map((e) => new URL(e.srcset, location).href),
+])])"""
+SEARCH_DONE = "document.querySelectorAll('#results li').length"
+
+
+async def _links_resolve(
+    http: aiohttp.ClientSession, site: str, page_url: str, addresses: list[str]
+) -> None:
+    """Every address on our site answers 200 (others are arXiv, X...: no network here)."""
+    for address in addresses:
+        target = address.split("#")[0]
+        if address.startswith(site) and target != page_url:  # not a jump within the page
+            async with http.get(target) as response:
+                assert response.status == 200, (page_url, address)
+
+
+async def test_every_page_type_at_phone_and_desktop_width_light_and_dark(
+    browser: DevTools, served: str, tmp_path: Path
+) -> None:
+    """Each page type at 375 and 1280 px, light and dark: no sideways scroll, no console
+    error (a CSP refusal or a failed load included), every link of ours resolves, the search
+    finds papers. Screenshots of each go to the test's folder (docs/screenshots/ holds a set)."""
+    await browser.call("Runtime.enable")
+    await browser.call("Log.enable")
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    async with aiohttp.ClientSession() as http:
+        for screen, (width, height, mobile) in SCREENS.items():
+            await browser.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=width, height=height, deviceScaleFactor=1, mobile=mobile,
+            )  # fmt: skip
+            for scheme in ("light", "dark"):
+                await browser.color_scheme(scheme)
+                for kind, path in PAGE_TYPES.items():
+                    seen = await browser.open(served + path)
+                    if kind == "search":
+                        for _ in range(200):  # the index loads asynchronously
+                            if await browser.evaluate(SEARCH_DONE):
+                                break
+                            await asyncio.sleep(0.05)
+                        assert "2611.00202" in await browser.evaluate(
+                            "document.getElementById('results').innerHTML"
+                        )
+                        seen = dict(json.loads(await browser.evaluate(LOOK)))
+                    where = (kind, screen, scheme)
+                    assert seen["innerWidth"] == width, where
+                    assert seen["scrollWidth"] <= seen["innerWidth"], where
+                    assert all(w > 0 for _alt, w in seen["images"]), where  # charts load
+                    if mobile:  # the charts drawn for phones, not the wide ones shrunk
+                        assert all(w <= 420 for _alt, w in seen["images"]), where
+                    await browser.evaluate("1")  # collect the events of the load
+                    errors = browser.errors()
+                    if kind == "404":  # the browser notes the page's own status; nothing else
+                        errors = [
+                            e for e in errors if not e.endswith(f"(Not Found) {served}{path}")
+                        ]
+                    assert errors == [], where
+                    shot = await browser.call("Page.captureScreenshot", format="png")
+                    name = f"site-{kind}-{screen}-{scheme}.png"
+                    (shots / name).write_bytes(base64.b64decode(shot["data"]))
+                    if screen == "phone" and scheme == "light":
+                        addresses = json.loads(await browser.evaluate(ADDRESSES))
+                        await _links_resolve(http, served, served + path, addresses)
+    assert len(list(shots.iterdir())) == len(PAGE_TYPES) * len(SCREENS) * 2

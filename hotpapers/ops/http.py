@@ -1,8 +1,10 @@
 """The operations endpoints: `GET /healthz` (job status as JSON) and `GET /metrics` (Prometheus).
 
 /healthz answers 200 with status "ok" or "degraded" (a job's last run failed, or the last
-successful collect is older than `[ops] stale_collect_hours`), and 503 with "failing" when
-the database does not answer. Database calls run in a thread, never on the event loop.
+successful collect is older than `[ops] stale_collect_hours`), 503 with "stale" when the
+newest stored listing is older than arXiv's calendar allows (`hotpapers.ops.freshness`),
+and 503 with "failing" when the database does not answer. Database calls run in a
+thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +24,7 @@ from hotpapers.config import Settings
 from hotpapers.errors import HotpapersError
 from hotpapers.logs import redact
 from hotpapers.models import JobStatus
+from hotpapers.ops.freshness import newest_listing, stale_listing
 from hotpapers.ops.metrics import REGISTRY, database_registry
 from hotpapers.ops.status import job_statuses
 
@@ -86,20 +89,29 @@ async def _healthz(request: web.Request) -> web.Response:
     settings, engine = request.app[_SETTINGS], request.app[_ENGINE]
     body: dict[str, Any] = {"process": process_name(settings)}
     try:
-        statuses = await asyncio.wait_for(
-            asyncio.to_thread(job_statuses, engine), DB_TIMEOUT_SECONDS
+        statuses, newest = await asyncio.wait_for(
+            asyncio.to_thread(_read_health, engine), DB_TIMEOUT_SECONDS
         )
     except (HotpapersError, TimeoutError, OSError) as exc:
         log.warning("healthz: database unavailable: %s", redact(str(exc)), extra=_fields("failing"))
         body |= {"status": "failing", "reasons": ["the database does not answer"], "jobs": {}}
         return web.json_response(body | _extra(request), status=503)
     reasons = health_problems(statuses, settings.ops.stale_collect_hours)
+    stale = stale_listing(
+        newest, datetime.now(UTC), settings.arxiv.holidays, settings.ops.stale_collect_hours
+    )
+    state = "stale" if stale else "degraded" if reasons else "ok"
     body |= {
-        "status": "degraded" if reasons else "ok",
-        "reasons": reasons,
+        "status": state,
+        "reasons": [stale, *reasons] if stale else reasons,
         "jobs": {job: _job_json(status) for job, status in sorted(statuses.items())},
     }
-    return web.json_response(body | _extra(request))
+    # Stale data is an outage for readers: a load balancer or monitor must see it.
+    return web.json_response(body | _extra(request), status=503 if stale else 200)
+
+
+def _read_health(engine: Engine) -> tuple[dict[str, JobStatus], date | None]:
+    return job_statuses(engine), newest_listing(engine)
 
 
 def health_problems(

@@ -315,6 +315,7 @@ class Service:
     async def start(self) -> None:
         """Check the configuration, then start servers, components, election and scheduler."""
         check_startup(self.settings, now=self.clock())
+        await self._build_site()
         await self._start_servers()
         for factory in self.factories:
             component = factory(self.settings, self.engine, self.leader)
@@ -331,6 +332,27 @@ class Service:
         return ", ".join(f"{job.id} next {job.next_run_time or 'paused'}"
                          for job in self.scheduler.get_jobs())  # fmt: skip
 
+    async def _build_site(self) -> None:
+        """Build the site once from what the database holds, so the site server never
+        shows an empty folder until the first scheduled job. A failure is logged, not
+        fatal: the scheduled rebuilds try again."""
+        if not self.settings.site.enabled:
+            return
+        from hotpapers.errors import HotpapersError
+        from hotpapers.site.build import build_site
+
+        try:
+            report = await asyncio.to_thread(
+                build_site, self.settings, self.engine, now=self.clock()
+            )
+        except HotpapersError as exc:
+            log.warning("the site could not be built at start-up: %s", exc)
+            return
+        except Exception:  # e.g. the database not answering yet: the jobs retry later
+            log.warning("the site could not be built at start-up", exc_info=True)
+            return
+        log.info("start-up %s", report.sentence())
+
     async def _start_servers(self) -> None:
         ops, site = self.settings.ops, self.settings.site
         if ops.port:
@@ -340,9 +362,9 @@ class Service:
             self._runners.append(await serve_ops(app, ops.host, ops.port))
         if site.enabled and site.port and site.host:
             from hotpapers.ops.http import listen
-            from hotpapers.site.serve import site_app
+            from hotpapers.site.serve import site_app, site_path
 
-            app = site_app(Path(site.out_dir))
+            app = site_app(Path(site.out_dir), site_path(self.settings))
             self._runners.append(await listen(app, site.host, site.port, setting="site.port"))
             log.info("site on http://%s:%s", site.host, site.port)
 

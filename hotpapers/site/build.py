@@ -8,6 +8,8 @@ bounds the counts used), so rebuilding an unchanged archive gives the same bytes
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
 import logging
 import os
@@ -26,9 +28,10 @@ from sqlalchemy import Engine
 from hotpapers.config import Settings
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.ranking import RankedPaper
+from hotpapers.site import search
 from hotpapers.site.content import Day, SiteContent, gather, measurements, slug
 from hotpapers.site.feeds import Feed, atom_document, json_document, scores_document
-from hotpapers.site.pages import Chart, Renderer
+from hotpapers.site.pages import Chart, Preview, Renderer
 from hotpapers.site.views import attention_alt, published_at, top_chart_alt
 
 log = logging.getLogger(__name__)
@@ -74,7 +77,7 @@ def build_site(
     except OSError as exc:
         raise _cannot_write(out, exc) from exc
     try:
-        report = _Writer(settings, engine, staging, now).write(content)
+        report = _Writer(settings, engine, staging, now, live=out).write(content)
         staging.chmod(0o755)  # mkdtemp makes it private; a web server must read it
         _swap(staging, out)
     except OSError as exc:
@@ -125,6 +128,21 @@ def _swap(new: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def archived_days(live: Path) -> list[date]:
+    """The day pages an earlier build left in `live`, newest first."""
+    if not (live / MARKER).exists():
+        return []
+    days = []
+    for folder in live.iterdir():
+        try:
+            day = date.fromisoformat(folder.name)
+        except ValueError:
+            continue
+        if folder.is_dir() and (folder / "index.html").is_file():
+            days.append(day)
+    return sorted(days, reverse=True)
+
+
 def charts_module() -> ModuleType | None:
     """`hotpapers.charts` when it is installed (the site works without pictures)."""
     try:
@@ -144,8 +162,11 @@ def png_size(data: bytes) -> Chart | None:
 class _Writer:
     """Writes one build into `root`, counting what it wrote."""
 
-    def __init__(self, settings: Settings, engine: Engine, root: Path, now: datetime) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, root: Path, now: datetime, live: Path
+    ) -> None:
         self.settings, self.engine, self.root, self.now = settings, engine, root, now
+        self.live = live  # the site being replaced: its pages that left the window stay
         self.report = SiteReport(out_dir=root)
         self.charts = charts_module()
         base = settings.site.base_url.rstrip("/") + "/"
@@ -153,29 +174,62 @@ class _Writer:
         self.site_path = urlsplit(base).path or "/"
 
     def write(self, content: SiteContent) -> SiteReport:
-        renderer = Renderer(self.settings, list(content.categories))
+        renderer = Renderer(self.settings, list(content.categories), content.links)
         self._file(MARKER, "built by hotpapers site build\n")
-        shutil.copyfile(_STATIC / "site.css", self.root / "site.css")
-        self._page("index.html", renderer.index(content.days))
+        for name in ("site.css", "search.js", "favicon.svg"):
+            shutil.copyfile(_STATIC / name, self.root / name)
+        fresh = {day.day for day in content.days}
+        archived = [day for day in archived_days(self.live) if day not in fresh]
         self._page("404.html", renderer.not_found(self.site_path))
+        previews: dict[date, Preview] = {}  # each day's chart, the picture of shared links
         for position, day in enumerate(content.days):
             newer = content.days[position - 1].day if position else None
             older = content.days[position + 1].day if position + 1 < len(content.days) else None
+            older = older or next((old for old in archived if old < day.day), None)
             chart = self._top_chart(day)
-            self._page(f"{day.day.isoformat()}/index.html", renderer.day(day, newer, older, chart))
+            if chart is not None:
+                previews[day.day] = self._preview(f"{day.day.isoformat()}/top.png", chart)
+            html = renderer.day(day, newer, older, chart, previews.get(day.day))
+            self._page(f"{day.day.isoformat()}/index.html", html)
             scores = scores_document(day.day, day.ranked, self.site_url)
             self._file(f"{day.day.isoformat()}/scores.json", scores)
+        newest = previews.get(content.days[0].day) if content.days else None
+        self._page("index.html", renderer.index(content.days, archived, newest))
+        self._page("search/index.html", renderer.search(newest))
         for category, listings in content.categories.items():
-            self._page(
-                f"category/{slug(category)}/index.html", renderer.category(category, listings)
-            )
+            html = renderer.category(category, listings, previews.get(listings[0].day))
+            self._page(f"category/{slug(category)}/index.html", html)
         for paper_id, appearances in content.papers.items():
             chart = self._attention_chart(paper_id, appearances[0][1])
-            self._page(f"paper/{slug(paper_id)}/index.html", renderer.paper(appearances, chart))
+            image = previews.get(appearances[0][0])
+            if chart is not None:
+                image = self._preview(f"paper/{slug(paper_id)}/attention.png", chart)
+            html = renderer.paper(appearances, chart, image)
+            self._page(f"paper/{slug(paper_id)}/index.html", html)
         self._feeds(content)
+        self._keep_old_pages(archived)
+        entries = [search.entry(paper_id, seen) for paper_id, seen in content.papers.items()]
+        entries += search.kept_entries(self.live, set(content.papers), self.root)
+        self._file(search.INDEX, search.document(entries))
         self.report.days, self.report.categories = len(content.days), len(content.categories)
         self.report.papers = len(content.papers)
         return self.report
+
+    def _keep_old_pages(self, archived: list[date]) -> None:
+        """Pages of earlier builds stay where they were, as they were published: day pages
+        that left the window, and paper and category pages no longer rebuilt (links to
+        them must not break). Only the feeds keep a window."""
+        folders = [day.isoformat() for day in archived]
+        for parent in ("paper", "category"):
+            if (self.live / parent).is_dir():
+                folders += [f"{parent}/{p.name}" for p in sorted((self.live / parent).iterdir())]
+        for folder in folders:
+            source, target = self.live / folder, self.root / folder
+            if source.is_dir() and not source.is_symlink() and not target.exists():
+                shutil.copytree(source, target, symlinks=True)
+
+    def _preview(self, relative: str, chart: Chart) -> Preview:
+        return Preview(self.site_url + relative, chart.width, chart.height, chart.alt)
 
     def _file(self, relative: str, data: str | bytes) -> None:
         path = self.root / relative
@@ -208,9 +262,25 @@ class _Writer:
         if self.charts is None:
             return None
         title = f"{self.settings.site.title} {day.day.isoformat()}"
-        data = self._chart(self.charts.top_papers_chart_png, day.ranked, title)
+        # The configured weights: the bars must add up to the scores the list shows.
+        weights = dict(self.settings.ranking.weights)
+        data = self._chart(self.charts.top_papers_chart_png, day.ranked, title, weights)
         alt = top_chart_alt(day.day, day.ranked)
-        return self._save_chart(f"{day.day.isoformat()}/top.png", data, alt)
+        chart = self._save_chart(f"{day.day.isoformat()}/top.png", data, alt)
+        narrow = self._chart(
+            functools.partial(self.charts.top_papers_chart_png, narrow=True),
+            day.ranked, title, weights,
+        )  # fmt: skip
+        return self._with_narrow(chart, f"{day.day.isoformat()}/top-narrow.png", narrow)
+
+    def _with_narrow(self, chart: Chart | None, relative: str, data: bytes | None) -> Chart | None:
+        """`chart` with its phone-sized version, saved at `relative` (if both were drawn)."""
+        size = png_size(data) if data else None
+        if chart is None or data is None or size is None:
+            return chart
+        self._file(relative, data)
+        self.report.charts += 1
+        return dataclasses.replace(chart, narrow=size)
 
     def _attention_chart(self, paper_id: str, latest: RankedPaper) -> Chart | None:
         if self.charts is None:
@@ -219,7 +289,10 @@ class _Writer:
         if data is None:
             return None
         alt = attention_alt(latest, *measurements(self.engine, paper_id, self.now))
-        return self._save_chart(f"paper/{slug(paper_id)}/attention.png", data, alt)
+        chart = self._save_chart(f"paper/{slug(paper_id)}/attention.png", data, alt)
+        draw = functools.partial(self.charts.attention_chart_png, narrow=True)
+        narrow = self._chart(draw, self.engine, paper_id) if chart else None
+        return self._with_narrow(chart, f"paper/{slug(paper_id)}/attention-narrow.png", narrow)
 
     def _chart(self, draw: object, *args: object) -> bytes | None:
         """A chart that cannot be drawn is left out of the page, not the build's end."""

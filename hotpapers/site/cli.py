@@ -43,7 +43,7 @@ def serve(
     """Serve the built site over HTTP until interrupted."""
     from hotpapers.cli import _settings, friendly, out
     from hotpapers.errors import HotpapersError, InputError
-    from hotpapers.site.serve import serve_site
+    from hotpapers.site.serve import serve_site, site_path
 
     @friendly
     def _serve() -> None:
@@ -54,7 +54,7 @@ def serve(
         address, number = host or settings.site.host, settings.site.port if port is None else port
         out.print(f"serving {folder} at http://{address}:{number}/", highlight=False, markup=False)
         try:
-            asyncio.run(serve_site(folder, address, number))
+            asyncio.run(serve_site(folder, address, number, site_path(settings)))
         except OSError as exc:
             raise HotpapersError(f"cannot listen on {address}:{number}: {exc.strerror}") from exc
 

@@ -21,9 +21,10 @@ from sqlmodel import Session, col, select
 from hotpapers import jobs
 from hotpapers.config import Settings
 from hotpapers.db import transaction
-from hotpapers.models import Announcement, SignalSnapshot
+from hotpapers.models import Announcement, SignalSnapshot, SocialPost
 from hotpapers.ranking import RankedPaper
 from hotpapers.rising import SITE, record_first_showing, rising_papers
+from hotpapers.site.views import safe_url
 
 # Rank every paper of a day once (the day page shows the top, category pages dig deeper).
 _EVERY_PAPER = 1_000_000
@@ -53,6 +54,15 @@ class Listing:
     ranked: list[RankedPaper]
 
 
+@dataclass(frozen=True)
+class PaperLinks:
+    """Where a paper is discussed and its code, as the HN and HF sources stored them."""
+
+    hn: str = ""  # the Hacker News thread with the most points
+    hf: str = ""  # the Hugging Face paper page
+    code: str = ""  # the repository the Hugging Face page names
+
+
 @dataclass
 class SiteContent:
     days: list[Day] = field(default_factory=list)  # newest first
@@ -60,6 +70,8 @@ class SiteContent:
     categories: dict[str, list[Listing]] = field(default_factory=dict)
     # paper id -> (day, ranked paper) for every appearance, newest first.
     papers: dict[str, list[tuple[date, RankedPaper]]] = field(default_factory=dict)
+    # paper id -> its discussion and code links (papers with none are left out).
+    links: dict[str, PaperLinks] = field(default_factory=dict)
 
 
 def gather(settings: Settings, engine: Engine, now: datetime) -> SiteContent:
@@ -79,6 +91,7 @@ def gather(settings: Settings, engine: Engine, now: datetime) -> SiteContent:
             break
     content.categories = {name: by_category[name] for name in sorted(by_category)}
     content.papers = _appearances(content)
+    content.links = paper_links(engine, list(content.papers), now)
     content.days = _with_rising(settings, engine, content.days, now)
     return content
 
@@ -140,6 +153,31 @@ def _appearances(content: SiteContent) -> dict[str, list[tuple[date, RankedPaper
         paper_id: sorted(days.items(), key=lambda pair: pair[0], reverse=True)
         for paper_id, days in sorted(seen.items())
     }
+
+
+def paper_links(engine: Engine, paper_ids: list[str], now: datetime) -> dict[str, PaperLinks]:
+    """The HN thread, HF page and code link of each paper that has them (plain http(s))."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    query = (
+        select(SocialPost.paper_id, SocialPost.source, SocialPost.url, SocialPost.text)
+        .where(
+            col(SocialPost.source).in_(("hn", "hf")),
+            col(SocialPost.paper_id).in_(paper_ids),
+            col(SocialPost.taken_at) <= now,
+        )
+        .order_by(col(SocialPost.likes).desc(), col(SocialPost.id))  # busiest thread first
+    )
+    with Session(engine) as session:
+        for paper_id, source, url, text in session.execute(query):
+            links = found[paper_id]
+            if safe_url(url):
+                links.setdefault(source, safe_url(url))
+            if source == "hf":
+                # The HF source stores the repository as the text's second line.
+                code = next((safe_url(line) for line in text.splitlines()[1:2]), "")
+                if code:
+                    links.setdefault("code", code)
+    return {paper_id: PaperLinks(**links) for paper_id, links in sorted(found.items()) if links}
 
 
 def measurements(engine: Engine, paper_id: str, now: datetime) -> tuple[int, float]:

@@ -7,6 +7,7 @@ relative, so the site works under any path prefix.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +20,7 @@ from hotpapers.config import Settings
 from hotpapers.ranking import RankedPaper, format_number
 from hotpapers.render.tex import to_html, to_unicode
 from hotpapers.site import views
-from hotpapers.site.content import Day, Listing, slug
+from hotpapers.site.content import Day, Listing, PaperLinks, slug
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -31,6 +32,17 @@ class Chart:
     width: int
     height: int
     alt: str = ""  # the chart in words, for readers who cannot see it
+    narrow: Chart | None = None  # a version drawn for phones (`-narrow.png` beside it)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The picture a shared link shows (Open Graph / Twitter card): a chart, by absolute URL."""
+
+    url: str
+    width: int
+    height: int
+    alt: str
 
 
 def environment(settings: Settings) -> jinja2.Environment:
@@ -64,20 +76,47 @@ def environment(settings: Settings) -> jinja2.Environment:
 class Renderer:
     """Renders the pages of one build with the settings' title and weights."""
 
-    def __init__(self, settings: Settings, category_pages: list[str]) -> None:
-        self.common = {"site_title": settings.site.title, "category_pages": category_pages}
+    def __init__(
+        self,
+        settings: Settings,
+        category_pages: list[str],
+        links: Mapping[str, PaperLinks] | None = None,
+    ) -> None:
+        self.common = {
+            "site_title": settings.site.title,
+            "category_pages": category_pages,
+            "paper_links": links or {},
+        }
+        self.site_url = settings.site.base_url.rstrip("/") + "/"
         self.env = environment(settings)
 
-    def _render(self, template: str, root: str, **values: Any) -> str:
-        return self.env.get_template(template).render(root=root, **self.common, **values)
+    def _render(
+        self, template: str, root: str, path: str | None, image: Preview | None, **values: Any
+    ) -> str:
+        """`path`: the page's folder in the site, for its absolute URL in link previews."""
+        page_url = None if path is None else self.site_url + path
+        return self.env.get_template(template).render(
+            root=root, page_url=page_url, image=image, **self.common, **values
+        )
 
-    def index(self, days: list[Day]) -> str:
-        return self._render("index.html.j2", "", days=days)
+    def index(
+        self, days: list[Day], archived: Sequence[date] = (), image: Preview | None = None
+    ) -> str:
+        return self._render("index.html.j2", "", "", image, days=days, archived=archived)
 
-    def day(self, day: Day, newer: date | None, older: date | None, chart: Chart | None) -> str:
+    def day(
+        self,
+        day: Day,
+        newer: date | None,
+        older: date | None,
+        chart: Chart | None,
+        image: Preview | None = None,
+    ) -> str:
         return self._render(
             "day.html.j2",
             "../",
+            f"{day.day.isoformat()}/",
+            image,
             day=day.day,
             ranked=day.ranked,
             rising=day.rising,
@@ -86,18 +125,32 @@ class Renderer:
             chart=chart,
         )
 
-    def category(self, category: str, listings: list[Listing]) -> str:
-        return self._render("category.html.j2", "../../", category=category, listings=listings)
+    def category(self, category: str, listings: list[Listing], image: Preview | None = None) -> str:
+        path = f"category/{slug(category)}/"
+        return self._render(
+            "category.html.j2", "../../", path, image, category=category, listings=listings
+        )
 
-    def paper(self, appearances: list[tuple[date, RankedPaper]], chart: Chart | None) -> str:
+    def paper(
+        self,
+        appearances: list[tuple[date, RankedPaper]],
+        chart: Chart | None,
+        image: Preview | None = None,
+    ) -> str:
         latest = appearances[0][1]
         return self._render(
             "paper.html.j2",
             "../../",
+            f"paper/{slug(latest.paper.arxiv_id)}/",
+            image,
+            og_type="article",
             latest=latest,
             appearances=appearances,
             chart=chart,
         )
 
+    def search(self, image: Preview | None = None) -> str:
+        return self._render("search.html.j2", "../", "search/", image)
+
     def not_found(self, root: str) -> str:
-        return self._render("404.html.j2", root)
+        return self._render("404.html.j2", root, None, None)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
+
+from hotpapers.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -20,26 +23,52 @@ CONTENT_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
     ".json": "application/json; charset=utf-8",
     ".png": "image/png",
+    ".svg": "image/svg+xml",
+    ".js": "text/javascript; charset=utf-8",
 }
 FEED_JSON = "application/feed+json; charset=utf-8"
 # Pages change once a day; a short lifetime keeps readers current without hammering.
 CACHE_CONTROL = "public, max-age=300"
-# The site has no scripts and loads nothing from other hosts; say so to the browser.
+# The site loads nothing from other hosts and runs one script of its own (the search page);
+# say so to the browser.
 SITE_ROOT = web.AppKey("site_root", Path)
+BASE_PATH = web.AppKey("base_path", str)
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "script-src 'self'; connect-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
 
 
-def site_app(out_dir: Path) -> web.Application:
-    """An application serving the static site in `out_dir`."""
+def site_path(settings: Settings) -> str:
+    """The path of `site.base_url` ("/hot/" for https://host/hot/), with both slashes."""
+    path = urlsplit(settings.site.base_url).path.strip("/")
+    return f"/{path}/" if path else "/"
+
+
+def site_app(out_dir: Path, base_path: str = "/") -> web.Application:
+    """An application serving the static site in `out_dir`, at `/` and at `base_path`.
+
+    The 404 page (shown at any depth) links absolutely, to `base_path`: serving the site
+    there too keeps those links working whether a proxy strips the path or not.
+    """
     app = web.Application()
     app[SITE_ROOT] = Path(out_dir)
+    app[BASE_PATH] = base_path
     app.router.add_get("/{tail:.*}", _serve)
     return app
+
+
+def _site_tail(request: web.Request) -> tuple[str, str]:
+    """(the prefix the request came under, the path inside the site)."""
+    tail, base = request.match_info["tail"], request.app[BASE_PATH]
+    if base != "/" and f"/{tail}".startswith(base):
+        return base, f"/{tail}".removeprefix(base)
+    if base != "/" and f"/{tail}/" == base:
+        return base, ""
+    return "/", tail
 
 
 def resolve(root: Path, url_path: str) -> Path | None:
@@ -64,13 +93,13 @@ def content_type(path: Path) -> str:
 
 async def _serve(request: web.Request) -> web.StreamResponse:
     root = request.app[SITE_ROOT]
-    tail = request.match_info["tail"]
+    prefix, tail = _site_tail(request)
     path = resolve(root, tail)
     is_folder = path is not None and path.name == "index.html"
-    if is_folder and tail and not tail.endswith(("/", "index.html")):
+    if is_folder and not request.path.endswith(("/", "index.html")):
         # A folder's page links relatively, so its address must end with a slash.
         folder = "/".join(part for part in tail.split("/") if part)
-        raise web.HTTPMovedPermanently(f"/{folder}/")
+        raise web.HTTPMovedPermanently(f"{prefix}{folder}/" if folder else prefix)
     if path is None:
         return _not_found(root)
     headers = {"Content-Type": content_type(path), "Cache-Control": CACHE_CONTROL}
@@ -86,9 +115,9 @@ def _not_found(root: Path) -> web.Response:
     )
 
 
-async def serve_site(out_dir: Path, host: str, port: int) -> None:
+async def serve_site(out_dir: Path, host: str, port: int, base_path: str = "/") -> None:
     """Serve `out_dir` on host:port until cancelled (Ctrl-C in the CLI)."""
-    runner = web.AppRunner(site_app(out_dir), access_log=None)
+    runner = web.AppRunner(site_app(out_dir, base_path), access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
