@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
+import aiohttp
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session, col
 
 from hotpapers import jobs
 from hotpapers.arxiv import calendar
+from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import ArxivSettings, DatabaseSettings, Settings
 from hotpapers.errors import ArxivError, FeedParseError, InputError
 from hotpapers.fakes.arxiv import FakeArxiv, FakePaper, generate_papers
@@ -129,11 +132,26 @@ async def test_collecting_twice_changes_nothing(fake: FakeArxiv, engine: Engine)
 async def test_requests_are_one_feed_plus_batches(
     fake: FakeArxiv, engine: Engine, papers: list[FakePaper]
 ) -> None:
-    """One feed request and ceil(ids / batch) API requests, each at least the interval apart."""
-    report = await jobs.collect(make_settings(fake, engine), engine, now=NOW)
+    """One feed request and ceil(ids / batch) API requests, each at least the interval apart.
+
+    The spacing is read where the client starts each request (an aiohttp trace), not where the
+    fake receives it: on a loaded machine an arrival can be late by more than the interval,
+    which says nothing about the client's pacing."""
+    starts: list[float] = []
+
+    async def started(*_: object) -> None:
+        starts.append(time.monotonic())
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(started)
+    settings = make_settings(fake, engine)
+    async with (
+        aiohttp.ClientSession(trace_configs=[trace]) as session,
+        ArxivClient(settings.arxiv, session) as client,
+    ):
+        report = await jobs.collect(settings, engine, now=NOW, client=client)
     ids = report.papers
-    assert report.requests == 1 + -(-ids // 7)
-    starts = [r.time for r in fake.requests]
+    assert report.requests == 1 + -(-ids // 7) == len(starts) == len(fake.requests)
     assert all(b - a >= 0.01 for a, b in itertools.pairwise(starts))
 
 
