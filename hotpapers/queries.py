@@ -426,20 +426,47 @@ def papers_for_listing(
 
 # -- full-text search (the index: hotpapers/fulltext.py, migrations 0003 and 0009) -----------
 
-# Every match is scored, so the cost grows with how many papers match (rare words are cheap,
-# words in most papers are not: see BENCHMARKS.md). Title words weigh more than abstract ones.
-_SQLITE_SEARCH = (
-    "SELECT p.id FROM paper_fts JOIN paper p ON p.rowid = paper_fts.rowid"
+# Ranking scores every match it considers (SQLite's bm25() ~1.5 us a match): cheap for rare
+# words, not for words in most papers. So a search matching more than _RANK_NEWEST papers
+# (after its filters) ranks its newest _RANK_NEWEST matches only: on SQLite by rowid, which
+# follows import and collection order, so submission order. Title words weigh more.
+_RANK_NEWEST = 2000
+_SQLITE_MATCHES = (
+    " FROM paper_fts CROSS JOIN paper p ON p.rowid = paper_fts.rowid"
     " WHERE paper_fts MATCH :q{filters}"
+)
+_SQLITE_BOUND = (  # the rowid below the newest :cap matches (none: fewer matches than that)
+    "SELECT paper_fts.rowid" + _SQLITE_MATCHES + " ORDER BY paper_fts.rowid DESC"
+    " LIMIT 1 OFFSET :cap"
+)
+_SQLITE_SEARCH = (
+    "SELECT p.id" + _SQLITE_MATCHES + " AND paper_fts.rowid > :bound"
     " ORDER BY bm25(paper_fts, 4.0, 1.0), p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
 )
+# PostgreSQL: the newest matches come from walking ix_paper_submitted (a paper's stored
+# tsvector is checked in ~1 us), so only papers with a submission time are in that window.
+_PG_MATCHES = " FROM paper p, ({tsquery}) AS q(q) WHERE p.search_vector @@ q.q{filters}"
+_PG_MANY = "SELECT count(*) FROM (SELECT 1" + _PG_MATCHES + " LIMIT :cap + 1) AS m"
 _PG_SEARCH = (
-    "SELECT p.id FROM paper p, ({tsquery}) AS q(q) WHERE p.search_vector @@ q.q{filters}"
-    " ORDER BY ts_rank_cd(p.search_vector, q.q) DESC, p.submitted DESC NULLS LAST, p.id DESC"
-    " LIMIT :limit"
+    "SELECT p.id" + _PG_MATCHES + " ORDER BY ts_rank_cd(p.search_vector, q.q) DESC,"
+    " p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
 )
+_PG_SEARCH_NEWEST = (
+    "SELECT m.id FROM (SELECT p.id, p.submitted, ts_rank_cd(p.search_vector, q.q) AS score"
+    + _PG_MATCHES
+    + " AND p.submitted IS NOT NULL ORDER BY p.submitted DESC LIMIT :cap) AS m"
+    " ORDER BY m.score DESC, m.submitted DESC, m.id DESC LIMIT :limit"
+)
+# Each filter is checked per match through the primary key (paper_id first). SQLite would
+# rather scan the category's or the authors' index for every match; the unary `+` (SQLite
+# only) keeps it from using an index on that column.
 _IN_CATEGORY = (
-    " AND EXISTS (SELECT 1 FROM paper_category c WHERE c.paper_id = p.id AND c.category = :cat)"
+    " AND EXISTS (SELECT 1 FROM paper_category c WHERE c.paper_id = p.id"
+    " AND {plus}c.category = :cat)"
+)
+_BY_AUTHORS = (
+    " AND EXISTS (SELECT 1 FROM paper_author pa WHERE pa.paper_id = p.id"
+    " AND {plus}pa.author_name IN ({names}))"
 )
 _SINCE = " AND p.submitted >= :since"
 
@@ -487,19 +514,22 @@ def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
         if not names:
             return []
         marks, named = _expanding("author", names)
-        filters += (
-            " AND EXISTS (SELECT 1 FROM paper_author pa WHERE pa.paper_id = p.id"
-            f" AND pa.author_name IN ({marks}))"
-        )
+        filters += _BY_AUTHORS.replace("{names}", marks)
         params.update(named)
-    if session.get_bind().dialect.name != "postgresql":
-        params["q"] = _fts5_query(query)
+    sqlite = session.get_bind().dialect.name != "postgresql"
+    filters = filters.replace("{plus}", "+" if sqlite else "")
+    if sqlite:
+        params.update(q=_fts5_query(query), cap=_RANK_NEWEST)
+        bound = session.execute(_typed(_SQLITE_BOUND.format(filters=filters)), params).scalar()
+        params["bound"] = bound if bound is not None else -1
         sql = _SQLITE_SEARCH.format(filters=filters)
         return list(session.execute(_typed(sql), params).scalars())
-    tsquery = _pg_tsquery(query, params)
-    # The planner must not trade the GIN index for a scan of the table on a (mis)estimate.
+    parts = {"tsquery": _pg_tsquery(query, params), "filters": filters}
+    params["cap"] = _RANK_NEWEST
+    # The planner must not trade the indexes for a scan of the table on a (mis)estimate.
     session.execute(text("SET LOCAL enable_seqscan = off"))
-    sql = _PG_SEARCH.format(tsquery=tsquery, filters=filters)
+    many = session.execute(_typed(_PG_MANY.format(**parts)), params).scalar_one() > _RANK_NEWEST
+    sql = (_PG_SEARCH_NEWEST if many else _PG_SEARCH).format(**parts)
     order = list(session.execute(_typed(sql), params).scalars())
     session.execute(text("RESET enable_seqscan"))
     return order

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from hotpapers import migrate
+from hotpapers import migrate, queries
 from hotpapers.db import make_engine, transaction
 from hotpapers.errors import DatabaseError, InputError
 from hotpapers.importer import import_snapshot
@@ -157,6 +157,25 @@ def test_ties_are_broken_by_date_newest_first(engine: Engine, tmp_path: Path) ->
     expected = ["2103.00043", "2103.00041", "2103.00042", "2103.00040", "2103.00044"]
     assert found(engine, "quantum codes") == expected
     assert found(engine, "quantum codes", limit=2) == expected[:2]
+
+
+def test_a_very_common_search_ranks_its_newest_matches(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond _RANK_NEWEST matches only the newest are ranked (bounded cost); filters apply
+    first, so a filtered search still reaches old papers."""
+    monkeypatch.setattr(queries, "_RANK_NEWEST", 3)
+    records = [
+        record(f"2103.0005{n}", 1 + n, "Lattice " + "lattice " * weight, "Plain.")
+        for n, weight in enumerate([5, 0, 3, 0, 1, 2])
+    ]
+    records[0]["categories"] = "hep-lat"
+    load(engine, tmp_path / "common.jsonl", records)
+    # The newest three (days 4-6) by relevance; the oldest, most relevant, is left out.
+    assert found(engine, "lattice") == ["2103.00055", "2103.00054", "2103.00053"]
+    assert found(engine, "lattice category:hep-lat") == ["2103.00050"]
+    monkeypatch.setattr(queries, "_RANK_NEWEST", 6)
+    assert found(engine, "lattice")[:2] == ["2103.00050", "2103.00052"]
 
 
 HOSTILE = [
