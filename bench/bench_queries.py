@@ -35,6 +35,7 @@ from hotpapers.queries import (  # noqa: E402
     get_paper,
     latest_in_category,
     papers_by_author,
+    search_papers,
 )
 
 
@@ -52,6 +53,15 @@ def author_prefixes(names: list[str], rng: random.Random) -> list[str]:
     return prefixes
 
 
+def search_words(titles: list[str], rng: random.Random) -> list[str]:
+    """1-3 words of a paper's title (4+ letters: not stop words), as someone would type."""
+    queries = []
+    for title in titles:
+        words = [w for w in title.lower().split() if w.isalpha() and len(w) >= 4] or ["model"]
+        queries.append(" ".join(rng.sample(words, min(len(words), rng.randint(1, 3)))))
+    return queries
+
+
 def measure(
     session: Session, call: Callable[[Session, Any], Any], args: list[Any]
 ) -> tuple[list[float], list[float], int]:
@@ -67,6 +77,12 @@ def measure(
         cpu.append((time.thread_time() - started_cpu) * 1000)
         found += result is not None and result != []
     return times, cpu, found
+
+
+def _search(session: Session, words: str) -> Any:
+    result = search_papers(session, words, 10)
+    session.rollback()  # PostgreSQL: SET LOCAL ends with the transaction, as in the bot
+    return result
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -128,11 +144,14 @@ def main() -> None:
         ids = sample(session, "SELECT id FROM paper ORDER BY id", args.queries, rng)
         prefixes = author_prefixes(names, rng)
         categories = [rng.choice(sorted(CATEGORIES)) for _ in range(args.queries)]
+        titles = sample(session, "SELECT title FROM paper ORDER BY id", args.queries, rng)
+        searches = search_words(titles, rng)
         cases: list[tuple[str, Callable[[Session, Any], Any], list[Any]]] = [
             ("papers_by_author (prefix, limit 20)", papers_by_author, prefixes),
             ("author_names (prefix, limit 25)", author_names, prefixes),
             ("latest_in_category (limit 20)", latest_in_category, categories),
             ("get_paper", get_paper, ids),
+            ("search_papers (1-3 title words, limit 10)", _search, searches),
         ]
         server = None
         if args.db == "postgresql":

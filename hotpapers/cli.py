@@ -287,6 +287,41 @@ def rank(
         say_why_empty(settings, engine, day)
 
 
+@app.command()
+@friendly
+def search(
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            help='Words, "a phrase", -excluded, category:cs.LG, author:LeCun, since:2024-01-31.'
+        ),
+    ],
+    top: Annotated[int, typer.Option("--top", "-n", help="How many papers.")] = 20,
+) -> None:
+    """Papers whose title or abstract match the words, most relevant first."""
+    from sqlmodel import Session
+
+    from hotpapers.queries import search_papers
+    from hotpapers.search_query import parse_search
+
+    if top < 1:
+        raise InputError("--top must be at least 1")
+    query = parse_search(" ".join(words))  # before the database: bad input costs nothing
+    engine = _engine(_settings())
+    with Session(engine) as session:
+        found = search_papers(session, query, top)
+    if not found:
+        out.print(f"No stored paper matches {quoted(query.text)}.", highlight=False, markup=False)
+        return
+    table = Table(title=f"Papers matching {escape(query.text)}")
+    for column in ("#", "arXiv", "submitted", "title"):
+        table.add_column(column, overflow="fold")
+    for place, paper in enumerate(found, 1):
+        when = paper.submitted.date().isoformat() if paper.submitted else ""
+        table.add_row(*(Text(cell) for cell in (str(place), paper.arxiv_id, when, paper.title)))
+    out.print(table)
+
+
 def say_why_empty(settings: Settings, engine: Any, day: date) -> None:
     """One sentence on why `day` ranks nothing: an error (exit 1) when it is not collected or
     not measured yet, a plain line when everything measured stayed under the threshold."""
@@ -326,7 +361,8 @@ def signals() -> None:
         out.print(
             "no signal source is enabled; switch one on under [signals.x], [signals.bluesky], "
             "[signals.hn] or [signals.hf] in the config.",
-            markup=False, highlight=False,
+            markup=False,
+            highlight=False,
         )
     for report in reports:
         out.print(report.sentence(), highlight=False, markup=False)

@@ -1,20 +1,22 @@
 """The full-text index over paper titles and abstracts, for databases made without Alembic.
 
-Migration 0003 creates the same objects on migrated databases (it keeps its own copy of the
-SQL, as migrations must not change when this module does; tests/test_search.py checks that
-both give the same schema). Here they are attached to the `paper` table's CREATE and DROP, so
-`SQLModel.metadata.create_all` (tests, benchmarks) gives a searchable database too.
+Migration 0009 (which replaced 0003's) creates the same objects on migrated databases (it
+keeps its own copy of the SQL, as migrations must not change when this module does;
+tests/test_search.py checks that both give the same schema). Here they are attached to the
+`paper` table's CREATE and DROP, so `SQLModel.metadata.create_all` (tests, benchmarks) gives
+a searchable database too.
 
 * SQLite: an FTS5 table with external content (`paper` itself: the text is not stored twice),
-  tokenizer `unicode61 remove_diacritics 2` (case- and accent-insensitive words, no stemming),
-  kept in sync by triggers, so every writer (ORM, the importer's `executemany`) keeps it
-  current. It is keyed by `paper`'s implicit rowid: after a `VACUUM` that renumbers rowids,
-  run `INSERT INTO paper_fts(paper_fts) VALUES ('rebuild')`.
+  tokenizer `porter unicode61 remove_diacritics 2` (case- and accent-insensitive words,
+  English stemming: "transformers" finds "transformer"), kept in sync by triggers, so every
+  writer (ORM, the importer's `executemany`) keeps it current. It is keyed by `paper`'s
+  implicit rowid: after a `VACUUM` that renumbers rowids, run
+  `INSERT INTO paper_fts(paper_fts) VALUES ('rebuild')`.
 * PostgreSQL: a stored generated `tsvector` column (computed by the server for ORM inserts,
-  upserts and COPY alike) with a GIN index. The text search configuration `hotpapers_search`
-  is `simple` (every word, no stemming, no stop words: the same words as FTS5, and arXiv text
-  is full of names and symbols that English stemming would mangle) with `unaccent` in front
-  when the extension can be created; without it, accents matter on PostgreSQL.
+  upserts and COPY alike) with a GIN index. The text search configuration `hotpapers_english`
+  is `english` (Snowball stemming, English stop words dropped) with `unaccent` in front when
+  the extension can be created; without it, accents matter on PostgreSQL. Word positions are
+  kept (phrase search, `ts_rank_cd`), and title words carry weight A, abstract words B.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from hotpapers.models import Paper
 FTS_TABLE = "paper_fts"  # SQLite
 VECTOR_COLUMN = "search_vector"  # PostgreSQL
 VECTOR_INDEX = "ix_paper_search"
-TS_CONFIG = "hotpapers_search"
+TS_CONFIG = "hotpapers_english"
 
 SQLITE_CREATE = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS paper_fts USING fts5(title, abstract,"
-    " content='paper', tokenize='unicode61 remove_diacritics 2')",
+    " content='paper', tokenize='porter unicode61 remove_diacritics 2')",
     "CREATE TRIGGER IF NOT EXISTS paper_fts_insert AFTER INSERT ON paper BEGIN"
     " INSERT INTO paper_fts (rowid, title, abstract) VALUES (new.rowid, new.title, new.abstract);"
     " END",
@@ -58,16 +60,16 @@ POSTGRES_CREATE = (
     "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS unaccent;"
     " EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'unaccent is not available'; END $$",
     "DO $$ BEGIN"
-    " IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'hotpapers_search') THEN"
-    "  CREATE TEXT SEARCH CONFIGURATION hotpapers_search (COPY = simple);"
+    " IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = 'hotpapers_english') THEN"
+    "  CREATE TEXT SEARCH CONFIGURATION hotpapers_english (COPY = english);"
     "  IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent') THEN"
-    "   ALTER TEXT SEARCH CONFIGURATION hotpapers_search"
-    "    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;"
+    "   ALTER TEXT SEARCH CONFIGURATION hotpapers_english"
+    "    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;"
     "  END IF;"
     " END IF; END $$",
-    # strip(): positions are not used (no phrase search), so the column stays smaller.
     "ALTER TABLE paper ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS"
-    " (strip(to_tsvector('hotpapers_search'::regconfig, title || ' ' || abstract))) STORED",
+    " (setweight(to_tsvector('hotpapers_english'::regconfig, title), 'A')"
+    " || setweight(to_tsvector('hotpapers_english'::regconfig, abstract), 'B')) STORED",
     "CREATE INDEX IF NOT EXISTS ix_paper_search ON paper USING gin (search_vector)",
 )
 

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import DateTime, TextClause, bindparam, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-import hotpapers.fulltext  # noqa: F401  (databases made by create_all get the text index)
 from hotpapers.arxiv.ids import split_id
-from hotpapers.errors import DatabaseError, InputError
+from hotpapers.errors import DatabaseError
+from hotpapers.fulltext import TS_CONFIG  # also: databases made by create_all get the index
 from hotpapers.names import NameKeys, query_keys
+from hotpapers.search_query import SearchQuery, parse_search
 
 __all__ = [
     "ListingPaper",
@@ -37,7 +36,6 @@ __all__ = [
     "papers_by_author",
     "papers_for_listing",
     "search_papers",
-    "search_terms",
 ]
 
 log = logging.getLogger(__name__)
@@ -426,102 +424,68 @@ def papers_for_listing(
     ]
 
 
-# -- full-text search (the index: hotpapers/fulltext.py, migration 0003) ----------------------
+# -- full-text search (the index: hotpapers/fulltext.py, migrations 0003 and 0009) -----------
 
-_SEARCH_MAX_CHARS = 300
-_SEARCH_MAX_WORDS = 10
-_SEARCH_WORD = re.compile(r"[^\W_]+")  # letters and digits: what both indexes call a word
-
-# How a search finds the newest `limit` matches without scanning the table. Two ways, each
-# cheap in its own case: (a) take the matches from the text index and sort them by date,
-# which costs what the words' matches cost (rare words); (b) walk the newest papers through
-# the `submitted` index, checking each against the text index, which stops after `limit`
-# matches (common words).
-# * SQLite: FTS5 can stop early, so first (a) for at most _SEARCH_FEW matches: fewer means
-#   that is all of them. Otherwise (b), bounded to the newest _SEARCH_WINDOW papers (FTS5
-#   checks a paper in ~30 us: a window costs at most ~0.7 s at the worst).
-# * PostgreSQL: a GIN bitmap of a common word cannot stop early (~100 ms at 1M papers), but
-#   checking a paper's stored tsvector is ~1 us: first (b) over the newest
-#   _SEARCH_WINDOW_PG papers, then (a) with every match.
-# Last, on both, when the window holds fewer than `limit` matches: (a) with every match. That
-# is slow only for words common long ago but rare lately (seconds at 1M papers for words in
-# most old papers).
-_SEARCH_FEW = 2000
-_SEARCH_WINDOW = 20000
-_SEARCH_WINDOW_PG = 2000
-
-
-def search_terms(words: str | Sequence[str]) -> list[str]:
-    """The distinct words (letters and digits, 2+ characters) of a search, in order.
-
-    Everything else (quotes, `*`, `-`, parentheses, `%`) separates words, so no user text
-    ever reaches the database as query syntax; one-character words are dropped (they match
-    nearly everything). Raises InputError for a search too long to be meant.
-    """
-    raw = words if isinstance(words, str) else " ".join(words)
-    if len(raw) > _SEARCH_MAX_CHARS:
-        raise InputError(f"A search can be at most {_SEARCH_MAX_CHARS} characters long.")
-    found = _SEARCH_WORD.findall(unicodedata.normalize("NFC", raw))
-    terms = list(dict.fromkeys(word.lower() for word in found if len(word) > 1))
-    if len(terms) > _SEARCH_MAX_WORDS:
-        raise InputError(f"A search can have at most {_SEARCH_MAX_WORDS} words.")
-    return terms
-
-
-@dataclass(frozen=True, slots=True)
-class _SearchSql:
-    few: TextClause | None  # :q :few :limit -> (id, found): the newest of up to :few matches
-    recent: TextClause  # :q :window :limit -> ids of the newest matches in the window
-    every: TextClause  # :q :limit -> ids of the newest matches, all considered
-
-
-_ORDER = " ORDER BY p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
-
-# SQLite: the FTS5 query is the words, each quoted as a string ("word"): never FTS5 syntax.
-_SQLITE_MATCH = "SELECT rowid FROM paper_fts WHERE paper_fts MATCH :q"
-_SQLITE_SEARCH = _SearchSql(
-    few=text(
-        "SELECT p.id, count(*) OVER () AS found FROM paper p"
-        f" WHERE p.rowid IN ({_SQLITE_MATCH} LIMIT :few)" + _ORDER
-    ),
-    # The bound first (NULL, so no row, when the table is smaller than the window).
-    recent=text(
-        "SELECT p.id FROM paper p INDEXED BY ix_paper_submitted WHERE p.submitted >= ("
-        "  SELECT submitted FROM paper WHERE submitted IS NOT NULL"
-        "  ORDER BY submitted DESC LIMIT 1 OFFSET :window)"
-        " AND EXISTS (SELECT 1 FROM paper_fts WHERE paper_fts MATCH :q AND rowid = p.rowid)"
-        " ORDER BY p.submitted DESC LIMIT :limit"
-    ),
-    every=text(f"SELECT p.id FROM paper p WHERE p.rowid IN ({_SQLITE_MATCH})" + _ORDER),
+# Ranking scores every match it considers (SQLite's bm25() ~1.5 us a match): cheap for rare
+# words, not for words in most papers. So a search matching more than _RANK_NEWEST papers
+# (after its filters) ranks its newest _RANK_NEWEST matches only: on SQLite by rowid, which
+# follows import and collection order, so submission order. Title words weigh more.
+_RANK_NEWEST = 2000
+_SQLITE_MATCHES = (
+    " FROM paper_fts CROSS JOIN paper p ON p.rowid = paper_fts.rowid"
+    " WHERE paper_fts MATCH :q{filters}"
 )
-
-# PostgreSQL: plainto_tsquery reads plain words (AND), never tsquery syntax.
-_PG_MATCH = "p.search_vector @@ plainto_tsquery('hotpapers_search', :q)"
-_PG_SEARCH = _SearchSql(
-    few=None,
-    recent=text(
-        "SELECT p.id FROM (SELECT id, submitted, search_vector FROM paper"
-        "  WHERE submitted IS NOT NULL ORDER BY submitted DESC LIMIT :window) p"
-        f" WHERE {_PG_MATCH} ORDER BY p.submitted DESC LIMIT :limit"
-    ),
-    every=text(f"SELECT p.id FROM paper p WHERE {_PG_MATCH}" + _ORDER),
+_SQLITE_BOUND = (  # the rowid below the newest :cap matches (none: fewer matches than that)
+    "SELECT paper_fts.rowid" + _SQLITE_MATCHES + " ORDER BY paper_fts.rowid DESC"
+    " LIMIT 1 OFFSET :cap"
 )
+_SQLITE_SEARCH = (
+    "SELECT p.id" + _SQLITE_MATCHES + " AND paper_fts.rowid > :bound"
+    " ORDER BY bm25(paper_fts, 4.0, 1.0), p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
+)
+# PostgreSQL: the newest matches come from walking ix_paper_submitted (a paper's stored
+# tsvector is checked in ~1 us), so only papers with a submission time are in that window.
+_PG_MATCHES = " FROM paper p, ({tsquery}) AS q(q) WHERE p.search_vector @@ q.q{filters}"
+_PG_MANY = "SELECT count(*) FROM (SELECT 1" + _PG_MATCHES + " LIMIT :cap + 1) AS m"
+_PG_SEARCH = (
+    "SELECT p.id" + _PG_MATCHES + " ORDER BY ts_rank_cd(p.search_vector, q.q) DESC,"
+    " p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
+)
+_PG_SEARCH_NEWEST = (
+    "SELECT m.id FROM (SELECT p.id, p.submitted, ts_rank_cd(p.search_vector, q.q) AS score"
+    + _PG_MATCHES
+    + " AND p.submitted IS NOT NULL ORDER BY p.submitted DESC LIMIT :cap) AS m"
+    " ORDER BY m.score DESC, m.submitted DESC, m.id DESC LIMIT :limit"
+)
+# Each filter is checked per match through the primary key (paper_id first). SQLite would
+# rather scan the category's or the authors' index for every match; the unary `+` (SQLite
+# only) keeps it from using an index on that column.
+_IN_CATEGORY = (
+    " AND EXISTS (SELECT 1 FROM paper_category c WHERE c.paper_id = p.id"
+    " AND {plus}c.category = :cat)"
+)
+_BY_AUTHORS = (
+    " AND EXISTS (SELECT 1 FROM paper_author pa WHERE pa.paper_id = p.id"
+    " AND {plus}pa.author_name IN ({names}))"
+)
+_SINCE = " AND p.submitted >= :since"
 
 
 def search_papers(
-    session: Session, words: str | Sequence[str], limit: int = 20
+    session: Session, query: str | SearchQuery, limit: int = 20
 ) -> list[PaperSummary]:
-    """Papers whose title or abstract contains every word, newest submission first.
+    """Papers matching `query` (see search_query.py), most relevant first, ties newest first.
 
-    Whole words, case- and accent-insensitive ("schrodinger" finds "Schrödinger"), no
-    stemming ("network" does not find "networks"). No match, or no usable word, gives an
-    empty list; InputError for a search too long to be meant (see `search_terms`).
+    Words are stemmed ("transformers" finds "transformer"), case- and accent-insensitive
+    ("schrodinger" finds "Schrödinger"). InputError (one sentence) for a query that cannot
+    find anything useful; DatabaseError when the database has no search index yet.
     """
-    terms = search_terms(words)
-    if not terms or limit < 1:
+    if isinstance(query, str):
+        query = parse_search(query)
+    if limit < 1 or not (query.words or query.phrases):
         return []
     try:
-        order = _search_ids(session, terms, limit)
+        order = _search_ids(session, query, limit)
     except DBAPIError as exc:
         if not any(name in str(exc) for name in ("paper_fts", "search_vector", "hotpapers_")):
             raise
@@ -532,36 +496,71 @@ def search_papers(
     if not order:
         return []
     _, params = _expanding("id", order)
-    found = _summaries(session, session.execute(_papers_by_id(len(order)), params).all())
-    # Newest first, undated last, ties by id (the window walk gives them by date only).
-    found.sort(key=lambda p: (p.submitted is not None, p.submitted or _NEVER, p.arxiv_id))
-    return found[::-1]
+    rows = {row.id: row for row in session.execute(_papers_by_id(len(order)), params).all()}
+    return _summaries(session, [rows[paper_id] for paper_id in order if paper_id in rows])
 
 
-_NEVER = datetime.min.replace(tzinfo=UTC)
-
-
-def _search_ids(session: Session, terms: list[str], limit: int) -> list[str]:
-    if session.get_bind().dialect.name != "postgresql":
-        quoted = " ".join(f'"{term}"' for term in terms)
-        return _newest_matches(session, _SQLITE_SEARCH, quoted, limit, _SEARCH_WINDOW)
+def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
+    params: dict[str, Any] = {"limit": limit}
+    filters = ""
+    if query.category:
+        filters += _IN_CATEGORY
+        params["cat"] = query.category
+    if query.since:
+        filters += _SINCE
+        params["since"] = datetime.combine(query.since, datetime.min.time())
+    if query.author:
+        names = author_names(session, query.author, _MAX_AUTHORS)
+        if not names:
+            return []
+        marks, named = _expanding("author", names)
+        filters += _BY_AUTHORS.replace("{names}", marks)
+        params.update(named)
+    sqlite = session.get_bind().dialect.name != "postgresql"
+    filters = filters.replace("{plus}", "+" if sqlite else "")
+    if sqlite:
+        params.update(q=_fts5_query(query), cap=_RANK_NEWEST)
+        bound = session.execute(_typed(_SQLITE_BOUND.format(filters=filters)), params).scalar()
+        params["bound"] = bound if bound is not None else -1
+        sql = _SQLITE_SEARCH.format(filters=filters)
+        return list(session.execute(_typed(sql), params).scalars())
+    parts = {"tsquery": _pg_tsquery(query, params), "filters": filters}
+    params["cap"] = _RANK_NEWEST
     # The planner must not trade the indexes for a scan of the table on a (mis)estimate.
     session.execute(text("SET LOCAL enable_seqscan = off"))
-    order = _newest_matches(session, _PG_SEARCH, " ".join(terms), limit, _SEARCH_WINDOW_PG)
+    many = session.execute(_typed(_PG_MANY.format(**parts)), params).scalar_one() > _RANK_NEWEST
+    sql = (_PG_SEARCH_NEWEST if many else _PG_SEARCH).format(**parts)
+    order = list(session.execute(_typed(sql), params).scalars())
     session.execute(text("RESET enable_seqscan"))
     return order
 
 
-def _newest_matches(
-    session: Session, sql: _SearchSql, query: str, limit: int, window: int
-) -> list[str]:
-    """Ids of the newest `limit` papers matching `query` (the steps: see _SEARCH_FEW)."""
-    params = {"q": query, "limit": limit, "few": _SEARCH_FEW, "window": window}
-    if sql.few is not None:
-        few = session.execute(sql.few, params).all()
-        if not few or few[0].found < _SEARCH_FEW:
-            return [row.id for row in few]
-    recent = list(session.execute(sql.recent, params).scalars())
-    if len(recent) == limit:
-        return recent
-    return list(session.execute(sql.every, params).scalars())
+def _typed(sql: str) -> TextClause:
+    statement = text(sql)
+    if ":since" in sql:
+        statement = statement.bindparams(bindparam("since", type_=DateTime))
+    return statement
+
+
+def _fts5_query(query: SearchQuery) -> str:
+    """The FTS5 query: every word and phrase as a "string" (never FTS5 syntax: the parser
+    keeps letters and digits only), then NOT each exclusion."""
+    wanted = [*query.words, *(" ".join(phrase) for phrase in query.phrases)]
+    unwanted = "".join(f' NOT "{" ".join(words)}"' for words in query.excluded)
+    return "(" + " ".join(f'"{item}"' for item in wanted) + ")" + unwanted
+
+
+def _pg_tsquery(query: SearchQuery, params: dict[str, Any]) -> str:
+    """SQL for the tsquery, every piece of user text a bound parameter read by plainto_ or
+    phraseto_tsquery (plain words, never tsquery syntax)."""
+    parts = []
+    if query.words:
+        params["words"] = " ".join(query.words)
+        parts.append(f"plainto_tsquery('{TS_CONFIG}', :words)")
+    for i, phrase in enumerate(query.phrases):
+        params[f"phrase_{i}"] = " ".join(phrase)
+        parts.append(f"phraseto_tsquery('{TS_CONFIG}', :phrase_{i})")
+    for i, words in enumerate(query.excluded):
+        params[f"not_{i}"] = " ".join(words)
+        parts.append(f"!! phraseto_tsquery('{TS_CONFIG}', :not_{i})")
+    return "SELECT " + " && ".join(parts)

@@ -231,7 +231,7 @@ async def test_search_escapes_like_wildcards(bot: HotpapersBot, fake: FakeDiscor
     names = [field["name"] for field in found.embeds[0]["fields"]]
     assert names == ["1. Reaching 100% accuracy"]
     nothing = await fake.send_interaction("search", {"words": "%_%"})
-    assert nothing.ephemeral and "No stored paper" in nothing.content
+    assert nothing.ephemeral and "Please give some words to look for" in nothing.content
 
 
 BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
@@ -249,7 +249,10 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("search", {"words": "'; DROP TABLE paper; --"}, "No stored paper"),
     ("search", {"words": "@nobody **x** [y](z)"}, "No stored paper"),
     ("search", {"words": "   "}, "Please give some words"),
-    ("search", {"words": "!!! ???"}, "has no letters or digits"),
+    ("search", {"words": "!!! ???"}, "Please give some words to look for"),
+    ("search", {"words": "the of and"}, "add a word about the topic"),
+    ("search", {"words": "x" * 5444}, "up to 200 characters long, and this one has 5,444"),
+    ("search", {"words": "diffusion category:@everyone"}, "is not an arXiv category"),
     ("author", {"name": "Nobody Known"}, "No author named"),
 ]
 

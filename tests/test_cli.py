@@ -15,7 +15,7 @@ from hotpapers.cli import app
 
 COMMANDS = [
     ["db", "upgrade"], ["collect"], ["backfill"], ["import-snapshot"], ["rank"], ["digest"],
-    ["config", "check"], ["demo"], ["status"],
+    ["config", "check"], ["demo"], ["status"], ["search"],
 ]  # fmt: skip
 
 
@@ -297,3 +297,44 @@ def test_demo_without_the_bot_skips_discord_in_one_line(tmp_path: Path) -> None:
     assert "discord: skipped (the bot package is not installed)" in result.stdout
     assert (workdir / "site" / "index.html").is_file()
     assert "Hot on arXiv, listing of 2026-11-23:" in result.stdout
+
+
+def _search_db(tmp_path: Path) -> dict[str, str]:
+    from hotpapers import migrate
+    from hotpapers.db import make_engine
+    from hotpapers.importer import import_snapshot
+
+    url = f"sqlite:///{tmp_path / 'search.db'}"
+    migrate.upgrade(url)
+    lines = [
+        {"id": f"2103.0000{n}", "authors": "", "title": title, "abstract": "Plain words.",
+         "categories": "cs.LG", "authors_parsed": [["Doe", "Jane", ""]],
+         "versions": [{"version": "v1", "created": f"Mon, {n} Mar 2021 10:00:00 GMT"}]}
+        for n, title in enumerate(["Graph transformers", "A transformer for graphs"], 1)
+    ]  # fmt: skip
+    snapshot = tmp_path / "snapshot.jsonl"
+    snapshot.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    engine = make_engine(url)
+    import_snapshot(engine, snapshot)
+    engine.dispose()
+    return {"HOTPAPERS_DATABASE__URL": url}
+
+
+def test_search_prints_the_most_relevant_first(runner: CliRunner, tmp_path: Path) -> None:
+    env = _search_db(tmp_path)
+    result = runner.invoke(app, ["search", "graph", "transformers", "-n", "5"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output.index("2103.00001") < result.output.index("2103.00002")
+    result = runner.invoke(app, ["search", '"graph transformers"'], env=env)
+    assert "2103.00001" in result.output and "2103.00002" not in result.output
+    result = runner.invoke(app, ["search", "quasar"], env=env)
+    assert result.exit_code == 0 and "No stored paper matches 'quasar'." in result.output
+
+
+def test_search_of_stop_words_exits_2_with_a_sentence(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["search", "the", "of", "and"], env=_search_db(tmp_path))
+    assert result.exit_code == 2
+    assert "add a word about the topic" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["search", "x" * 5444])
+    assert result.exit_code == 2
+    assert "up to 200 characters long, and this one has 5,444" in result.output

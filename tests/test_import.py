@@ -409,7 +409,7 @@ def test_bulk_keeps_full_text_search_current(engine: Engine, tmp_path: Path) -> 
         else:
             query = (
                 f"SELECT id FROM paper WHERE {VECTOR_COLUMN} @@"
-                " to_tsquery('hotpapers_search', 'cosmic')"
+                " to_tsquery('hotpapers_english', 'cosmic')"
             )
         found = connection.execute(text(query)).scalars().all()
     assert found == ["2101.00001"]

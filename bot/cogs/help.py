@@ -37,8 +37,9 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "/search <words>",
-        "Papers whose title or abstract contains all the words (newest first).",
-        "/search words:diffusion transformer",
+        "Papers whose title or abstract match the words, most relevant first. Also "
+        '"a phrase", -excluded, category:cs.LG, author:LeCun, since:2024-01-31.',
+        '/search words:diffusion transformer · /search words:"flow matching" -audio',
     ),
     (
         "/subscribe <kind> <value> [where] [options]",

@@ -25,13 +25,14 @@ from bot.cogs._input import (
     parse_date,
     require_text,
 )
-from bot.render import CHOICES_LIMIT, choice_name, clip_content
+from bot.render import CHOICES_LIMIT, choice_name, clip_content, safe
 from bot.views import Paginator, list_embed, paper_embed, ranked_pages
 from hotpapers import jobs, lookup, queries
 from hotpapers.arxiv.taxonomy import CATEGORIES
 from hotpapers.candidates import rank_listing
-from hotpapers.errors import HotpapersError
+from hotpapers.errors import HotpapersError, InputError
 from hotpapers.ranking import RankedPaper
+from hotpapers.search_query import parse_search
 
 if TYPE_CHECKING:
     from bot.client import HotpapersBot
@@ -295,27 +296,26 @@ class PapersCog(commands.Cog):
     # -- /search ---------------------------------------------------------------------------
 
     @app_commands.command(
-        name="search", description="Papers whose title or abstract contains all the words."
+        name="search", description="Papers whose title or abstract match the words, best first."
     )
-    @app_commands.describe(words="Words that must all appear in the title or abstract")
+    @app_commands.describe(
+        words='Words, "a phrase", -excluded, category:cs.LG, author:LeCun, since:2024-01-31'
+    )
     async def search(self, interaction: discord.Interaction, words: str) -> None:
         try:
-            text = require_text(words, "some words to look for", "/search diffusion transformer")
-        except BadInput as exc:
-            await refuse(interaction, str(exc))
+            query = parse_search(clean(words))  # the same reading and limits as the CLI's
+        except InputError as exc:
+            await refuse(interaction, safe(str(exc)))
             return
         try:
-            papers = await self.read(interaction, queries.search_papers, text, LIST_SIZE)
-        except HotpapersError as exc:  # too many words; no search index in this database
+            papers = await self.read(interaction, queries.search_papers, query, LIST_SIZE)
+        except HotpapersError as exc:  # no search index in this database
             await refuse(interaction, str(exc))
             return
         if not papers:
-            await refuse(
-                interaction,
-                f"No stored paper has all of “{echo(text)}” in its title or abstract.",
-            )
+            await refuse(interaction, f"No stored paper matches “{echo(query.text)}”.")
             return
-        title = f"Papers mentioning “{echo(text)}”"
+        title = f"Papers matching “{echo(query.text)}”"
         await answer(interaction, list_embed(title, papers))
 
 
