@@ -26,15 +26,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from sqlalchemy import create_engine, text
 
 from hotpapers.arxiv import calendar
 from hotpapers.db import make_engine
 from hotpapers.delivery._run import STALE_CLAIM
 from hotpapers.fakes.arxiv import FakeArxiv, generate_papers
-from tests.conftest import PG_ADMIN_URL
 from tests.discord_support import running_fake
-from tests.faults._support import COLLECTED, base_env, content, hotpapers
+from tests.faults._support import COLLECTED, base_env, content, hotpapers, postgresql_pair
 from tests.faults.test_kill_delivery import age_claims
 from tests.faults.test_kill_points import CATS, arxiv_env
 from tests.test_cluster_support import deliveries, fresh_schema, make_fake, process_env, seed
@@ -65,19 +63,8 @@ def databases(kind: str, folder: Path) -> Iterator[tuple[str, str]]:
         name = uuid.uuid4().hex[:8]
         yield f"sqlite:///{folder / f'calm-{name}.db'}", f"sqlite:///{folder / f'dead-{name}.db'}"
         return
-    names = [f"hp_rel_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        for name in names:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{names[0]}", f"{base}/{names[1]}"
-    finally:
-        with admin.connect() as connection:
-            for name in names:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgresql_pair() as pair:
+        yield pair
 
 
 async def collect_trial(calm: str, dead: str, folder: Path, rng: random.Random) -> tuple:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import MetaData, create_engine, select, text
 
 from hotpapers.db import normalize_url
 
@@ -70,6 +72,26 @@ def content(db_url: str, tables: tuple[str, ...] = COLLECTED) -> dict[str, list[
             found[name] = sorted((tuple(_plain(v) for v in row) for row in rows), key=repr)
     engine.dispose()
     return found
+
+
+@contextmanager
+def postgresql_pair() -> Iterator[tuple[str, str]]:
+    """Two fresh PostgreSQL databases (undisturbed, disturbed), dropped afterwards."""
+    from tests.conftest import PG_ADMIN_URL
+
+    names = [f"hp_fault_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for name in names:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{names[0]}", f"{base}/{names[1]}"
+    finally:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _plain(value: Any) -> Any:
