@@ -40,7 +40,10 @@ def require_text(text: str | None, what: str, example: str) -> str:
     if not value:
         raise BadInput(f"Please give {what}, for example `{example}`.")
     if len(value) > MAX_TEXT:
-        raise BadInput(f"That {what} is {len(value):,} characters long; keep it under {MAX_TEXT}.")
+        raise BadInput(
+            f"{what[0].upper()}{what[1:]} can be up to {MAX_TEXT} characters long, "
+            f"and this one has {len(value):,}."
+        )
     if not _WORD.search(value):
         raise BadInput(f"“{echo(value)}” has no letters or digits; please give {what}.")
     return value
