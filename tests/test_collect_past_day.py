@@ -17,10 +17,11 @@ from sqlmodel import Session, col
 
 from hotpapers import jobs
 from hotpapers.arxiv import calendar
-from hotpapers.config import ArxivSettings, DatabaseSettings, Settings
+from hotpapers.config import Settings
 from hotpapers.errors import FeedParseError
 from hotpapers.fakes.arxiv import FakeArxiv, FakePaper, generate_past_day
 from hotpapers.models import Announcement, Paper
+from tests.test_collect import make_settings as collect_settings
 
 DAY = date(2026, 11, 24)  # a Tuesday: the evening before (Monday's) is itself a listing date
 CATS = ["cs.LG", "cs.CV"]
@@ -29,20 +30,9 @@ WEEKS_LATER = LIVE + timedelta(days=30)
 
 
 def make_settings(fake: FakeArxiv, engine: Engine, **arxiv: object) -> Settings:
-    options = {
-        "categories": CATS,
-        "rss_url": fake.rss_url,
-        "api_url": fake.api_url,
-        "oai_url": fake.oai_url,
-        "request_interval": 0.0,
-        "max_retries": 1,
-        "batch_size": 50,
-        **arxiv,
-    }
-    return Settings.model_construct(
-        database=DatabaseSettings(url=engine.url.render_as_string(hide_password=False)),
-        arxiv=ArxivSettings(**options),
-    )
+    """test_collect's settings, unpaced, with room for a day in one API batch."""
+    options: dict[str, object] = {"request_interval": 0.0, "max_retries": 1, "batch_size": 50}
+    return collect_settings(fake, engine, **(options | arxiv))
 
 
 @pytest.fixture(scope="module")
