@@ -17,12 +17,6 @@ PACKAGES = ("hotpapers", "bot")
 # modules of the strongly connected component; empty when the tree is clean.
 KNOWN_CIRCLES: dict[tuple[str, ...], str] = {
     ("bot.client", "bot.courier", "bot.pace", "bot.runner"): "being broken on this branch",
-    (
-        "hotpapers.cli",
-        "hotpapers.publish.cli",
-        "hotpapers.service.cli",
-        "hotpapers.site.cli",
-    ): "being broken on this branch",
 }
 
 
