@@ -65,8 +65,7 @@ def deliver(
     ] = None,
 ) -> None:
     """Deliver one listing's hot papers to every subscribed channel and DM, then log out."""
-    from bot.courier import deliver_day
-    from bot.runner import require_token
+    from bot.runner import deliver_day, require_token
     from hotpapers.cli_common import cli_engine, cli_settings, friendly, out, parse_date
     from hotpapers.jobs import no_listing
 
