@@ -15,8 +15,7 @@ PACKAGES = ("hotpapers", "bot")
 
 # Circles that are known and left for a later step, each with why. Keyed by the sorted
 # modules of the strongly connected component; empty when the tree is clean.
-KNOWN_CIRCLES: dict[tuple[str, ...], str] = {
-}
+KNOWN_CIRCLES: dict[tuple[str, ...], str] = {}
 
 
 def module_name(path: Path) -> str:
