@@ -19,6 +19,7 @@ from hotpapers.similar import (
     embed_missing,
     embed_texts,
     nearest,
+    paper_text,
     similar_to,
     vectors_for,
 )
@@ -183,3 +184,19 @@ def test_unknown_paper_and_paper_without_vector_are_one_sentence(topical: Engine
     bare = similar_to(topical, "2611.00000")
     assert bare.paper is not None and bare.sentence is not None
     assert "has no content vector yet" in bare.sentence and "\n" not in bare.sentence
+
+
+def test_the_faster_tokenizer_cuts_abstracts_into_the_same_tokens() -> None:
+    """The pre-tokenizer hotpapers adds changes the speed, not the tokens."""
+    from tokenizers import Tokenizer
+
+    from hotpapers.similar._model import model
+
+    ours = model().tokenizer
+    shipped = Tokenizer.from_str(ours.to_str())
+    shipped.pre_tokenizer = None
+    texts = [
+        paper_text(title, abstract + " Schrödinger's ∇·E = ρ/ε₀, 3.5% (GNNs) naïve-ly.")
+        for title, abstract in TOPICS.values()
+    ]
+    assert [e.ids for e in ours.encode_batch(texts)] == [e.ids for e in shipped.encode_batch(texts)]
