@@ -324,8 +324,8 @@ async def test_help_lists_every_command(bot: HotpapersBot, fake: FakeDiscord) ->
 async def test_sync_commands_publishes_to_one_guild(fake: FakeDiscord) -> None:
     names = await asyncio.wait_for(sync_commands(bot_settings(fake), guild_id=2000), 10)
     assert sorted(names) == [
-        "author", "category", "help", "hot", "paper", "search", "similar",
-        "settings", "subscribe", "subscriptions", "unsubscribe",
+        "author", "category", "help", "hot", "paper", "search",
+        "settings", "similar", "subscribe", "subscriptions", "unsubscribe",
     ]  # fmt: skip
     published = {c["name"]: c for c in fake.guild_commands[2000]}
     assert set(published) == set(names)
