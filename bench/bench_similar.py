@@ -210,6 +210,34 @@ def _hnsw(vectors: np.ndarray, queries: list[np.ndarray]) -> None:
     print("HNSW search:", _percentiles(times))
 
 
+def run_scan_cpu(count: int, searches: int) -> None:
+    """The two-stage scan alone over `count` clustered random vectors: wall time and the CPU
+    time of the searching thread (what a quiet machine's wall time would be, one BLAS thread)."""
+    import numpy as np
+
+    from hotpapers.similar._index import VectorIndex
+
+    print("machine:", machine(), flush=True)
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((2000, 256), dtype=np.float32)
+    index = VectorIndex()
+    for start in range(0, count, 100_000):
+        size = min(100_000, count - start)
+        noise = 0.5 * rng.standard_normal((size, 256), dtype=np.float32)
+        vectors = centres[rng.integers(0, 2000, size)] + noise
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        index.add([f"p{start + i}" for i in range(size)], vectors, [0] * size)
+    wall, cpu = [], []
+    for number in range(searches):
+        query = index._full[(number * 997) % count].astype(np.float32)
+        started, thread = time.perf_counter(), time.thread_time()
+        index.search(query, 10, None, ())
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.thread_time() - thread)
+    print(f"two-stage scan of {count:,}: wall {_percentiles(wall)}; CPU {_percentiles(cpu)}")
+    print("machine at the end:", machine())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -222,6 +250,9 @@ def main() -> None:
     query.add_argument("--url", required=True)
     query.add_argument("--queries", type=int, default=300)
     query.add_argument("--hnsw", type=int, default=0, help="Also build HNSW over this many.")
+    scan = sub.add_parser("scan-cpu", help="Run with OPENBLAS_NUM_THREADS=1.")
+    scan.add_argument("--papers", type=int, default=1_000_000)
+    scan.add_argument("--searches", type=int, default=100)
     quality = sub.add_parser("quality")
     quality.add_argument("--snapshot", type=Path, required=True)
     quality.add_argument("--papers", type=int, default=10_000)
@@ -233,6 +264,8 @@ def main() -> None:
         run_fill(args.url, args.seed_papers)
     elif args.command == "query":
         run_query(args.url, args.queries, args.hnsw)
+    elif args.command == "scan-cpu":
+        run_scan_cpu(args.papers, args.searches)
     elif args.command == "quality":
         from similar_quality import historic, report, snapshot
 
