@@ -101,11 +101,15 @@ async def test_similar_refuses_in_one_sentence(
 async def test_paper_has_a_similar_button_that_lists_similar_papers(
     bot: HotpapersBot, fake: FakeDiscord
 ) -> None:
-    shown = await fake.send_interaction("paper", {"id": "2611.00004"})
+    # A generous hang guard: /paper draws its chart (matplotlib) on a shared, loaded machine.
+    shown = await fake.send_interaction("paper", {"id": "2611.00004"}, timeout=60)
     buttons = [c for row in shown.message["components"] for c in row["components"]]
     assert [(b["label"], b["custom_id"]) for b in buttons] == [("Similar", "hp:similar:2611.00004")]
     pressed = await fake.send_interaction(
-        custom_id="hp:similar:2611.00004", message_id=int(shown.message["id"]), user_id=8
+        custom_id="hp:similar:2611.00004",
+        message_id=int(shown.message["id"]),
+        user_id=8,
+        timeout=60,
     )
     assert pressed.ephemeral  # only the person who pressed it sees the list
     [embed] = pressed.embeds

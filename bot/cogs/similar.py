@@ -64,12 +64,14 @@ class SimilarButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: HotpapersBot = interaction.client  # type: ignore[assignment]
+        # Only the person who pressed it sees the answer: a button press should not post.
+        # Deferred at once: the first search of a process loads every vector.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         result = await asyncio.to_thread(similar_to, bot.engine, self.paper_id, SIMILAR_COUNT)
         if result.sentence is not None:
-            await interaction.response.send_message(result.sentence, ephemeral=True)
+            await interaction.edit_original_response(content=clip_content(result.sentence))
             return
-        # Only the person who pressed it sees the list: a button press should not post.
-        await interaction.response.send_message(embed=similar_embed(result), ephemeral=True)
+        await interaction.edit_original_response(embed=similar_embed(result))
 
 
 def similar_view(paper_id: str) -> discord.ui.View:
