@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import Engine, func, select
+from sqlalchemy import BigInteger, ColumnElement, Engine, cast, func, select
 from sqlmodel import col
 
 from hotpapers.models import PaperVector
@@ -44,9 +44,7 @@ class Neighbour:
     score: float  # cosine similarity, -1 to 1
 
 
-def _seconds(moment: datetime | date | None) -> int:
-    if moment is None:
-        return int(_NO_DATE)
+def _seconds(moment: datetime | date) -> int:
     if not isinstance(moment, datetime):
         moment = datetime(moment.year, moment.month, moment.day, tzinfo=UTC)
     if moment.tzinfo is None:
@@ -158,6 +156,16 @@ def _newest_added(engine: Engine) -> datetime | None:
     return newest
 
 
+def _epoch_seconds(engine: Engine) -> ColumnElement[int]:
+    """`submitted` as whole seconds since 1970 computed by the database: a million rows load
+    without a datetime object each."""
+    if engine.dialect.name == "sqlite":
+        seconds = cast(func.strftime("%s", col(PaperVector.submitted)), BigInteger)
+    else:
+        seconds = cast(func.extract("epoch", col(PaperVector.submitted)), BigInteger)
+    return func.coalesce(seconds, int(_NO_DATE))
+
+
 def refresh(engine: Engine, index: VectorIndex) -> None:
     """Load into `index` what the table gained since the index last looked."""
     newest = _newest_added(engine)
@@ -165,7 +173,7 @@ def refresh(engine: Engine, index: VectorIndex) -> None:
         return
     started = time.perf_counter()
     query = select(
-        col(PaperVector.paper_id), col(PaperVector.vector), col(PaperVector.submitted)
+        col(PaperVector.paper_id), col(PaperVector.vector), _epoch_seconds(engine)
     ).where(col(PaperVector.model) == MODEL_NAME)
     if index.newest_added is not None:
         query = query.where(col(PaperVector.added_at) >= index.newest_added - _LATE_COMMIT)
@@ -176,9 +184,7 @@ def refresh(engine: Engine, index: VectorIndex) -> None:
             blob = b"".join(row[1] for row in rows)
             vectors = np.frombuffer(blob, dtype="<f2").reshape(len(rows), DIMENSIONS)
             index.add(
-                [row[0] for row in rows],
-                vectors.astype(np.float32),
-                [_seconds(row[2]) for row in rows],
+                [row[0] for row in rows], vectors.astype(np.float32), [row[2] for row in rows]
             )
             loaded += len(rows)
     index.newest_added = newest
