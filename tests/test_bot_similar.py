@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -15,6 +17,7 @@ from hotpapers.records import PaperRecord
 from hotpapers.similar import embed_missing
 from hotpapers.store import upsert_papers
 from tests.discord_support import running_bot, running_fake
+from tests.render_discord_thread import CHROMIUM, page_height, screenshot, thread_html
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 PAPERS = {
@@ -99,7 +102,7 @@ async def test_similar_refuses_in_one_sentence(
 
 
 async def test_paper_has_a_similar_button_that_lists_similar_papers(
-    bot: HotpapersBot, fake: FakeDiscord
+    bot: HotpapersBot, fake: FakeDiscord, tmp_path: Path
 ) -> None:
     # A generous hang guard: /paper draws its chart (matplotlib) on a shared, loaded machine.
     shown = await fake.send_interaction("paper", {"id": "2611.00004"}, timeout=60)
@@ -114,3 +117,15 @@ async def test_paper_has_a_similar_button_that_lists_similar_papers(
     assert pressed.ephemeral  # only the person who pressed it sees the list
     [embed] = pressed.embeds
     assert _titles(embed)[0] == "Galaxy rotation curves"
+    _photograph([shown.message, {**shown.message, "content": "", "embeds": [embed],
+                                 "components": []}], tmp_path / "discord-similar.png")  # fmt: skip
+
+
+def _photograph(messages: list[dict[str, Any]], png: Path) -> None:
+    """What the user saw, drawn as Discord does (docs/screenshots/discord-similar.png is one)."""
+    if CHROMIUM is None:
+        return
+    page = png.with_suffix(".html")
+    page.write_text(thread_html(messages, "/paper, then its Similar button"), encoding="utf-8")
+    screenshot(page, png, page_height(messages) + 500)
+    assert png.stat().st_size > 0
