@@ -215,6 +215,9 @@ def import_snapshot(
         Path, typer.Argument(help="arxiv-metadata-oai-snapshot.json (JSON lines; .gz ok).")
     ],
     batch_size: Annotated[int, typer.Option(help="Papers per transaction.")] = 5000,
+    embed: Annotated[
+        bool, typer.Option(help="Then compute the vectors of similar papers (or later: embed).")
+    ] = True,
 ) -> None:
     """Import the Kaggle arXiv metadata snapshot, streamed."""
     from hotpapers.importer import import_snapshot as run_import
@@ -241,7 +244,8 @@ def import_snapshot(
         f"imported {report.imported} papers from {report.read} lines; "
         f"{report.skipped} malformed lines skipped."
     )
-    embed_all(engine)  # vectors for similar papers: hotpapers/similar/
+    if embed:
+        embed_all(engine)  # vectors for similar papers: hotpapers/similar/
 
 
 @app.command()

@@ -364,3 +364,24 @@ def test_similar_and_embed_from_the_command_line(tmp_path: Path) -> None:
     assert "Traceback" not in unknown.stderr
     bad = hotpapers("similar", "not-an-id")
     assert bad.returncode == 2 and "is not an arXiv id or URL" in bad.stderr
+
+
+def test_import_snapshot_embeds_unless_told_not_to(tmp_path: Path) -> None:
+    """After the import, the vectors of similar papers; `--no-embed` leaves them to `embed`."""
+    from hotpapers import migrate
+
+    line = {"id": "2103.00001", "authors": "", "title": "Graph transformers", "abstract": "Words.",
+            "categories": "cs.LG", "authors_parsed": [["Doe", "Jane", ""]],
+            "versions": [{"version": "v1", "created": "Mon, 1 Mar 2021 10:00:00 GMT"}]}  # fmt: skip
+    snapshot = tmp_path / "snapshot.jsonl"
+    snapshot.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    for flag, expected in (("--no-embed", False), ("--embed", True)):
+        url = f"sqlite:///{tmp_path / f'{flag}.db'}"
+        migrate.upgrade(url)
+        done = subprocess.run(
+            [sys.executable, "-m", "hotpapers", "import-snapshot", str(snapshot), flag],
+            env={**os.environ, "HOTPAPERS_DATABASE__URL": url, "COLUMNS": "200"},
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert ("embedded 1 papers for similar papers" in done.stdout) is expected
