@@ -44,6 +44,14 @@ def test_anything_but_one_sentence_is_refused_with_the_reason(answer: str, why: 
         checked(answer)
 
 
+def test_a_quoted_title_with_its_own_question_mark_is_one_sentence() -> None:
+    answer = "The paper “When Does Flow Matching Help? A Study” finds it helps video prediction."
+    assert checked(answer) == answer
+    assert checked('It asks "Why? Because." and answers it well.') == (
+        'It asks "Why? Because." and answers it well.'
+    )
+
+
 def test_control_characters_never_survive() -> None:
     shown = checked("A scheme\x00 that\u202e works\x1b[31m well on every benchmark we tried.")
     assert all(ch.isprintable() for ch in shown) and len(shown) <= MAX_CHARS

@@ -27,6 +27,7 @@ _LEADING_MARKS = re.compile(r"^(?:[#>*•\-]+\s+)+")  # a heading, quote or list
 _PREFIX = re.compile(r"^(?:tl;?dr|summary|one[- ]sentence summary)\s*[:.\-–—]\s*", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"“])")
 _QUOTES = "\"'“”‘’"
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
 
 class Refused(Exception):
@@ -64,7 +65,8 @@ def checked(answer: str) -> str:
     text = plain(answer)
     if not text:
         raise Refused("the answer is empty")
-    sentences = _SENTENCE_END.split(text)
+    # A quoted title may hold its own "?" or "!": it does not end the sentence around it.
+    sentences = _SENTENCE_END.split(_QUOTED.sub("Q", text))
     if len(sentences) > 1:
         raise Refused(f"the answer is {len(sentences)} sentences, not one")
     if len(text) > MAX_CHARS:
