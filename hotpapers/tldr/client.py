@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass, replace
@@ -43,6 +44,8 @@ from hotpapers.tldr.text import (
     estimated_prompt_tokens,
     user_prompt,
 )
+
+log = logging.getLogger(__name__)
 
 SPEND_SERVICE = "tldr"
 MAX_BODY_BYTES = 1 << 20  # a one-sentence answer is a few hundred bytes
@@ -156,9 +159,17 @@ class TldrClient:
         except TimeoutError:
             await self.cap.settle(reserved, reserved, sent=True)  # it may have been billed
             return None, f"no answer within {self.config.request_timeout:g} s"
+        except TldrError:  # an answer too large to read: billed or not, unknown
+            await self.cap.settle(reserved, reserved, sent=True)
+            raise
         except aiohttp.ClientError as exc:
+            # Sent or not: a reset after sending is possible, but then nothing was answered.
             await self.cap.settle(reserved, 0, sent=False)
-            problem = f"connection failed ({exc.__class__.__name__})"
+            log.debug("tldr: connection failed", exc_info=exc)
+            problem = "the connection failed" + (
+                " (the server closed it)" if isinstance(exc, aiohttp.ServerDisconnectedError)
+                else ""
+            )  # fmt: skip
             if self.reachability.give_up(time.monotonic(), 0.0, problem):
                 raise Unreachable(self.reachability.reason or problem) from None
             return None, problem

@@ -47,10 +47,15 @@ class TldrReport:
         failed = f", {self.failed} without one (see the log)" if self.failed else ""
         stopped = f"; stopped early: {self.stopped}" if self.stopped else ""
         return (
-            f"{self.listing_date}: TL;DRs for {self.papers} top papers: {self.made} made, "
-            f"{self.cached} already made{failed} ({self.requests} requests, "
+            f"{self.listing_date}: TL;DRs for {self.papers} top paper{_s(self.papers)}: "
+            f"{self.made} made, "
+            f"{self.cached} already made{failed} ({self.requests} request{_s(self.requests)}, "
             f"${to_usd(self.spent_micros):.4f}){stopped}."
         )
+
+
+def _s(count: int) -> str:
+    return "" if count == 1 else "s"
 
 
 async def summarise_day(
