@@ -1,9 +1,16 @@
-"""What a model's answer must be to be shown: one plain sentence of at most 300 characters."""
+"""What a model's answer must be to be shown (one plain sentence of at most 300 characters),
+and where the key may come from."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
+from hotpapers.config import load_settings, masked_dump
+from hotpapers.errors import ConfigError
+from hotpapers.logs import secret_values
 from hotpapers.tldr.text import MAX_CHARS, Refused, checked, user_prompt
 
 GOOD = "A sparse attention scheme matches dense attention at a fraction of the cost."
@@ -60,3 +67,26 @@ def test_control_characters_never_survive() -> None:
 def test_the_prompt_is_the_title_and_the_flattened_abstract() -> None:
     prompt = user_prompt("A  title\n", "Line one\n  line two.")
     assert prompt == "Title: A title\n\nAbstract: Line one line two."
+
+
+# --- the key: from the environment or the secrets file, never the TOML file ------------------
+
+
+def test_the_key_comes_from_the_secrets_file_and_never_from_the_toml_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [n for n in os.environ if n.startswith("HOTPAPERS_")]:
+        monkeypatch.delenv(name)
+    config = tmp_path / "hotpapers.toml"
+    config.write_text('[tldr]\nenabled = true\napi_key = "sk-in-the-file"\n')
+    with pytest.raises(ConfigError, match="set the environment variable HOTPAPERS_TLDR__API_KEY"):
+        load_settings(config)
+    config.write_text("[tldr]\nenabled = true\n")
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text("HOTPAPERS_TLDR__API_KEY=sk-from-the-secrets-file\n")
+    monkeypatch.setenv("HOTPAPERS_SECRETS_FILE", str(secrets))
+    settings = load_settings(config)
+    assert settings.tldr.api_key is not None
+    assert settings.tldr.api_key.get_secret_value() == "sk-from-the-secrets-file"
+    assert "sk-from-the-secrets-file" not in repr(masked_dump(settings))
+    assert "sk-from-the-secrets-file" in secret_values(settings)  # masked in every log line
