@@ -77,8 +77,7 @@ async def summarise_day(
         report.status = "off"
         return report
     if config.api_key is None or not config.api_key.get_secret_value():
-        report.status = "no-key"
-        log.warning("tldr: enabled but HOTPAPERS_TLDR__API_KEY is not set; skipped")
+        report.status = "no-key"  # the sentence says so (the service's job status too)
         return report
     ranked = jobs.rank(settings, engine, day, now=now, top=config.top)
     report.papers = len(ranked)
