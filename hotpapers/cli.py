@@ -448,15 +448,17 @@ def demo(
 
 
 def mount_subcommands(parent: typer.Typer) -> None:
-    """Commands that live beside their code (site, publish, run)."""
+    """Commands that live beside their code (site, publish, run, tldr)."""
     from hotpapers.publish.cli import app as publish_app
     from hotpapers.service.cli import run
     from hotpapers.similar.cli import embed, similar
     from hotpapers.site.cli import app as site_app
+    from hotpapers.tldr.cli import tldr
 
     parent.add_typer(site_app, name="site")
     parent.add_typer(publish_app, name="publish")
     parent.command("run")(run)
+    parent.command("tldr")(tldr)
     parent.command("similar")(similar)
     parent.command("embed")(embed)
 

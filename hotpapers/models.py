@@ -167,6 +167,19 @@ class Spend(SQLModel, table=True):
     units: int = 0
 
 
+class Tldr(SQLModel, table=True):
+    """A one-sentence summary of one version of a paper (its title and abstract) made by an
+    OpenAI-compatible model (hotpapers/tldr/): made once per version, then read from here."""
+
+    paper_id: str = Field(primary_key=True, foreign_key="paper.id", max_length=40)
+    version: int = Field(primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    model: str = Field(max_length=200)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    created_at: datetime | None = None
+
+
 class GuildSettings(SQLModel, table=True):
     """Per-server choices made with /settings (defaults come from [discord] in the config)."""
 

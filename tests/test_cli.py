@@ -125,6 +125,10 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert_site_shown(workdir, result.stdout)
     assert_discord_thread_shown(workdir, result.stdout)
     assert "Hot on arXiv, listing of 2026-11-23:" in result.stdout  # the X summary's text
+    # TL;DRs from the fake OpenAI-compatible endpoint, on the site's day page.
+    assert "tldr: 2026-11-23: TL;DRs for 5 top papers: 5 made" in result.stdout
+    day_page = (workdir / "site" / "2026-11-23" / "index.html").read_text("utf-8")
+    assert day_page.count('class="tldr"') == 5
     assert "http://localhost:8080/2026-11-23/" in result.stdout  # its one link
     assert result.stdout.rstrip().splitlines()[-1].startswith("demo finished in ")
 

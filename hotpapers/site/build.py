@@ -174,7 +174,7 @@ class _Writer:
         self.site_path = urlsplit(base).path or "/"
 
     def write(self, content: SiteContent) -> SiteReport:
-        renderer = Renderer(self.settings, list(content.categories), content.links)
+        renderer = Renderer(self.settings, list(content.categories), content.links, content.tldrs)
         self._file(MARKER, "built by hotpapers site build\n")
         for name in ("site.css", "search.js", "favicon.svg"):
             shutil.copyfile(_STATIC / name, self.root / name)

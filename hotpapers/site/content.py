@@ -25,6 +25,7 @@ from hotpapers.models import Announcement, SignalSnapshot, SocialPost
 from hotpapers.ranking import RankedPaper
 from hotpapers.rising import SITE, record_first_showing, rising_papers
 from hotpapers.site.views import safe_url
+from hotpapers.tldr.store import engine_tldrs
 
 # Rank every paper of a day once (the day page shows the top, category pages dig deeper).
 _EVERY_PAPER = 1_000_000
@@ -98,6 +99,8 @@ class SiteContent:
     papers: dict[str, list[tuple[date, RankedPaper]]] = field(default_factory=dict)
     # paper id -> its discussion and code links (papers with none are left out).
     links: dict[str, PaperLinks] = field(default_factory=dict)
+    # paper id -> the TL;DR of its current version (hotpapers/tldr/), where one was made.
+    tldrs: dict[str, str] = field(default_factory=dict)
     # paper id -> the stored papers most like it (papers without a vector are left out).
     similar: dict[str, list[SimilarPaper]] = field(default_factory=dict)
 
@@ -122,6 +125,8 @@ def gather(settings: Settings, engine: Engine, now: datetime) -> SiteContent:
     content.links = paper_links(engine, list(content.papers), now)
     content.similar = similar_papers(engine, list(content.papers))
     content.days = _with_rising(settings, engine, content.days, now)
+    risers = [item.paper.arxiv_id for day in content.days for item in day.rising]
+    content.tldrs = engine_tldrs(engine, [*content.papers, *risers])
     return content
 
 

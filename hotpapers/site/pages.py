@@ -81,11 +81,13 @@ class Renderer:
         settings: Settings,
         category_pages: list[str],
         links: Mapping[str, PaperLinks] | None = None,
+        tldrs: Mapping[str, str] | None = None,
     ) -> None:
         self.common = {
             "site_title": settings.site.title,
             "category_pages": category_pages,
             "paper_links": links or {},
+            "tldrs": tldrs or {},
         }
         self.site_url = settings.site.base_url.rstrip("/") + "/"
         self.env = environment(settings)
