@@ -215,10 +215,14 @@ def import_snapshot(
         Path, typer.Argument(help="arxiv-metadata-oai-snapshot.json (JSON lines; .gz ok).")
     ],
     batch_size: Annotated[int, typer.Option(help="Papers per transaction.")] = 5000,
+    embed: Annotated[
+        bool, typer.Option(help="Then compute the vectors of similar papers (or later: embed).")
+    ] = True,
 ) -> None:
     """Import the Kaggle arXiv metadata snapshot, streamed."""
     from hotpapers.importer import import_snapshot as run_import
     from hotpapers.progress import Progress
+    from hotpapers.similar.cli import embed_all
 
     if _path_is(file, Path.is_dir):
         raise InputError(f"{quoted(file)} is a directory; name the snapshot's .json file inside it")
@@ -240,6 +244,8 @@ def import_snapshot(
         f"imported {report.imported} papers from {report.read} lines; "
         f"{report.skipped} malformed lines skipped."
     )
+    if embed:
+        embed_all(engine)  # vectors for similar papers: hotpapers/similar/
 
 
 @app.command()
@@ -445,6 +451,7 @@ def mount_subcommands(parent: typer.Typer) -> None:
     """Commands that live beside their code (site, publish, run, tldr)."""
     from hotpapers.publish.cli import app as publish_app
     from hotpapers.service.cli import run
+    from hotpapers.similar.cli import embed, similar
     from hotpapers.site.cli import app as site_app
     from hotpapers.tldr.cli import tldr
 
@@ -452,6 +459,8 @@ def mount_subcommands(parent: typer.Typer) -> None:
     parent.add_typer(publish_app, name="publish")
     parent.command("run")(run)
     parent.command("tldr")(tldr)
+    parent.command("similar")(similar)
+    parent.command("embed")(embed)
 
 
 def mount_plugins(parent: typer.Typer) -> None:

@@ -204,7 +204,7 @@ class _Writer:
             image = previews.get(appearances[0][0])
             if chart is not None:
                 image = self._preview(f"paper/{slug(paper_id)}/attention.png", chart)
-            html = renderer.paper(appearances, chart, image)
+            html = renderer.paper(appearances, chart, image, content.similar.get(paper_id))
             self._page(f"paper/{slug(paper_id)}/index.html", html)
         self._feeds(content)
         self._keep_old_pages(archived)

@@ -64,6 +64,32 @@ class PaperLinks:
     code: str = ""  # the repository the Hugging Face page names
 
 
+@dataclass(frozen=True)
+class SimilarPaper:
+    arxiv_id: str
+    title: str
+    score: float  # cosine similarity of title + abstract
+    on_site: bool  # it has a page of its own here (else the link goes to arXiv)
+
+
+SIMILAR_ON_PAGE = 5
+
+
+def similar_papers(engine: Engine, paper_ids: list[str]) -> dict[str, list[SimilarPaper]]:
+    """For each paper page: its nearest papers by content (hotpapers/similar/)."""
+    from hotpapers.similar import similar_to
+
+    found: dict[str, list[SimilarPaper]] = {}
+    for paper_id in paper_ids:
+        result = similar_to(engine, paper_id, SIMILAR_ON_PAGE)
+        if result.neighbours:
+            found[paper_id] = [
+                SimilarPaper(s.arxiv_id, s.title, score, s.arxiv_id in paper_ids)
+                for s, score in result.neighbours
+            ]
+    return found
+
+
 @dataclass
 class SiteContent:
     days: list[Day] = field(default_factory=list)  # newest first
@@ -75,6 +101,8 @@ class SiteContent:
     links: dict[str, PaperLinks] = field(default_factory=dict)
     # paper id -> the TL;DR of its current version (hotpapers/tldr/), where one was made.
     tldrs: dict[str, str] = field(default_factory=dict)
+    # paper id -> the stored papers most like it (papers without a vector are left out).
+    similar: dict[str, list[SimilarPaper]] = field(default_factory=dict)
 
 
 def gather(settings: Settings, engine: Engine, now: datetime) -> SiteContent:
@@ -95,6 +123,7 @@ def gather(settings: Settings, engine: Engine, now: datetime) -> SiteContent:
     content.categories = {name: by_category[name] for name in sorted(by_category)}
     content.papers = _appearances(content)
     content.links = paper_links(engine, list(content.papers), now)
+    content.similar = similar_papers(engine, list(content.papers))
     content.days = _with_rising(settings, engine, content.days, now)
     risers = [item.paper.arxiv_id for day in content.days for item in day.rising]
     content.tldrs = engine_tldrs(engine, [*content.papers, *risers])

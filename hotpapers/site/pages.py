@@ -20,7 +20,7 @@ from hotpapers.config import Settings
 from hotpapers.ranking import RankedPaper, format_number
 from hotpapers.render.tex import to_html, to_unicode
 from hotpapers.site import views
-from hotpapers.site.content import Day, Listing, PaperLinks, slug
+from hotpapers.site.content import Day, Listing, PaperLinks, SimilarPaper, slug
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -138,6 +138,7 @@ class Renderer:
         appearances: list[tuple[date, RankedPaper]],
         chart: Chart | None,
         image: Preview | None = None,
+        similar: Sequence[SimilarPaper] | None = None,
     ) -> str:
         latest = appearances[0][1]
         return self._render(
@@ -149,6 +150,7 @@ class Renderer:
             latest=latest,
             appearances=appearances,
             chart=chart,
+            similar=similar or (),
         )
 
     def search(self, image: Preview | None = None) -> str:
