@@ -222,6 +222,7 @@ class HotpapersBot(commands.Bot):
 
         await self.add_cog(PapersCog(self))
         await self.add_cog(HelpCog(self))
+        await self.load_extension("bot.cogs.similar")
         await self.load_extension("bot.reactions")
         await self.load_extension("bot.cogs.subscriptions")
         if self.schedule_deliveries:

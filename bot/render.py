@@ -324,10 +324,13 @@ def paper_message(ranked: RankedPaper, note: str = "") -> PaperMessage:
         fields.append(Field(RISING_TITLE, f"Listed {rise.listed:%Y-%m-%d} · {growth}"))
         place = f"rising from earlier days #{ranked.rank}"
     footer = f"arXiv:{paper.arxiv_id} · {place}" + (f" · {note}" if note else "")
+    description = teaser(paper.abstract)
+    if ranked.tldr:  # a model's one sentence, first: what to read the abstract for
+        description = f"**TL;DR:** {safe(ranked.tldr)}\n\n{description}"
     embed = build_embed(
         title=readable(paper.title),
         url=abs_url(paper.arxiv_id),
-        description=teaser(paper.abstract),
+        description=description,
         fields=fields,
         footer=footer,
     )

@@ -161,10 +161,14 @@ def import_snapshot(
         Path, typer.Argument(help="arxiv-metadata-oai-snapshot.json (JSON lines; .gz ok).")
     ],
     batch_size: Annotated[int, typer.Option(help="Papers per transaction.")] = 5000,
+    embed: Annotated[
+        bool, typer.Option(help="Then compute the vectors of similar papers (or later: embed).")
+    ] = True,
 ) -> None:
     """Import the Kaggle arXiv metadata snapshot, streamed."""
     from hotpapers.importer import import_snapshot as run_import
     from hotpapers.progress import Progress
+    from hotpapers.similar.cli import embed_all
 
     if _path_is(file, Path.is_dir):
         raise InputError(f"{quoted(file)} is a directory; name the snapshot's .json file inside it")
@@ -186,6 +190,8 @@ def import_snapshot(
         f"imported {report.imported} papers from {report.read} lines; "
         f"{report.skipped} malformed lines skipped."
     )
+    if embed:
+        embed_all(engine)  # vectors for similar papers: hotpapers/similar/
 
 
 @app.command()
@@ -388,14 +394,19 @@ def demo(
 
 
 def mount_subcommands(parent: typer.Typer) -> None:
-    """Commands that live beside their code (site, publish, run)."""
+    """Commands that live beside their code (site, publish, run, tldr)."""
     from hotpapers.publish.cli import app as publish_app
     from hotpapers.service.cli import run
+    from hotpapers.similar.cli import embed, similar
     from hotpapers.site.cli import app as site_app
+    from hotpapers.tldr.cli import tldr
 
     parent.add_typer(site_app, name="site")
     parent.add_typer(publish_app, name="publish")
     parent.command("run")(run)
+    parent.command("tldr")(tldr)
+    parent.command("similar")(similar)
+    parent.command("embed")(embed)
 
 
 def mount_plugins(parent: typer.Typer) -> None:

@@ -38,6 +38,7 @@ from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.arxiv.taxonomy import normalize_category, suggest_category
 from hotpapers.errors import ConfigError, quoted
 from hotpapers.logs import mask_url
+from hotpapers.tldr.settings import TldrSettings
 
 ARXIV_MIN_INTERVAL = 3.0
 DEFAULT_CONFIG_PATH = Path("config.toml")
@@ -361,6 +362,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     ops: OpsSettings = OpsSettings()
     cluster: ClusterSettings = ClusterSettings()
+    tldr: TldrSettings = TldrSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod
@@ -380,8 +382,7 @@ def resolve_config_path(explicit: Path | None) -> tuple[Path, bool]:
     """The config file to read and whether the user named it (a named file must exist)."""
     if explicit is not None:
         return explicit, True
-    from_env = os.environ.get("HOTPAPERS_CONFIG")
-    if from_env:
+    if from_env := os.environ.get("HOTPAPERS_CONFIG"):
         return Path(from_env), True
     return DEFAULT_CONFIG_PATH, False
 
@@ -488,8 +489,7 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key (see config.example.toml for the valid keys)"
-    where = f"{path}: " if path else ""
-    return f"{where}{key}: {message}"
+    return f"{path}: {key}: {message}" if path else f"{key}: {message}"
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from hotpapers.config import (
 from hotpapers.db import make_engine
 from hotpapers.demo_discord import deliver_to_fake, find_delivery, show_messages
 from hotpapers.fakes.arxiv import FakeArxiv, generate_papers
+from hotpapers.fakes.openai import FakeOpenAI
 from hotpapers.fakes.social import (
     FakeBluesky,
     FakeHF,
@@ -59,12 +60,15 @@ from hotpapers.signals.hn import HNSource
 from hotpapers.signals.measure import measure
 from hotpapers.signals.x import XSource
 from hotpapers.site.build import build_site
+from hotpapers.tldr.job import summarise_day
+from hotpapers.tldr.settings import TldrSettings
 
 DEMO_LISTING = date(2026, 11, 23)
 DEMO_CATEGORIES = ["cs.LG", "cs.CV", "cs.CL", "cs.AI", "stat.ML"]
 DEMO_PAPERS = 60
 DEMO_TOKEN = "demo-bearer-token"  # only the local fake accepts it
 DEMO_HANDLE, DEMO_PASSWORD = "demo.bsky.social", "demo-app-password"
+DEMO_OPENAI_KEY = "demo-openai-key"
 
 
 @dataclass(slots=True)
@@ -82,6 +86,7 @@ class Fakes:
     hn: FakeHN
     hf: FakeHF
     bluesky: FakeBluesky
+    openai: FakeOpenAI
 
 
 def demo_settings(workdir: Path, fakes: Fakes) -> Settings:
@@ -116,6 +121,12 @@ def demo_settings(workdir: Path, fakes: Fakes) -> Settings:
         ),
         ranking=RankingSettings(),
         digest=DigestSettings(posts_dir=workdir / "posts"),
+        tldr=TldrSettings(
+            enabled=True,
+            base_url=fakes.openai.base_url,
+            model="fake-mini",
+            api_key=SecretStr(DEMO_OPENAI_KEY),
+        ),
     )
 
 
@@ -132,10 +143,11 @@ async def start_fakes(stack: AsyncExitStack, now: datetime) -> Fakes:
         hn=FakeHN(generate_hn_stories(ids, seed=2021)),
         hf=FakeHF(),
         bluesky=FakeBluesky({DEMO_HANDLE: DEMO_PASSWORD}),
+        openai=FakeOpenAI(api_key=DEMO_OPENAI_KEY),
     )  # fmt: skip
     fakes.hf.add_daily(DEMO_LISTING, *generate_hf_daily(ids, DEMO_LISTING, seed=2021))
     fakes.bluesky.add(*generate_bluesky_posts(ids, seed=2021))
-    for server in (fakes.arxiv, fakes.x, fakes.hn, fakes.hf, fakes.bluesky):
+    for server in (fakes.arxiv, fakes.x, fakes.hn, fakes.hf, fakes.bluesky, fakes.openai):
         await server.start()
         stack.push_async_callback(server.close)
     return fakes
@@ -152,7 +164,7 @@ def demo_sources(settings: Settings, http: aiohttp.ClientSession) -> list[Signal
     ]
 
 
-STAGES = ("collect", "signals", "rank", "post", "site", "discord", "x")
+STAGES = ("collect", "signals", "rank", "tldr", "post", "site", "discord", "x")
 
 
 async def run_demo(
@@ -184,6 +196,9 @@ async def run_demo(
             ranked = jobs.rank(settings, engine, DEMO_LISTING, now=now)
         if show_ranking is not None:
             show_ranking(DEMO_LISTING, ranked)
+        with stages.stage("tldr"):
+            tldrs = await summarise_day(settings, engine, DEMO_LISTING, now=now)
+        say(f"tldr: {tldrs.sentence()}")
         with stages.stage("post"):
             path = jobs.write_post(settings, engine, DEMO_LISTING, now=now)
         say(f"post written to {path}")

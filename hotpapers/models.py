@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -168,6 +169,19 @@ class Spend(SQLModel, table=True):
     units: int = 0
 
 
+class Tldr(SQLModel, table=True):
+    """A one-sentence summary of one version of a paper (its title and abstract) made by an
+    OpenAI-compatible model (hotpapers/tldr/): made once per version, then read from here."""
+
+    paper_id: str = Field(primary_key=True, foreign_key="paper.id", max_length=40)
+    version: int = Field(primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    model: str = Field(max_length=200)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    created_at: datetime | None = None
+
+
 class GuildSettings(SQLModel, table=True):
     """Per-server choices made with /settings (defaults come from [discord] in the config)."""
 
@@ -279,6 +293,20 @@ class ShownPaper(SQLModel, table=True):
     section: str = Field(max_length=10)  # main | rising
     score: float
     shown_at: datetime | None = None
+
+
+class PaperVector(SQLModel, table=True):
+    """A paper's content vector (title + abstract) for "similar papers": hotpapers/similar/."""
+
+    __tablename__ = "paper_vector"
+
+    paper_id: str = Field(primary_key=True, foreign_key="paper.id", max_length=40)
+    model: str = Field(max_length=40)  # which embedding made it: vectors of two models never mix
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float16, little-endian
+    # Copied from the paper so "similar papers since a date" needs no paper row per candidate.
+    submitted: datetime | None = None
+    # In-process indexes load what was added after what they hold (see similar/_index.py).
+    added_at: datetime = Field(index=True)
 
 
 class JobStatus(SQLModel, table=True):

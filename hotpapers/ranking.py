@@ -89,6 +89,8 @@ class RankedPaper:
     # Where else the paper is discussed (an HN story, its HF page): posts of other sources
     # with a link, for the reader to follow; they never change the score.
     discussions: tuple[PostSignal, ...] = ()
+    # A one-sentence summary of its current version (hotpapers/tldr/), where one was made.
+    tldr: str | None = None
 
 
 def ranked_record(item: RankedPaper) -> dict[str, Any]:

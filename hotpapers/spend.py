@@ -67,22 +67,37 @@ def spent(session: Session, service: str, day: date) -> tuple[int, int]:
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-def reserve(engine: Engine, service: str, day: date, amount: int, cap: int) -> bool:
-    """Take `amount` micro-dollars of the day's `cap` for `service`, all or nothing.
+def reserve(
+    engine: Engine,
+    service: str,
+    day: date,
+    amount: int,
+    cap: int,
+    *,
+    units: int = 0,
+    max_units: int | None = None,
+) -> bool:
+    """Take `amount` micro-dollars of the day's `cap` for `service`, all or nothing; with
+    `max_units`, also `units` of that many per day (a requests cap), in the same statement.
 
     True when taken. Committed before returning, so every other process counts it from now.
     """
-    if amount <= 0:
+    if amount <= 0 and max_units is None:
         return True
     with _write_transaction(engine) as session:
         session.execute(_insert(session).values(service=service, day=day).on_conflict_do_nothing())
-        amount_now = _TABLE.c.amount_micros
-        taken = session.execute(
+        amount_now, units_now = _TABLE.c.amount_micros, _TABLE.c.units
+        statement = (
             update(_TABLE)
             .where(_TABLE.c.service == service, _TABLE.c.day == day)
             .where(amount_now + amount <= cap)
             .values(amount_micros=amount_now + amount)
         )
+        if max_units is not None:
+            statement = statement.where(units_now + units <= max_units).values(
+                units=units_now + units
+            )
+        taken = session.execute(statement)
     return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
 

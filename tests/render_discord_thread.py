@@ -38,7 +38,7 @@ def _post(source: str, post_id: str, url: str, likes: int, text: str = "") -> Po
 
 def sample_papers() -> list[RankedPaper]:
     """Three ranked papers in the shapes the signals store: HN stories, an HF page with its
-    repository, Discord reactions; one paper with X alone."""
+    repository, Discord reactions, a TL;DR; one paper with X alone."""
     attention = PaperView(
         arxiv_id="2611.00042",
         title="Sparse attention in $O(n \\log n)$: linear-time transformers that still scale",
@@ -97,6 +97,11 @@ def sample_papers() -> list[RankedPaper]:
                     "Sparse attention\nhttps://github.com/hotpapers-demo/sparse-attn",
                 ),
                 _post("hn", "41230001", hn.format("41230001"), 9),
+            ),
+            # A TL;DR made for it (hotpapers/tldr/); the other two papers have none.
+            tldr=(
+                "Routing each query to about √n keys makes attention O(n log n) and matches "
+                "dense attention up to 70B parameters, training 3.1x faster at long context."
             ),
         ),
         RankedPaper(

@@ -325,7 +325,7 @@ async def test_sync_commands_publishes_to_one_guild(fake: FakeDiscord) -> None:
     names = await asyncio.wait_for(sync_commands(bot_settings(fake), guild_id=2000), 10)
     assert sorted(names) == [
         "author", "category", "help", "hot", "paper", "search",
-        "settings", "subscribe", "subscriptions", "unsubscribe",
+        "settings", "similar", "subscribe", "subscriptions", "unsubscribe",
     ]  # fmt: skip
     published = {c["name"]: c for c in fake.guild_commands[2000]}
     assert set(published) == set(names)

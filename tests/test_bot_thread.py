@@ -192,6 +192,17 @@ def test_every_message_fits_discords_limits_for_the_longest_papers(
         assert "@everyone" not in content
 
 
+def test_a_tldr_leads_the_description_inert_and_within_discords_limits() -> None:
+    """The TL;DR (text from a model) is escaped like any other text and never breaks a limit."""
+    built = paper_message(_monster(tldr=HOSTILE * 20))
+    payload = {"embeds": [built.embed.to_dict()], "components": built.components()}
+    assert limit_errors(payload) == {}
+    assert "@everyone" not in json.dumps(payload)
+    assert (built.embed.description or "").startswith("**TL;DR:** @\u200beveryone \\*\\*bold")
+    plain = paper_message(_ranked(_view()))
+    assert plain.embed.description == "One sentence."
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
 async def test_the_thread_is_photographed_from_the_fakes_record(tmp_path: Path) -> None:
     png = tmp_path / "discord-thread.png"

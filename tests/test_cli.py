@@ -125,6 +125,10 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert_site_shown(workdir, result.stdout)
     assert_discord_thread_shown(workdir, result.stdout)
     assert "Hot on arXiv, listing of 2026-11-23:" in result.stdout  # the X summary's text
+    # TL;DRs from the fake OpenAI-compatible endpoint, on the site's day page.
+    assert "tldr: 2026-11-23: TL;DRs for 5 top papers: 5 made" in result.stdout
+    day_page = (workdir / "site" / "2026-11-23" / "index.html").read_text("utf-8")
+    assert day_page.count('class="tldr"') == 5
     assert "http://localhost:8080/2026-11-23/" in result.stdout  # its one link
     assert result.stdout.rstrip().splitlines()[-1].startswith("demo finished in ")
 
@@ -338,3 +342,50 @@ def test_search_of_stop_words_exits_2_with_a_sentence(runner: CliRunner, tmp_pat
     result = runner.invoke(app, ["search", "x" * 5444])
     assert result.exit_code == 2
     assert "up to 200 characters long, and this one has 5,444" in result.output
+
+
+def test_similar_and_embed_from_the_command_line(tmp_path: Path) -> None:
+    """`hotpapers embed` then `hotpapers similar ID`: a table; bad and unknown ids: a sentence."""
+    env = {**os.environ, **_search_db(tmp_path), "COLUMNS": "200"}
+
+    def hotpapers(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hotpapers", *args],
+            env=env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+
+    done = hotpapers("embed")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("embedded 2 papers for similar papers (")
+    assert hotpapers("embed").stdout == "embedded 0 papers for similar papers.\n"
+    found = hotpapers("similar", "https://arxiv.org/abs/2103.00001v2", "-n", "3")
+    assert found.returncode == 0, found.stderr
+    assert "Papers like arXiv:2103.00001: Graph transformers" in found.stdout
+    assert "2103.00002" in found.stdout and "A transformer for graphs" in found.stdout
+    unknown = hotpapers("similar", "2999.00001")
+    assert unknown.returncode == 1
+    assert "arXiv:2999.00001 is not in the database yet" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    bad = hotpapers("similar", "not-an-id")
+    assert bad.returncode == 2 and "is not an arXiv id or URL" in bad.stderr
+
+
+def test_import_snapshot_embeds_unless_told_not_to(tmp_path: Path) -> None:
+    """After the import, the vectors of similar papers; `--no-embed` leaves them to `embed`."""
+    from hotpapers import migrate
+
+    line = {"id": "2103.00001", "authors": "", "title": "Graph transformers", "abstract": "Words.",
+            "categories": "cs.LG", "authors_parsed": [["Doe", "Jane", ""]],
+            "versions": [{"version": "v1", "created": "Mon, 1 Mar 2021 10:00:00 GMT"}]}  # fmt: skip
+    snapshot = tmp_path / "snapshot.jsonl"
+    snapshot.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    for flag, expected in (("--no-embed", False), ("--embed", True)):
+        url = f"sqlite:///{tmp_path / f'{flag}.db'}"
+        migrate.upgrade(url)
+        done = subprocess.run(
+            [sys.executable, "-m", "hotpapers", "import-snapshot", str(snapshot), flag],
+            env={**os.environ, "HOTPAPERS_DATABASE__URL": url, "COLUMNS": "200"},
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert ("embedded 1 papers for similar papers" in done.stdout) is expected

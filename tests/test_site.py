@@ -126,6 +126,27 @@ def test_paper_page_lists_its_days(site: Path) -> None:
     assert "#1 of the day, score 720" in document.xpath("string(//ul[@class='appearances'])")
 
 
+def test_paper_page_lists_similar_papers_when_vectors_exist(engine: Engine, tmp_path: Path) -> None:
+    """Its nearest papers by content, best first, linking to their own page here if it has one."""
+    from hotpapers.similar import embed_missing
+
+    seed(engine)
+    out = tmp_path / "site"
+    build_site(site_settings(), engine, out, now=NOW)
+    assert not page(out / "paper/2611.00202/index.html").xpath("//ol[@class='similar']")
+    embed_missing(engine)
+    build_site(site_settings(), engine, out, now=NOW)
+    document = page(out / "paper/2611.00202/index.html")
+    assert document.xpath("//h2[text()='Similar papers']")
+    items = document.xpath("//ol[@class='similar']/li")
+    assert 1 <= len(items) <= 5
+    hrefs = [item.xpath("string(a/@href)") for item in items]
+    assert "../../paper/2611.00202/" not in hrefs  # never the paper itself
+    assert all(h.startswith(("../../paper/", "https://arxiv.org/abs/")) for h in hrefs)
+    scores = [float(item.xpath("string(span)").rsplit(" ", 1)[1]) for item in items]
+    assert scores == sorted(scores, reverse=True)
+
+
 def test_hostile_text_is_escaped_everywhere(site: Path) -> None:
     """HTML in titles, abstracts, names and posts is shown as text, never run or linked."""
     for path in site.rglob("*.html"):

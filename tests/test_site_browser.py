@@ -25,6 +25,7 @@ from sqlmodel import SQLModel
 
 import hotpapers.models  # noqa: F401  (registers the tables)
 from hotpapers.db import make_engine
+from hotpapers.similar import embed_missing
 from hotpapers.site.build import build_site
 from hotpapers.site.serve import site_app, site_path
 from tests.test_site_support import EXPECTED, HOSTILE_ID, NEWER, NOW, OLDER, seed, site_settings
@@ -157,6 +158,7 @@ async def served(tmp_path: Path) -> AsyncIterator[str]:
     engine = make_engine(f"sqlite:///{tmp_path / 'browser.db'}")
     SQLModel.metadata.create_all(engine)
     seed(engine)
+    embed_missing(engine)  # the paper pages show their "Similar papers" too
     out = tmp_path / "www" / "site"
     build_site(site_settings(), engine, out, now=NOW)
     engine.dispose()

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from hotpapers.config import Settings
 from hotpapers.db import transaction
-from hotpapers.models import SignalSnapshot, SocialPost
+from hotpapers.models import SignalSnapshot, SocialPost, Tldr
 from hotpapers.records import PaperRecord
 from hotpapers.store import record_announcements, upsert_papers
 
@@ -102,6 +102,13 @@ def seed(engine: Engine) -> None:
                 metrics={"points": 120, "comments": 45},
             )
         )
+        # One paper has a TL;DR (hotpapers/tldr/); the others are shown without one.
+        session.add(
+            Tldr(
+                paper_id="2611.00202", version=1, model="fake-mini",
+                text="Plain vision transformers, trained longer, beat the tuned hybrids.",
+            )
+        )  # fmt: skip
 
 
 def site_settings(**site: object) -> Settings:

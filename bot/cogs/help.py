@@ -42,6 +42,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         '/search words:diffusion transformer · /search words:"flow matching" -audio',
     ),
     (
+        "/similar <id>",
+        "Papers like one paper, by title and abstract (also the Similar button under /paper).",
+        "/similar id:2401.12345",
+    ),
+    (
         "/subscribe <kind> <value> [where] [options]",
         "Get the day's hot papers for a category, an author or a keyword, in this channel "
         "(needs Manage Channels) or by DM. Options: exclude words, minimum score, top N, "

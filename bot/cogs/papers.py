@@ -25,6 +25,7 @@ from bot.cogs._input import (
     parse_date,
     require_text,
 )
+from bot.cogs.similar import similar_view
 from bot.render import CHOICES_LIMIT, choice_name, clip_content, safe
 from bot.views import Paginator, list_embed, paper_embed, ranked_pages
 from hotpapers import jobs, lookup, queries
@@ -58,10 +59,15 @@ async def refuse(interaction: discord.Interaction, sentence: str) -> None:
     await interaction.followup.send(sentence, ephemeral=True)
 
 
-async def answer(interaction: discord.Interaction, embed: discord.Embed) -> None:
-    """Show `embed` publicly, as the reply or in place of the "thinking..." placeholder."""
+async def answer(
+    interaction: discord.Interaction, embed: discord.Embed, view: discord.ui.View | None = None
+) -> None:
+    """Show `embed` publicly, as the reply or in place of the "thinking..." placeholder;
+    `view` adds buttons."""
     if interaction.response.is_done():
-        await interaction.edit_original_response(embed=embed)
+        await interaction.edit_original_response(embed=embed, view=view)
+    elif view is not None:
+        await interaction.response.send_message(embed=embed, view=view)
     else:
         await interaction.response.send_message(embed=embed)
 
@@ -222,13 +228,13 @@ class PapersCog(commands.Cog):
             ),
             asyncio.to_thread(_attention_chart, self.bot.engine, found.arxiv_id),
         )
-        embed = paper_embed(found, score)
+        embed, view = paper_embed(found, score), similar_view(found.arxiv_id)
         if chart is None:  # never measured anywhere: no picture to show
-            await answer(interaction, embed)
+            await answer(interaction, embed, view=view)
             return
         embed.set_image(url=f"attachment://{ATTENTION_FILE}")
         picture = discord.File(io.BytesIO(chart), ATTENTION_FILE)
-        await interaction.edit_original_response(embed=embed, attachments=[picture])
+        await interaction.edit_original_response(embed=embed, attachments=[picture], view=view)
 
     # -- /author ---------------------------------------------------------------------------
 

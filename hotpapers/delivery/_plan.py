@@ -18,6 +18,7 @@ from hotpapers.models import Announcement, Delivery, GuildSettings, Subscription
 from hotpapers.names import author_matches
 from hotpapers.ranking import RankedPaper, rank_papers
 from hotpapers.rising import DISCORD, record_shown, rising_papers
+from hotpapers.tldr.store import with_tldrs
 
 NEW_TYPES = frozenset({"new", "cross"})
 REPLACE_TYPES = frozenset({"replace", "replace-cross"})
@@ -51,7 +52,8 @@ def plan(
     by_target: dict[str, list[Subscription]] = defaultdict(list)
     for subscription in subscriptions:
         by_target[subscription.target].append(subscription)
-    risers = _risers(session, settings, listing_date, now)
+    risers = with_tldrs(session, _risers(session, settings, listing_date, now))
+    hot = with_tldrs(session, hot)  # where a TL;DR was made (hotpapers/tldr/), it is shown
     plans = []
     texts: dict[str, Words] = {}  # each paper's text is read once, for every subscription
     for target, subs in by_target.items():

@@ -262,6 +262,9 @@ class Service:
 
     async def signals_job(self) -> None:
         await self._guarded("signals", lambda: self.jobs.signals(self.clock()))
+        # The top papers move as attention is measured: their TL;DRs follow (new ones only).
+        if self.settings.tldr.enabled:
+            await self._guarded("tldr", lambda: self.jobs.tldr(self.clock()))
 
     async def markdown_job(self) -> None:
         await self._guarded("markdown", lambda: self.jobs.markdown(self.clock()))

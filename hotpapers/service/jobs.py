@@ -218,6 +218,20 @@ class ServiceJobs:
             )
             run.detail = "; ".join(r.sentence() for r in reports) or "no source enabled"
 
+    async def tldr(self, now: datetime | None = None) -> None:
+        """TL;DRs for the newest listing's top papers (only those not made yet are asked)."""
+        from hotpapers.tldr.job import summarise_day
+
+        async with track_job(self.engine, "tldr", self.process) as run:
+            report = await with_db_retry(
+                lambda: summarise_day(
+                    self.settings, self.engine, now=now, session=self.http_session()
+                ),
+                "tldr",
+                self.retry,
+            )
+            run.detail = report.sentence()
+
     async def markdown(self, now: datetime) -> Path | None:
         """Write the daily Markdown post if one is due (then rebuild the site); its path."""
         config = self.settings.scheduler

@@ -174,7 +174,7 @@ class _Writer:
         self.site_path = urlsplit(base).path or "/"
 
     def write(self, content: SiteContent) -> SiteReport:
-        renderer = Renderer(self.settings, list(content.categories), content.links)
+        renderer = Renderer(self.settings, list(content.categories), content.links, content.tldrs)
         self._file(MARKER, "built by hotpapers site build\n")
         for name in ("site.css", "search.js", "favicon.svg"):
             shutil.copyfile(_STATIC / name, self.root / name)
@@ -204,7 +204,7 @@ class _Writer:
             image = previews.get(appearances[0][0])
             if chart is not None:
                 image = self._preview(f"paper/{slug(paper_id)}/attention.png", chart)
-            html = renderer.paper(appearances, chart, image)
+            html = renderer.paper(appearances, chart, image, content.similar.get(paper_id))
             self._page(f"paper/{slug(paper_id)}/index.html", html)
         self._feeds(content)
         self._keep_old_pages(archived)

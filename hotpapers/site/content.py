@@ -25,6 +25,7 @@ from hotpapers.models import Announcement, SignalSnapshot, SocialPost
 from hotpapers.ranking import RankedPaper
 from hotpapers.rising import SITE, record_first_showing, rising_papers
 from hotpapers.site.views import safe_url
+from hotpapers.tldr.store import engine_tldrs
 
 # Rank every paper of a day once (the day page shows the top, category pages dig deeper).
 _EVERY_PAPER = 1_000_000
@@ -63,6 +64,32 @@ class PaperLinks:
     code: str = ""  # the repository the Hugging Face page names
 
 
+@dataclass(frozen=True)
+class SimilarPaper:
+    arxiv_id: str
+    title: str
+    score: float  # cosine similarity of title + abstract
+    on_site: bool  # it has a page of its own here (else the link goes to arXiv)
+
+
+SIMILAR_ON_PAGE = 5
+
+
+def similar_papers(engine: Engine, paper_ids: list[str]) -> dict[str, list[SimilarPaper]]:
+    """For each paper page: its nearest papers by content (hotpapers/similar/)."""
+    from hotpapers.similar import similar_to
+
+    found: dict[str, list[SimilarPaper]] = {}
+    for paper_id in paper_ids:
+        result = similar_to(engine, paper_id, SIMILAR_ON_PAGE)
+        if result.neighbours:
+            found[paper_id] = [
+                SimilarPaper(s.arxiv_id, s.title, score, s.arxiv_id in paper_ids)
+                for s, score in result.neighbours
+            ]
+    return found
+
+
 @dataclass
 class SiteContent:
     days: list[Day] = field(default_factory=list)  # newest first
@@ -72,6 +99,10 @@ class SiteContent:
     papers: dict[str, list[tuple[date, RankedPaper]]] = field(default_factory=dict)
     # paper id -> its discussion and code links (papers with none are left out).
     links: dict[str, PaperLinks] = field(default_factory=dict)
+    # paper id -> the TL;DR of its current version (hotpapers/tldr/), where one was made.
+    tldrs: dict[str, str] = field(default_factory=dict)
+    # paper id -> the stored papers most like it (papers without a vector are left out).
+    similar: dict[str, list[SimilarPaper]] = field(default_factory=dict)
 
 
 def gather(settings: Settings, engine: Engine, now: datetime) -> SiteContent:
@@ -92,7 +123,10 @@ def gather(settings: Settings, engine: Engine, now: datetime) -> SiteContent:
     content.categories = {name: by_category[name] for name in sorted(by_category)}
     content.papers = _appearances(content)
     content.links = paper_links(engine, list(content.papers), now)
+    content.similar = similar_papers(engine, list(content.papers))
     content.days = _with_rising(settings, engine, content.days, now)
+    risers = [item.paper.arxiv_id for day in content.days for item in day.rising]
+    content.tldrs = engine_tldrs(engine, [*content.papers, *risers])
     return content
 
 

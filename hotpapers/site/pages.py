@@ -20,7 +20,7 @@ from hotpapers.config import Settings
 from hotpapers.ranking import RankedPaper, format_number
 from hotpapers.render.tex import to_html, to_unicode
 from hotpapers.site import views
-from hotpapers.site.content import Day, Listing, PaperLinks, slug
+from hotpapers.site.content import Day, Listing, PaperLinks, SimilarPaper, slug
 
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -81,11 +81,13 @@ class Renderer:
         settings: Settings,
         category_pages: list[str],
         links: Mapping[str, PaperLinks] | None = None,
+        tldrs: Mapping[str, str] | None = None,
     ) -> None:
         self.common = {
             "site_title": settings.site.title,
             "category_pages": category_pages,
             "paper_links": links or {},
+            "tldrs": tldrs or {},
         }
         self.site_url = settings.site.base_url.rstrip("/") + "/"
         self.env = environment(settings)
@@ -136,6 +138,7 @@ class Renderer:
         appearances: list[tuple[date, RankedPaper]],
         chart: Chart | None,
         image: Preview | None = None,
+        similar: Sequence[SimilarPaper] | None = None,
     ) -> str:
         latest = appearances[0][1]
         return self._render(
@@ -147,6 +150,7 @@ class Renderer:
             latest=latest,
             appearances=appearances,
             chart=chart,
+            similar=similar or (),
         )
 
     def search(self, image: Preview | None = None) -> str:

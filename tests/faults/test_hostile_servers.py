@@ -218,6 +218,18 @@ async def discord_deliver(cell: Cell) -> None:
     await _raising(cell, deliver_day(_discord_settings(cell), cell.engine, DAY, now=NOW))
 
 
+async def tldr(cell: Cell) -> None:
+    """`hotpapers tldr`: the day's top paper asked of an OpenAI-compatible endpoint; the
+    run reports the paper left without one (it never raises for the endpoint's sake)."""
+    from hotpapers.tldr.job import summarise_day
+
+    config = {"enabled": True, "base_url": cell.server.address, "api_key": SecretStr("sk-x"),
+              "request_timeout": TIMEOUT, "max_retries": 1, "max_wait_seconds": 5.0}  # fmt: skip
+    report = await summarise_day(_settings(cell, tldr=config), cell.engine, DAY, now=NOW)
+    cell.sentence = report.sentence()
+    assert report.papers == 1 and report.made == 0 and report.failed == 1, cell.sentence
+
+
 DISCORD_SKIP = {
     "http_500": "discord.py retries a 500 by itself, 5 times over 25 s (bounded, but too slow "
                 "for this matrix); HTTP 503 and 429 cover its refusals",
@@ -248,6 +260,7 @@ CLIENTS = [
     Client("x-publish", "json", x_publish),
     Client("discord-sync", "json", discord_sync, writes=False, skip=DISCORD_SKIP),
     Client("discord-deliver", "json", discord_deliver, writes=False, skip=DISCORD_SKIP),
+    Client("tldr", "json", tldr),
 ]
 
 # Cells that still fail, each with the exact defect; the fixes belong to the files named.
@@ -450,6 +463,16 @@ def _assert_nothing_half_written(
         # Planning records what Discord shows of the day (the Rising baseline) before the
         # login, by design: the first plan's record stays, whichever run delivers.
         assert changed <= {"shown_paper"}, changed
+        return
+    if client.name == "tldr":
+        # The requests sent count against the day's cap; money only for an attempt that may
+        # have been billed (no answer in time, a body too large to read): at most the most
+        # two attempts can cost.
+        assert changed <= {"spend"}, changed
+        for row in after["spend"]:
+            assert row.startswith("('tldr', "), row
+            micros, units = map(int, re.findall(r", (\d+), (\d+)\)$", row)[0])
+            assert micros <= 2 * 1000 and 1 <= units <= 2, row
         return
     if client.name == "x-publish":
         # The ledger row says the day failed (so a later run retries), with no post recorded,

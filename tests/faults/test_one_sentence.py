@@ -57,6 +57,11 @@ CASES = [
          "hotpapers collect --date 2021-03-15"),
     Case("rank before anything was collected", ["rank", "--date", "2021-03-15"], 1,
          "hotpapers collect --date 2021-03-15"),
+    Case("tldr while off", ["tldr"], 0, "tldr.enabled = false"),
+    Case("tldr on without a key", ["tldr"], 0, "HOTPAPERS_TLDR__API_KEY",
+         config="[tldr]\nenabled = true\n"),
+    Case("tldr of a day before arXiv", ["tldr", "--date", "1990-01-01"], 2,
+         "before arXiv's first announcement", config="[tldr]\nenabled = true\n"),
 ]
 
 
