@@ -41,8 +41,7 @@ import psutil  # noqa: E402
 from sqlalchemy import Engine, bindparam, create_engine, delete, insert, text  # noqa: E402
 from sqlmodel import SQLModel, col  # noqa: E402
 
-import hotpapers.fulltext  # noqa: E402  (create_all makes the full-text index too)
-import hotpapers.models  # noqa: E402, F401  (registers the tables)
+import hotpapers.models  # noqa: E402, F401  (the tables, and the full-text index with them)
 from bot.client import HotpapersBot  # noqa: E402
 from hotpapers.config import DiscordSettings, Settings  # noqa: E402
 from hotpapers.db import make_engine  # noqa: E402

@@ -272,7 +272,8 @@ async def run_bot(
     from sqlmodel import Session
 
     from bot.client import HotpapersBot
-    from bot.courier import DiscordCourier, pacer_for
+    from bot.courier import DiscordCourier
+    from bot.pacer import pacer_for
     from hotpapers.config import DiscordSettings, Settings
     from hotpapers.db import make_engine
     from hotpapers.delivery import deliver, plan

@@ -14,13 +14,13 @@ app = typer.Typer(help="The Discord bot.", no_args_is_help=True)
 def run() -> None:
     """Connect to Discord and answer slash commands until interrupted."""
     from bot.runner import require_token, run_bot
-    from hotpapers.cli import _engine, _settings, friendly
+    from hotpapers.cli_common import cli_engine, cli_settings, friendly
 
     @friendly
     def _run() -> None:
-        settings = _settings()
+        settings = cli_settings()
         require_token(settings)  # before touching the database
-        asyncio.run(run_bot(settings, _engine(settings)))
+        asyncio.run(run_bot(settings, cli_engine(settings)))
 
     _run()
 
@@ -34,11 +34,11 @@ def sync(
 ) -> None:
     """Publish the slash commands to Discord."""
     from bot.runner import sync_commands
-    from hotpapers.cli import _settings, friendly, out
+    from hotpapers.cli_common import cli_settings, friendly, out
 
     @friendly
     def _sync() -> None:
-        names = asyncio.run(sync_commands(_settings(), guild))
+        names = asyncio.run(sync_commands(cli_settings(), guild))
         where = f"server {guild}" if guild else "all servers (may take up to an hour to show)"
         out.print(f"published {len(names)} commands to {where}: {', '.join(sorted(names))}")
 
@@ -65,17 +65,16 @@ def deliver(
     ] = None,
 ) -> None:
     """Deliver one listing's hot papers to every subscribed channel and DM, then log out."""
-    from bot.courier import deliver_day
-    from bot.runner import require_token
-    from hotpapers.cli import _engine, _settings, friendly, out, parse_date
+    from bot.runner import deliver_day, require_token
+    from hotpapers.cli_common import cli_engine, cli_settings, friendly, out, parse_date
     from hotpapers.jobs import no_listing
 
     @friendly
     def _deliver() -> None:
-        settings = _settings()
+        settings = cli_settings()
         require_token(settings)  # before touching the database
         day = parse_date(date_)
-        engine = _engine(settings)
+        engine = cli_engine(settings)
         try:
             report = asyncio.run(deliver_day(settings, engine, day))
         finally:

@@ -16,6 +16,8 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy import Engine
 
+from bot.pace import share_pace
+from bot.pacer import pacer_for
 from bot.render import clip_content
 from hotpapers.cluster import AlwaysLeader, LeaderElection, process_name
 from hotpapers.cluster.members import Membership
@@ -184,8 +186,6 @@ class HotpapersBot(commands.Bot):
         self._owns_leader = leader is None
         self.leader = leader or _own_leader(settings, engine)
         guard_gateway_parsers(self._connection)
-        from bot.courier import pacer_for
-
         pacer_for(self)  # before login, so every REST request (login, sync) is paced too
         self._frozen = False
         self._pace_task: asyncio.Task[None] | None = None
@@ -206,9 +206,6 @@ class HotpapersBot(commands.Bot):
 
     def _share_pace(self) -> None:
         """Several processes on PostgreSQL: pace at this process's share (bot/pace.py)."""
-        from bot.courier import pacer_for
-        from bot.pace import share_pace
-
         if self._pace_task is not None or not is_postgres(self.engine):
             return
         cluster = self.settings.cluster

@@ -1,4 +1,5 @@
-"""The core's Courier protocol implemented with discord.py, and `deliver_day` for the CLI.
+"""The core's Courier protocol implemented with discord.py (`deliver_day`, which runs it for
+the CLI, is in bot/runner.py: the courier is handed a client and never makes the bot).
 
 Every message goes out with `AllowedMentions.none()`: a paper title saying "@everyone" pings
 nobody. Discord's errors become the core's: 403 -> TargetForbidden, 429 / 5xx / network ->
@@ -6,28 +7,22 @@ Transient, 400 -> MessageRejected (discord.py already retries 429s). A 404 is Ta
 when it is the channel itself (or the DM's user) that Discord does not know; a deleted thread
 is ThreadGone (the core starts a new one), a deleted message is not the channel's fault.
 
-Every REST request of the bot passes one `RequestPacer` (`pacer_for(client)`), which keeps it
-under Discord's global limit of 50 requests/s per bot: discord.py waits out per-route buckets
-by itself but only *reacts* to the global limit, after a 429.
+Every REST request of the bot passes one `RequestPacer` (`pacer_for(client)`, bot/pacer.py),
+which keeps it under Discord's global limit of 50 requests/s per bot.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import re
-import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
 from typing import Literal
 
 import aiohttp
 import discord
-from sqlalchemy import Engine
-from sqlmodel import Session
 
+from bot.pacer import pacer_for
 from bot.render import (
     BUTTONS_PER_ROW,
     LinkButton,
@@ -38,20 +33,14 @@ from bot.render import (
     paper_message,
 )
 from hotpapers.arxiv.ids import abs_url
-from hotpapers.config import Settings
 from hotpapers.delivery import (
-    DeliveryReport,
     MessageGone,
     MessageRejected,
     TargetForbidden,
     TargetGone,
-    TargetPlan,
     ThreadGone,
     Transient,
-    deliver,
-    plan,
 )
-from hotpapers.ops.metrics import count_request
 from hotpapers.ranking import RankedPaper
 from hotpapers.text import collapse_ws
 
@@ -61,119 +50,9 @@ NO_PINGS = discord.AllowedMentions.none()
 THREAD_NAME_LIMIT = 100
 HISTORY_LIMIT = 200  # how far back to look for a message a crashed run may have sent
 AUTO_ARCHIVE_MINUTES: Literal[60, 1440, 4320, 10080] = 1440
-DEFAULT_PACE = 45.0  # requests/s, when the client has no settings to say otherwise
-# Interaction callbacks and webhook follow-ups are not bound to the global limit on Discord.
-_UNPACED = re.compile(r"/(interactions/\d+/[^/]+/callback|webhooks/\d+/[^/]+)")
 # Discord's JSON error codes of a 404 that mean the target itself does not exist.
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_USER = 10013
-
-
-class RequestPacer:
-    """At most `rate` REST requests per second, evenly spaced, for one bot (shared by all its
-    couriers and workers), counting requests and 429s.
-
-    It hooks into discord.py's aiohttp session as a trace, so it paces each request as it
-    actually leaves: after discord.py's per-route bucket waits, and its retries included.
-    Even spacing (no bursts) keeps any one-second window of sends under the limit, with
-    `50 - rate` requests of margin for jitter on the way to Discord.
-    """
-
-    def __init__(self, rate: float) -> None:
-        self.set_rate(rate)
-        self.requests = 0
-        self.failed = 0
-        self.global_429 = 0
-        self.route_429 = 0
-        self._last = float("-inf")
-        self._lock = asyncio.Lock()
-        self.trace = aiohttp.TraceConfig()
-        self.trace.on_request_start.append(self._on_start)
-        self.trace.on_request_end.append(self._on_end)
-        self.trace.on_request_exception.append(self._on_exception)
-        self.trace.freeze()
-
-    def set_rate(self, rate: float) -> None:
-        """Pace at `rate` requests/s from the next request on (e.g. a share that changed)."""
-        self.rate = rate
-        self.interval = 1.0 / rate
-
-    async def wait(self) -> None:
-        """Return when the next request may leave (FIFO: the lock queues the waiters)."""
-        async with self._lock:
-            loop = asyncio.get_running_loop()
-            delay = self._last + self.interval - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self._last = loop.time()
-
-    def install(self, http: discord.http.HTTPClient) -> None:
-        """Pace `http` from now on, and after any later login."""
-        http.http_trace = self.trace  # the session of the next login gets it
-        # Already logged in: the live session was made without it. discord.py keeps the
-        # session private; aiohttp reads its trace list on every request.
-        session = getattr(http, "_HTTPClient__session", None)
-        if not isinstance(session, aiohttp.ClientSession):
-            return
-        if self.trace not in session.trace_configs:
-            session.trace_configs.append(self.trace)
-
-    @staticmethod
-    def _rest(url: object) -> bool:
-        return str(url).startswith(discord.http.Route.BASE)
-
-    async def _on_start(
-        self, _session: object, _ctx: object, params: aiohttp.TraceRequestStartParams
-    ) -> None:
-        if self._rest(params.url) and not _UNPACED.search(params.url.path):
-            await self.wait()
-
-    async def _on_end(
-        self, _session: object, _ctx: object, params: aiohttp.TraceRequestEndParams
-    ) -> None:
-        response = params.response
-        if not self._rest(response.url):
-            return
-        self.requests += 1
-        failed = response.status >= 400
-        self.failed += failed
-        if response.status == 429:
-            if response.headers.get("X-RateLimit-Global") or (
-                response.headers.get("X-RateLimit-Scope") == "global"
-            ):
-                self.global_429 += 1
-            else:
-                self.route_429 += 1
-        count_request("discord", failed=failed)
-
-    async def _on_exception(
-        self, _session: object, _ctx: object, params: aiohttp.TraceRequestExceptionParams
-    ) -> None:
-        if self._rest(params.url):
-            self.requests += 1
-            self.failed += 1
-            count_request("discord", failed=True)
-
-
-_PACERS: weakref.WeakKeyDictionary[discord.Client, RequestPacer] = weakref.WeakKeyDictionary()
-
-
-def pacer_for(client: discord.Client, rate: float | None = None) -> RequestPacer:
-    """The client's one pacer, made and installed on first use (best before login).
-
-    `rate` (requests/s) applies only then; by default the bot's
-    `settings.discord.max_requests_per_second`.
-    """
-    found = _PACERS.get(client)
-    if found is not None:
-        return found
-    if rate is None:
-        settings = getattr(client, "settings", None)
-        rate = settings.discord.max_requests_per_second if settings else DEFAULT_PACE
-    pacer = RequestPacer(rate)
-    pacer.install(client.http)
-    _PACERS[client] = pacer
-    return pacer
 
 
 def parse_target(target: str) -> tuple[str, int]:
@@ -402,51 +281,3 @@ async def _find_message(
         if message.author.id == author_id and message.content == content:
             return message
     return None
-
-
-async def deliver_day(
-    settings: Settings,
-    engine: Engine,
-    listing_date: date | None = None,
-    *,
-    now: datetime | None = None,
-) -> DeliveryReport:
-    """Log in over REST, deliver one listing to every subscribed target, log out."""
-    from bot.client import HotpapersBot
-    from bot.runner import discord_failures, require_token
-    from hotpapers.jobs import no_listing, resolve_listing_date
-
-    now = now or datetime.now(UTC)
-    day = resolve_listing_date(settings, listing_date, now)
-    if (reason := no_listing(settings, day, "nothing to deliver")) is not None:
-        log.info("%s", reason)  # whatever is stored under that date, it was never announced
-        return DeliveryReport(day)
-    plans = await asyncio.to_thread(_plan, settings, engine, day, now)
-    if not plans:
-        return DeliveryReport(day)
-    token = require_token(settings)
-    async with (
-        aiohttp.ClientSession() as http,
-        HotpapersBot(settings, engine, http) as client,
-    ):
-        pacer = pacer_for(client)  # before login: every request of this client is paced
-        # One sentence for a refusal, an unreadable answer or no answer in time; discord.py's
-        # session has no timeout of its own.
-        with discord_failures(settings):
-            async with asyncio.timeout(settings.discord.request_timeout):
-                await client.login(token)
-        workers = settings.discord.delivery_workers
-        report = await deliver(engine, DiscordCourier(client), plans, day, now, workers=workers)
-        log.info(
-            "Discord requests: %d (%d failed, 429s: %d global, %d route)",
-            pacer.requests,
-            pacer.failed,
-            pacer.global_429,
-            pacer.route_429,
-        )
-        return report
-
-
-def _plan(settings: Settings, engine: Engine, day: date, now: datetime) -> list[TargetPlan]:
-    with Session(engine) as session:
-        return plan(session, settings, day, now)

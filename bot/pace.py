@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.courier import RequestPacer
+from bot.pacer import RequestPacer
 from hotpapers.cluster.members import Membership
 
 log = logging.getLogger(__name__)

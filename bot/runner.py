@@ -1,4 +1,9 @@
-"""Running the bot, syncing its slash commands, and its invite link."""
+"""Running the bot, syncing its slash commands, its invite link, and one day's delivery.
+
+This is the bot's `main()` (discord.py's advanced_startup pattern): it makes the aiohttp
+session and the bot, and owns their lifetimes. It sits at the top of `bot/`: the bot class,
+the cogs, the courier and the pacer never import it.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,18 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 
 import aiohttp
 import discord
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.client import HotpapersBot
+from bot.courier import DiscordCourier
+from bot.pacer import pacer_for
 from hotpapers.config import Settings
+from hotpapers.delivery import DeliveryReport, TargetPlan, deliver, plan
 from hotpapers.errors import ConfigError, HotpapersError
 
 log = logging.getLogger(__name__)
@@ -134,3 +144,49 @@ async def sync_commands(settings: Settings, guild_id: int | None = None) -> list
             return [command.name for command in synced]
     finally:
         engine.dispose()
+
+
+async def deliver_day(
+    settings: Settings,
+    engine: Engine,
+    listing_date: date | None = None,
+    *,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """Log in over REST, deliver one listing to every subscribed target, log out."""
+    from hotpapers.jobs import no_listing, resolve_listing_date
+
+    now = now or datetime.now(UTC)
+    day = resolve_listing_date(settings, listing_date, now)
+    if (reason := no_listing(settings, day, "nothing to deliver")) is not None:
+        log.info("%s", reason)  # whatever is stored under that date, it was never announced
+        return DeliveryReport(day)
+    plans = await asyncio.to_thread(_plan, settings, engine, day, now)
+    if not plans:
+        return DeliveryReport(day)
+    token = require_token(settings)
+    async with (
+        aiohttp.ClientSession() as http,
+        HotpapersBot(settings, engine, http) as client,
+    ):
+        pacer = pacer_for(client)  # before login: every request of this client is paced
+        # One sentence for a refusal, an unreadable answer or no answer in time; discord.py's
+        # session has no timeout of its own.
+        with discord_failures(settings):
+            async with asyncio.timeout(settings.discord.request_timeout):
+                await client.login(token)
+        workers = settings.discord.delivery_workers
+        report = await deliver(engine, DiscordCourier(client), plans, day, now, workers=workers)
+        log.info(
+            "Discord requests: %d (%d failed, 429s: %d global, %d route)",
+            pacer.requests,
+            pacer.failed,
+            pacer.global_429,
+            pacer.route_429,
+        )
+        return report
+
+
+def _plan(settings: Settings, engine: Engine, day: date, now: datetime) -> list[TargetPlan]:
+    with Session(engine) as session:
+        return plan(session, settings, day, now)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import sys
@@ -11,17 +10,25 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from hotpapers.config import Settings, load_settings, masked_dump, require_category
-from hotpapers.errors import HotpapersError, InputError, printable, quoted
-from hotpapers.logs import secret_values, setup_logging
+from hotpapers.cli_common import (
+    cli_engine,
+    cli_settings,
+    err,
+    friendly,
+    out,
+    parse_date,
+    state,
+)
+from hotpapers.config import Settings, masked_dump, require_category
+from hotpapers.errors import InputError, quoted
+from hotpapers.logs import setup_logging
 from hotpapers.ranking import ranked_record
 
 log = logging.getLogger("hotpapers")
@@ -32,18 +39,6 @@ db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 config_app = typer.Typer(help="Configuration commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _State:
-    config: Path | None = None
-    verbose: bool = False
-
-
-state = _State()
 
 
 @app.callback()
@@ -59,55 +54,6 @@ def _options(
     ] = False,
 ) -> None:
     state.config, state.verbose = config, verbose
-
-
-def friendly(func: F) -> F:
-    """Turn HotpapersError into one sentence on stderr and its exit code; log the rest."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except HotpapersError as exc:
-            log.debug("command failed", exc_info=True)
-            # printable(): whatever a message embeds, no control character reaches the terminal
-            sentence = escape(printable(str(exc)))
-            err.print(f"[red]error:[/red] {sentence}", highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("interrupted; nothing half-written was kept.")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings() -> Settings:
-    settings = load_settings(state.config)
-    secrets = secret_values(settings)
-    setup_logging(settings.logging.level, verbose=state.verbose, secrets=secrets)
-    return settings
-
-
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    """An engine on an up-to-date schema (migrations are idempotent and quick)."""
-    from hotpapers import migrate
-    from hotpapers.db import check_connection, make_engine
-
-    engine = make_engine(settings.database.url, echo=settings.database.echo)
-    check_connection(engine)
-    migrate.upgrade(settings.database.url)
-    return engine
-
-
-def parse_date(text: str | None, option: str = "--date") -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"{option}: {quoted(text)} is not a date; use YYYY-MM-DD, e.g. 2021-03-15"
-        ) from None
 
 
 def _path_is(path: Path, test: Callable[[Path], bool]) -> bool:
@@ -149,7 +95,7 @@ def db_upgrade() -> None:
     from hotpapers import migrate
     from hotpapers.db import check_connection, describe_url, make_engine
 
-    settings = _settings()
+    settings = cli_settings()
     engine = make_engine(settings.database.url)
     check_connection(engine)
     migrate.upgrade(settings.database.url)
@@ -165,8 +111,8 @@ def collect(date_: DateOpt = None, categories: CategoriesOpt = None) -> None:
 
     cats = parse_categories(categories)
     day = parse_date(date_)
-    settings = _settings()
-    engine = _engine(settings)
+    settings = cli_settings()
+    engine = cli_engine(settings)
     report = asyncio.run(jobs.collect(settings, engine, day, cats))
     out.print(report.sentence(), highlight=False)
 
@@ -177,8 +123,8 @@ def status() -> None:
     """Which categories are collected, and what those subscriptions add cost."""
     from hotpapers.subscribed import status_lines
 
-    settings = _settings()
-    engine = _engine(settings)
+    settings = cli_settings()
+    engine = cli_engine(settings)
     for line in status_lines(settings.arxiv, engine):
         out.print(line, highlight=False, markup=False)
 
@@ -196,8 +142,8 @@ def backfill(
 
     start, end = parse_date(from_, "--from"), parse_date(to, "--to")
     cats = parse_categories(categories)
-    settings = _settings()
-    engine = _engine(settings)
+    settings = cli_settings()
+    engine = cli_engine(settings)
     assert start is not None and end is not None
     with Progress("backfill", unit="days") as progress:
 
@@ -228,8 +174,8 @@ def import_snapshot(
         raise InputError(f"{quoted(file)} is a directory; name the snapshot's .json file inside it")
     if not _path_is(file, Path.is_file):
         raise InputError(f"{quoted(file)}: no such file")
-    settings = _settings()
-    engine = _engine(settings)
+    settings = cli_settings()
+    engine = cli_engine(settings)
     total = file.stat().st_size
     with Progress("import", unit="bytes") as progress:
         report = run_import(
@@ -268,8 +214,8 @@ def rank(
     arxiv_id = None if explain is None else canonical_id(explain)
     if explain is not None and arxiv_id is None:
         raise InputError(f"--explain: {quoted(explain)} is not an arXiv id or URL")
-    settings = _settings()
-    engine = _engine(settings)
+    settings = cli_settings()
+    engine = cli_engine(settings)
     now = datetime.now(UTC)
     if arxiv_id is not None:
         for line in jobs.explain_paper(settings, engine, arxiv_id, now=now):
@@ -313,7 +259,7 @@ def search(
     if top < 1:
         raise InputError("--top must be at least 1")
     query = parse_search(" ".join(words))  # before the database: bad input costs nothing
-    engine = _engine(_settings())
+    engine = cli_engine(cli_settings())
     with Session(engine) as session:
         found = search_papers(session, query, top)
     if not found:
@@ -360,8 +306,8 @@ def signals() -> None:
     """Measure social attention (X, Bluesky, Hacker News, Hugging Face) for recent papers."""
     from hotpapers import jobs
 
-    settings = _settings()
-    engine = _engine(settings)
+    settings = cli_settings()
+    engine = cli_engine(settings)
     reports = asyncio.run(jobs.measure_signals(settings, engine))
     if not reports:
         out.print(
@@ -385,8 +331,8 @@ def digest(
     """Write the day's Markdown post (YYYY-MM-DD---Hot-Papers.md)."""
     from hotpapers import jobs
 
-    settings = _settings()
-    engine = _engine(settings)
+    settings = cli_settings()
+    engine = cli_engine(settings)
     now = datetime.now(UTC)
     day = jobs.resolve_listing_date(settings, parse_date(date_), now)
     if (no_listing := jobs.no_listing(settings, day)) is not None:
@@ -410,7 +356,7 @@ def digest(
 @friendly
 def config_check() -> None:
     """Validate the configuration and print it, secrets masked."""
-    settings = _settings()
+    settings = cli_settings()
     out.print(render_toml(masked_dump(settings)), highlight=False, markup=False)
     out.print("# configuration is valid", highlight=False, markup=False)
 

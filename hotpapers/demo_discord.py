@@ -33,7 +33,7 @@ DEMO_CHANNEL, DEMO_USER = 3000, 7
 DEMO_TOP = 5  # papers per subscribed category
 DEMO_DISCORD_TOKEN = "demo-discord-token"  # only the local fake accepts it
 
-# bot.courier.deliver_day: (settings, engine, listing_date, *, now) -> DeliveryReport
+# bot.runner.deliver_day: (settings, engine, listing_date, *, now) -> DeliveryReport
 Deliver = Callable[..., Awaitable[Any]]
 
 

@@ -4,7 +4,8 @@ Migration 0009 (which replaced 0003's) creates the same objects on migrated data
 keeps its own copy of the SQL, as migrations must not change when this module does;
 tests/test_search.py checks that both give the same schema). Here they are attached to the
 `paper` table's CREATE and DROP, so `SQLModel.metadata.create_all` (tests, benchmarks) gives
-a searchable database too.
+a searchable database too. `hotpapers.models` calls `attach_to(paper_table)`: this module
+knows no models, so the two import in one direction only.
 
 * SQLite: an FTS5 table with external content (`paper` itself: the text is not stored twice),
   tokenizer `porter unicode61 remove_diacritics 2` (case- and accent-insensitive words,
@@ -23,9 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
-
-from hotpapers.models import Paper
+from sqlalchemy import Table, event
 
 FTS_TABLE = "paper_fts"  # SQLite
 VECTOR_COLUMN = "search_vector"  # PostgreSQL
@@ -102,5 +101,7 @@ def _drop(target: Any, connection: Any, **_: Any) -> None:
             connection.exec_driver_sql(statement)
 
 
-event.listen(Paper.__table__, "after_create", _create)  # type: ignore[attr-defined]
-event.listen(Paper.__table__, "before_drop", _drop)  # type: ignore[attr-defined]
+def attach_to(paper_table: Table) -> None:
+    """Create the full-text objects with the paper table, and drop them before it."""
+    event.listen(paper_table, "after_create", _create)
+    event.listen(paper_table, "before_drop", _drop)

@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from hotpapers import fulltext
+
 # Prefix searches (`name LIKE 'abc%'` written as a range) need byte order on PostgreSQL.
 SearchKey = String(200).with_variant(String(200, collation="C"), "postgresql")
 
@@ -345,6 +347,5 @@ class DeliveryTask(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=300)
 
 
-# The full-text index rides on the paper table (create_all makes it too); imported last
-# because it needs the tables above.
-import hotpapers.fulltext  # noqa: E402, F401
+# The full-text index rides on the paper table: create_all makes it too.
+fulltext.attach_to(Paper.__table__)  # type: ignore[attr-defined]

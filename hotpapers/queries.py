@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from hotpapers.arxiv.ids import split_id
 from hotpapers.errors import DatabaseError
-from hotpapers.fulltext import TS_CONFIG  # also: databases made by create_all get the index
+from hotpapers.fulltext import TS_CONFIG
 from hotpapers.names import NameKeys, query_keys
 from hotpapers.search_query import SearchQuery, parse_search
 

@@ -18,9 +18,11 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.client import HotpapersBot
-from bot.courier import DiscordCourier, deliver_day, pacer_for
+from bot.courier import DiscordCourier
+from bot.pacer import pacer_for
 from bot.reactions import ReactionsCog
 from bot.render import footer_content, header_content
+from bot.runner import deliver_day
 from hotpapers import migrate
 from hotpapers import subscriptions as core
 from hotpapers.config import Settings

@@ -351,9 +351,9 @@ async def test_gzip_bomb_is_stopped_at_the_cap_without_reading_it_whole(fake: Fa
     grows by far less than the bomb (reading it whole would add at least 256 MB)."""
     fake.gzip_bomb_next(BOMB, path="/api")
     # The bomb's compressed body is made (and cached) before measuring: only the client counts.
-    from hotpapers.fakes.arxiv import _gzip_zeros
+    from hotpapers.fakes.arxiv.query import gzip_zeros
 
-    assert len(_gzip_zeros(BOMB)) < 1024 * 1024
+    assert len(gzip_zeros(BOMB)) < 1024 * 1024
     _reset_peak_rss()
     before = _peak_rss()
     async with ArxivClient(settings_for(fake)) as client:

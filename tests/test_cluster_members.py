@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from bot.client import HotpapersBot
-from bot.courier import RequestPacer, pacer_for
 from bot.pace import share_pace
+from bot.pacer import RequestPacer, pacer_for
 from hotpapers.cluster.members import Membership, members_key
 from hotpapers.config import Settings
 from hotpapers.db import make_engine

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from hotpapers.arxiv.snapshot import parse_snapshot_line
 from hotpapers.db import make_engine, transaction
 from hotpapers.errors import DatabaseError
-from hotpapers.fulltext import FTS_TABLE, VECTOR_COLUMN  # also attaches the full-text objects
+from hotpapers.fulltext import FTS_TABLE, VECTOR_COLUMN
 from hotpapers.importer import ImportProgress, import_snapshot
 from hotpapers.store import upsert_papers
 

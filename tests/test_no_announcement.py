@@ -285,7 +285,7 @@ async def test_x_posts_nothing_for_a_day_without_announcement(engine: Engine) ->
 async def test_discord_opens_no_thread_for_a_day_without_announcement(engine: Engine) -> None:
     """`bot deliver --date` the Friday after Thanksgiving: with papers stored under it and a
     subscribed channel, the real client against the fake Discord posts nothing."""
-    from bot.courier import deliver_day
+    from bot.runner import deliver_day
     from hotpapers.fakes.discord import FakeDiscord
     from tests.discord_support import bot_settings, running_fake
     from tests.test_delivery import subscribe

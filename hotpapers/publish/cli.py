@@ -29,15 +29,15 @@ def x(
 ) -> None:
     """Post the day's top papers to X as one summary (or a short thread), at most once a day."""
     from hotpapers import jobs
-    from hotpapers.cli import _engine, _settings, friendly, out, parse_date
+    from hotpapers.cli_common import cli_engine, cli_settings, friendly, out, parse_date
     from hotpapers.publish.x import publish_daily
 
     @friendly
     def _x() -> None:
-        settings = _settings()
+        settings = cli_settings()
         now = datetime.now(UTC)
         day = jobs.resolve_listing_date(settings, parse_date(date_), now)
-        engine = _engine(settings)
+        engine = cli_engine(settings)
         try:
             report = asyncio.run(publish_daily(settings, engine, day, dry_run=dry_run, now=now))
         finally:

@@ -7,12 +7,12 @@ import asyncio
 
 def run() -> None:
     """Run the whole service: scheduled collect, signals, posts, Discord, site and /healthz."""
-    from hotpapers.cli import _engine, _settings, friendly
+    from hotpapers.cli_common import cli_engine, cli_settings, friendly
     from hotpapers.service.app import Service
 
     @friendly
     def _run() -> None:
-        settings = _settings()
-        asyncio.run(Service(settings, _engine(settings)).run())
+        settings = cli_settings()
+        asyncio.run(Service(settings, cli_engine(settings)).run())
 
     _run()

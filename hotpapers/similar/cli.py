@@ -11,7 +11,7 @@ def embed_all(engine: Any) -> None:
     """Embed every stored paper without a vector, with a progress bar and a closing line."""
     from sqlalchemy import func, select
 
-    from hotpapers.cli import out
+    from hotpapers.cli_common import out
     from hotpapers.models import Paper, PaperVector
     from hotpapers.progress import Progress
     from hotpapers.similar import embed_missing
@@ -33,11 +33,11 @@ def embed_all(engine: Any) -> None:
 
 def embed() -> None:
     """Compute the content vectors of stored papers that have none (for similar papers)."""
-    from hotpapers.cli import _engine, _settings, friendly
+    from hotpapers.cli_common import cli_engine, cli_settings, friendly
 
     @friendly
     def _embed() -> None:
-        embed_all(_engine(_settings()))
+        embed_all(cli_engine(cli_settings()))
 
     _embed()
 
@@ -47,11 +47,11 @@ def similar(
     top: Annotated[int, typer.Option("--top", "-n", help="How many papers.")] = 10,
 ) -> None:
     """The stored papers most like one paper, by title and abstract."""
-    from hotpapers.cli import _engine, _settings, friendly
+    from hotpapers.cli_common import cli_engine, cli_settings, friendly
 
     @friendly
     def _similar() -> None:
-        _print_similar(_engine(_settings()), paper, top)
+        _print_similar(cli_engine(cli_settings()), paper, top)
 
     _similar()
 
@@ -61,8 +61,8 @@ def _print_similar(engine: Any, paper: str, top: int) -> None:
     from rich.text import Text
 
     from hotpapers.arxiv.ids import canonical_id
-    from hotpapers.cli import out, quoted
-    from hotpapers.errors import HotpapersError, InputError
+    from hotpapers.cli_common import out
+    from hotpapers.errors import HotpapersError, InputError, quoted
     from hotpapers.similar import similar_to
 
     if top < 1:

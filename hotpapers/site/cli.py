@@ -18,13 +18,13 @@ OutOpt = Annotated[
 @app.command()
 def build(out_dir: OutOpt = None) -> None:
     """Write the static site: a page per day, category and paper, Atom and JSON feeds."""
-    from hotpapers.cli import _engine, _settings, friendly, out
+    from hotpapers.cli_common import cli_engine, cli_settings, friendly, out
     from hotpapers.site.build import build_site
 
     @friendly
     def _build() -> None:
-        settings = _settings()
-        engine = _engine(settings)
+        settings = cli_settings()
+        engine = cli_engine(settings)
         try:
             report = build_site(settings, engine, out_dir)
         finally:
@@ -41,13 +41,13 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: site.port).")] = None,
 ) -> None:
     """Serve the built site over HTTP until interrupted."""
-    from hotpapers.cli import _settings, friendly, out
+    from hotpapers.cli_common import cli_settings, friendly, out
     from hotpapers.errors import HotpapersError, InputError
     from hotpapers.site.serve import serve_site, site_path
 
     @friendly
     def _serve() -> None:
-        settings = _settings()
+        settings = cli_settings()
         folder = out_dir or settings.site.out_dir
         if not (folder / "index.html").is_file():
             raise InputError(f"{folder} holds no site yet; run `hotpapers site build` first")

@@ -18,15 +18,15 @@ def tldr(
     """One-sentence TL;DRs for the day's top papers from the configured OpenAI-compatible
     endpoint ([tldr] in the config; off by default). Papers that have one are not asked again."""
     from hotpapers import jobs
-    from hotpapers.cli import _engine, _settings, friendly, out, parse_date
+    from hotpapers.cli_common import cli_engine, cli_settings, friendly, out, parse_date
     from hotpapers.tldr.job import summarise_day
 
     @friendly
     def _tldr() -> None:
-        settings = _settings()
+        settings = cli_settings()
         now = datetime.now(UTC)
         day = jobs.resolve_listing_date(settings, parse_date(date_), now)
-        engine = _engine(settings)
+        engine = cli_engine(settings)
         try:
             report = asyncio.run(summarise_day(settings, engine, day, now=now))
         finally:

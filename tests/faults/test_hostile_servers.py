@@ -213,7 +213,7 @@ async def discord_sync(cell: Cell) -> None:
 
 async def discord_deliver(cell: Cell) -> None:
     """`hotpapers bot deliver`: one listing to a subscribed channel, over REST."""
-    from bot.courier import deliver_day
+    from bot.runner import deliver_day
 
     await _raising(cell, deliver_day(_discord_settings(cell), cell.engine, DAY, now=NOW))
 
