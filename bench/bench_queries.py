@@ -38,8 +38,8 @@ from hotpapers.queries import (  # noqa: E402
     get_paper,
     latest_in_category,
     papers_by_author,
-    search_papers,
 )
+from hotpapers.search import search_papers  # noqa: E402
 from hotpapers.search_query import parse_search  # noqa: E402
 
 

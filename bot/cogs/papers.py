@@ -27,7 +27,7 @@ from bot.cogs._input import (
 )
 from bot.render import CHOICES_LIMIT, choice_name, clip_content, safe
 from bot.views import Paginator, list_embed, paper_embed, ranked_pages
-from hotpapers import jobs, lookup, queries
+from hotpapers import jobs, lookup, queries, search
 from hotpapers.arxiv.taxonomy import CATEGORIES
 from hotpapers.candidates import rank_listing
 from hotpapers.errors import HotpapersError, InputError
@@ -308,7 +308,7 @@ class PapersCog(commands.Cog):
             await refuse(interaction, safe(str(exc)))
             return
         try:
-            papers = await self.read(interaction, queries.search_papers, query, LIST_SIZE)
+            papers = await self.read(interaction, search.search_papers, query, LIST_SIZE)
         except HotpapersError as exc:  # no search index in this database
             await refuse(interaction, str(exc))
             return
