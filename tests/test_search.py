@@ -205,6 +205,31 @@ def test_filters_apply_before_the_newest_matches_are_taken(
     assert found(engine, "lattice since:2021-03-02") == ["2103.00064", "2103.00063"]
 
 
+def test_filters_of_a_search_of_very_common_words(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Words the database thinks very common (PostgreSQL: the planner's estimate; SQLite: a
+    word in more than _COMMON_WORD papers): the category's newest papers are walked (PG),
+    an author's papers all checked and scored, `since` and exclusions still hold."""
+    monkeypatch.setattr(search, "_PG_SURELY_MANY", 0)
+    monkeypatch.setattr(search, "_COMMON_WORD", 0)
+    monkeypatch.setattr(search, "_RANK_ALL", 1)
+    monkeypatch.setattr(search, "_WINDOW", 2)
+    records = [
+        record(f"2103.0008{n}", 1 + n, title, "Lattice field theory.")
+        for n, title in enumerate(["Lattice A", "Gauge B", "Lattice C", "Gauge D", "Spin E"])
+    ]
+    for paper in records[:4]:
+        paper["categories"] = "hep-lat"
+    records[0]["authors_parsed"] = [["Wilson", "Kenneth", ""]]
+    load(engine, tmp_path / "common.jsonl", records)
+    assert found(engine, "lattice category:hep-lat") == ["2103.00082", "2103.00083"]
+    assert found(engine, "lattice category:hep-lat -gauge") == ["2103.00082", "2103.00080"]
+    assert found(engine, "lattice category:hep-lat since:2021-03-04") == ["2103.00083"]
+    assert found(engine, "lattice author:wilson") == ["2103.00080"]
+    assert found(engine, "lattice author:wilson category:math.CO") == []
+
+
 def test_sqlite_a_word_in_very_many_papers_is_not_scored(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
