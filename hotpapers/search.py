@@ -28,7 +28,7 @@ from sqlalchemy import DateTime, TextClause, bindparam, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from hotpapers.errors import DatabaseError
+from hotpapers.errors import DatabaseError, InputError, quoted
 from hotpapers.fulltext import TS_CONFIG
 from hotpapers.queries import (
     _MAX_AUTHORS,
@@ -126,7 +126,8 @@ def search_papers(
 
     Words are stemmed ("transformers" finds "transformer"), case- and accent-insensitive
     ("schrodinger" finds "Schrödinger"). InputError (one sentence) for a query that cannot
-    find anything useful; DatabaseError when the database has no search index yet.
+    find anything useful or an author: filter that names nobody stored; DatabaseError when
+    the database has no search index yet.
     """
     if isinstance(query, str):
         query = parse_search(query)
@@ -159,7 +160,10 @@ def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
     if query.author:
         names = author_names(session, query.author, _MAX_AUTHORS)
         if not names:
-            return []
+            raise InputError(
+                f"No stored paper has an author whose name starts with {quoted(query.author)};"
+                " check the spelling, or give a surname, for example author:LeCun."
+            )
         marks, named = _expanding("author", names)
         filters += _BY_AUTHORS.replace("{names}", marks)
         params.update(named)

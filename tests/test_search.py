@@ -126,7 +126,10 @@ def test_filters_category_author_since(engine: Engine, tmp_path: Path) -> None:
     assert found(engine, "graph author:maaten") == ["2103.00021"]
     assert found(engine, 'graph author:"Laurens van der"') == ["2103.00021"]
     assert found(engine, "graph author:krahenbuhl") == ["2103.00021"]
-    assert found(engine, "graph author:Nobody") == []
+    with pytest.raises(
+        InputError, match=r"^No stored paper has an author whose name starts with 'Nobody'; check"
+    ):
+        found(engine, "graph author:Nobody")  # old code: no papers, as if none matched
     assert found(engine, "graph since:2021-03-09") == ["2103.00021"]
     assert set(found(engine, "graph since:2021-03-01")) == {"2103.00020", "2103.00021"}
     assert found(engine, "graph since:2021-03-10") == []
@@ -305,6 +308,8 @@ def test_long_or_wordy_or_empty_searches_get_a_sentence(papers: Engine) -> None:
         found(papers, "diffusion since:yesterday")
     assert parse_search("Ünïcode  ünïcode x_y 42").words == ("ünïcode", "42")
     assert len(parse_search("word " * 40).words) == 1  # repeats count once
+    with pytest.raises(InputError, match="up to 200 characters long, and this one has 7,889"):
+        found(papers, " ".join(f"word{i}" for i in range(1000)))  # a thousand words
 
 
 def test_an_updated_title_is_found_and_the_old_one_is_not(papers: Engine, tmp_path: Path) -> None:

@@ -309,8 +309,8 @@ class PapersCog(commands.Cog):
             return
         try:
             papers = await self.read(interaction, search.search_papers, query, LIST_SIZE)
-        except HotpapersError as exc:  # no search index in this database
-            await refuse(interaction, str(exc))
+        except HotpapersError as exc:  # no search index in this database, no such author
+            await refuse(interaction, safe(str(exc)))
             return
         if not papers:
             await refuse(interaction, f"No stored paper matches “{echo(query.text)}”.")
