@@ -73,7 +73,7 @@ _SQLITE_NEWEST = (
     "SELECT p.id" + _SQLITE_MATCHES + " AND paper_fts.rowid > :bound"
     " ORDER BY paper_fts.rowid IN (SELECT rowid FROM paper_fts"
     "  WHERE paper_fts MATCH :in_title AND rowid > :bound) DESC,"
-    " p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
+    " paper_fts.rowid DESC LIMIT :limit"
 )
 
 # PostgreSQL: the stored tsvector (title words weight A) and its GIN index.
