@@ -315,6 +315,10 @@ def test_long_or_wordy_or_empty_searches_get_a_sentence(papers: Engine) -> None:
         found(papers, "x" * 5444)
     with pytest.raises(InputError, match="up to 10 words, and this one has 11"):
         found(papers, " ".join(f"word{i}" for i in range(11)))
+    with pytest.raises(InputError, match=r"^'diffusion' is both wanted and excluded"):
+        found(papers, "diffusion models -diffusion")  # old code: walked every paper (PG, 6 s)
+    with pytest.raises(InputError, match=r"^'neural network' is both wanted and excluded"):
+        found(papers, '"neural network" -"neural network"')
     with pytest.raises(InputError, match="besides the -excluded ones"):
         found(papers, "-diffusion")
     with pytest.raises(InputError, match="next to the filters"):
