@@ -165,7 +165,7 @@ def search_papers(
 
 def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
     params: dict[str, Any] = {"limit": limit, "cap": _RANK_ALL}
-    filters = ""  # all but the category's
+    filters = marks = ""  # filters: all but the category's; marks: the author names'
     if query.category:
         params["cat"] = query.category
     if query.since:
