@@ -1,12 +1,14 @@
 """Latency of the read-side queries on the database bench_import.py left behind.
 
     python bench/bench_queries.py --db sqlite|postgresql [--records 1000000] [--queries 1000]
-                                  [--drop] [--pg-admin URL]
+                                  [--drop] [--pg-admin URL] [--search-only]
 
 SQLite: bench/data/bench_N.db. PostgreSQL: the database `hp_bench_N` (import with --keep);
 --drop drops it at the end. Arguments are drawn with a fixed seed from the data itself:
 author prefixes are 4-8 leading characters of a last name or full name as printed (accents,
 capitals), so they exercise the case- and accent-insensitive range scans.
+Searches come in mixes (see search_mixes): 1, 2 and 3 title words, a word found nowhere, a
+phrase, each filter, an exclusion; --search-only measures those alone.
 """
 
 from __future__ import annotations
@@ -30,13 +32,15 @@ from sqlmodel import Session  # noqa: E402
 
 from hotpapers.arxiv._taxonomy_data import CATEGORIES  # noqa: E402
 from hotpapers.db import make_engine  # noqa: E402
+from hotpapers.errors import InputError  # noqa: E402
 from hotpapers.queries import (  # noqa: E402
     author_names,
     get_paper,
     latest_in_category,
     papers_by_author,
-    search_papers,
 )
+from hotpapers.search import search_papers  # noqa: E402
+from hotpapers.search_query import parse_search  # noqa: E402
 
 
 def sample(session: Session, sql: str, size: int, rng: random.Random) -> list[Any]:
@@ -62,6 +66,34 @@ def search_words(titles: list[str], rng: random.Random) -> list[str]:
     return queries
 
 
+def search_mixes(
+    titles: list[str], prefixes: list[str], categories: list[str], rng: random.Random
+) -> list[tuple[str, list[str]]]:
+    """(label, searches) per kind of search; words are title words of sampled papers."""
+    words = [[w for w in t.lower().split() if w.isalpha() and len(w) >= 4] or ["model"]
+             for t in titles]  # fmt: skip
+
+    def some(count: int) -> list[str]:
+        return [" ".join(rng.sample(w, min(len(w), count))) for w in words]
+
+    def adjacent(title: str) -> str:
+        pairs = [p for p in zip(title.split(), title.split()[1:], strict=False)
+                 if all(x.isalpha() and len(x) >= 4 for x in p)] or [("neural", "network")]
+        return '"' + " ".join(rng.choice(pairs)).lower() + '"'
+    one, two = some(1), some(2)
+    return [
+        ("1 word", one),
+        ("2 words", two),
+        ("3 words", some(3)),
+        ("a word in no paper", [f"{w} zq{rng.randint(10**5, 10**6)}x" for w in one]),
+        ("a phrase", [adjacent(title) for title in titles]),
+        ("1 word category:", [f"{w} category:{c}" for w, c in zip(one, categories, strict=False)]),
+        ("1 word author:", [f'{w} author:"{a}"' for w, a in zip(one, prefixes, strict=False)]),
+        ("1 word since: (last 6 months)", [f"{w} since:2026-04-01" for w in one]),
+        ("2 words -1 word", [f"{w} -{rng.choice(x)}" for w, x in zip(two, words, strict=False)]),
+    ]
+
+
 def measure(
     session: Session, call: Callable[[Session, Any], Any], args: list[Any]
 ) -> tuple[list[float], list[float], int]:
@@ -77,6 +109,18 @@ def measure(
         cpu.append((time.thread_time() - started_cpu) * 1000)
         found += result is not None and result != []
     return times, cpu, found
+
+
+def _parsed(searches: list[str]) -> list[str]:
+    """The searches that read as one (an author prefix of punctuation only does not)."""
+    kept = []
+    for words in searches:
+        try:
+            parse_search(words)
+        except InputError:
+            continue
+        kept.append(words)
+    return kept
 
 
 def _search(session: Session, words: str) -> Any:
@@ -130,6 +174,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL database after")
     parser.add_argument("--pg-admin", default=PG_ADMIN)
+    parser.add_argument("--search-only", action="store_true", help="only the search mixes")
     args = parser.parse_args()
 
     engine = make_engine(database_url(args.db, args.records, args.pg_admin, fresh=False))
@@ -153,6 +198,10 @@ def main() -> None:
             ("get_paper", get_paper, ids),
             ("search_papers (1-3 title words, limit 10)", _search, searches),
         ]
+        mixes = search_mixes(titles, prefixes, categories, rng)
+        if args.search_only:
+            cases = cases[-1:]
+        cases += [(f"search: {label}", _search, _parsed(values)) for label, values in mixes]
         server = None
         if args.db == "postgresql":
             server = session.execute(text("SELECT pg_backend_pid()")).scalar_one()

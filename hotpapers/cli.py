@@ -253,7 +253,7 @@ def search(
     """Papers whose title or abstract match the words, most relevant first."""
     from sqlmodel import Session
 
-    from hotpapers.queries import search_papers
+    from hotpapers.search import search_papers
     from hotpapers.search_query import parse_search
 
     if top < 1:

@@ -15,15 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, TextClause, bindparam, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import TextClause, text
 from sqlmodel import Session
 
 from hotpapers.arxiv.ids import split_id
-from hotpapers.errors import DatabaseError
-from hotpapers.fulltext import TS_CONFIG
 from hotpapers.names import NameKeys, query_keys
-from hotpapers.search_query import SearchQuery, parse_search
 
 __all__ = [
     "ListingPaper",
@@ -36,7 +32,6 @@ __all__ = [
     "papers_by_author",
     "papers_by_ids",
     "papers_for_listing",
-    "search_papers",
 ]
 
 log = logging.getLogger(__name__)
@@ -425,82 +420,6 @@ def papers_for_listing(
     ]
 
 
-# -- full-text search (the index: hotpapers/fulltext.py, migrations 0003 and 0009) -----------
-
-# Ranking scores every match it considers (SQLite's bm25() ~1.5 us a match): cheap for rare
-# words, not for words in most papers. So a search matching more than _RANK_NEWEST papers
-# (after its filters) ranks its newest _RANK_NEWEST matches only: on SQLite by rowid, which
-# follows import and collection order, so submission order. Title words weigh more.
-_RANK_NEWEST = 2000
-_SQLITE_MATCHES = (
-    " FROM paper_fts CROSS JOIN paper p ON p.rowid = paper_fts.rowid"
-    " WHERE paper_fts MATCH :q{filters}"
-)
-_SQLITE_BOUND = (  # the rowid below the newest :cap matches (none: fewer matches than that)
-    "SELECT paper_fts.rowid" + _SQLITE_MATCHES + " ORDER BY paper_fts.rowid DESC"
-    " LIMIT 1 OFFSET :cap"
-)
-_SQLITE_SEARCH = (
-    "SELECT p.id" + _SQLITE_MATCHES + " AND paper_fts.rowid > :bound"
-    " ORDER BY bm25(paper_fts, 4.0, 1.0), p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
-)
-# PostgreSQL: the newest matches come from walking ix_paper_submitted (a paper's stored
-# tsvector is checked in ~1 us), so only papers with a submission time are in that window.
-_PG_MATCHES = " FROM paper p, ({tsquery}) AS q(q) WHERE p.search_vector @@ q.q{filters}"
-_PG_MANY = "SELECT count(*) FROM (SELECT 1" + _PG_MATCHES + " LIMIT :cap + 1) AS m"
-_PG_SEARCH = (
-    "SELECT p.id" + _PG_MATCHES + " ORDER BY ts_rank_cd(p.search_vector, q.q) DESC,"
-    " p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
-)
-_PG_SEARCH_NEWEST = (
-    "SELECT m.id FROM (SELECT p.id, p.submitted, ts_rank_cd(p.search_vector, q.q) AS score"
-    + _PG_MATCHES
-    + " AND p.submitted IS NOT NULL ORDER BY p.submitted DESC LIMIT :cap) AS m"
-    " ORDER BY m.score DESC, m.submitted DESC, m.id DESC LIMIT :limit"
-)
-# Each filter is checked per match through the primary key (paper_id first). SQLite would
-# rather scan the category's or the authors' index for every match; the unary `+` (SQLite
-# only) keeps it from using an index on that column.
-_IN_CATEGORY = (
-    " AND EXISTS (SELECT 1 FROM paper_category c WHERE c.paper_id = p.id"
-    " AND {plus}c.category = :cat)"
-)
-_BY_AUTHORS = (
-    " AND EXISTS (SELECT 1 FROM paper_author pa WHERE pa.paper_id = p.id"
-    " AND {plus}pa.author_name IN ({names}))"
-)
-_SINCE = " AND p.submitted >= :since"
-
-
-def search_papers(
-    session: Session, query: str | SearchQuery, limit: int = 20
-) -> list[PaperSummary]:
-    """Papers matching `query` (see search_query.py), most relevant first, ties newest first.
-
-    Words are stemmed ("transformers" finds "transformer"), case- and accent-insensitive
-    ("schrodinger" finds "Schrödinger"). InputError (one sentence) for a query that cannot
-    find anything useful; DatabaseError when the database has no search index yet.
-    """
-    if isinstance(query, str):
-        query = parse_search(query)
-    if limit < 1 or not (query.words or query.phrases):
-        return []
-    try:
-        order = _search_ids(session, query, limit)
-    except DBAPIError as exc:
-        if not any(name in str(exc) for name in ("paper_fts", "search_vector", "hotpapers_")):
-            raise
-        log.error("the full-text index is missing: %s", exc.orig)
-        raise DatabaseError(
-            "Search is not set up in this database yet; run `hotpapers db upgrade`."
-        ) from exc
-    if not order:
-        return []
-    _, params = _expanding("id", order)
-    rows = {row.id: row for row in session.execute(_papers_by_id(len(order)), params).all()}
-    return _summaries(session, [rows[paper_id] for paper_id in order if paper_id in rows])
-
-
 def papers_by_ids(session: Session, paper_ids: Sequence[str]) -> list[PaperSummary]:
     """Summaries of the stored papers among `paper_ids`, in that order."""
     order = list(dict.fromkeys(paper_ids))
@@ -509,69 +428,3 @@ def papers_by_ids(session: Session, paper_ids: Sequence[str]) -> list[PaperSumma
     _, params = _expanding("id", order)
     rows = {row.id: row for row in session.execute(_papers_by_id(len(order)), params).all()}
     return _summaries(session, [rows[paper_id] for paper_id in order if paper_id in rows])
-
-
-def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
-    params: dict[str, Any] = {"limit": limit}
-    filters = ""
-    if query.category:
-        filters += _IN_CATEGORY
-        params["cat"] = query.category
-    if query.since:
-        filters += _SINCE
-        params["since"] = datetime.combine(query.since, datetime.min.time())
-    if query.author:
-        names = author_names(session, query.author, _MAX_AUTHORS)
-        if not names:
-            return []
-        marks, named = _expanding("author", names)
-        filters += _BY_AUTHORS.replace("{names}", marks)
-        params.update(named)
-    sqlite = session.get_bind().dialect.name != "postgresql"
-    filters = filters.replace("{plus}", "+" if sqlite else "")
-    if sqlite:
-        params.update(q=_fts5_query(query), cap=_RANK_NEWEST)
-        bound = session.execute(_typed(_SQLITE_BOUND.format(filters=filters)), params).scalar()
-        params["bound"] = bound if bound is not None else -1
-        sql = _SQLITE_SEARCH.format(filters=filters)
-        return list(session.execute(_typed(sql), params).scalars())
-    parts = {"tsquery": _pg_tsquery(query, params), "filters": filters}
-    params["cap"] = _RANK_NEWEST
-    # The planner must not trade the indexes for a scan of the table on a (mis)estimate.
-    session.execute(text("SET LOCAL enable_seqscan = off"))
-    many = session.execute(_typed(_PG_MANY.format(**parts)), params).scalar_one() > _RANK_NEWEST
-    sql = (_PG_SEARCH_NEWEST if many else _PG_SEARCH).format(**parts)
-    order = list(session.execute(_typed(sql), params).scalars())
-    session.execute(text("RESET enable_seqscan"))
-    return order
-
-
-def _typed(sql: str) -> TextClause:
-    statement = text(sql)
-    if ":since" in sql:
-        statement = statement.bindparams(bindparam("since", type_=DateTime))
-    return statement
-
-
-def _fts5_query(query: SearchQuery) -> str:
-    """The FTS5 query: every word and phrase as a "string" (never FTS5 syntax: the parser
-    keeps letters and digits only), then NOT each exclusion."""
-    wanted = [*query.words, *(" ".join(phrase) for phrase in query.phrases)]
-    unwanted = "".join(f' NOT "{" ".join(words)}"' for words in query.excluded)
-    return "(" + " ".join(f'"{item}"' for item in wanted) + ")" + unwanted
-
-
-def _pg_tsquery(query: SearchQuery, params: dict[str, Any]) -> str:
-    """SQL for the tsquery, every piece of user text a bound parameter read by plainto_ or
-    phraseto_tsquery (plain words, never tsquery syntax)."""
-    parts = []
-    if query.words:
-        params["words"] = " ".join(query.words)
-        parts.append(f"plainto_tsquery('{TS_CONFIG}', :words)")
-    for i, phrase in enumerate(query.phrases):
-        params[f"phrase_{i}"] = " ".join(phrase)
-        parts.append(f"phraseto_tsquery('{TS_CONFIG}', :phrase_{i})")
-    for i, words in enumerate(query.excluded):
-        params[f"not_{i}"] = " ".join(words)
-        parts.append(f"!! phraseto_tsquery('{TS_CONFIG}', :not_{i})")
-    return "SELECT " + " && ".join(parts)

@@ -131,6 +131,13 @@ def _check(query: SearchQuery, typed_words: list[str]) -> None:
             f"Searches can have up to {MAX_SEARCH_WORDS} words, and this one has {count}; "
             "keep the few that matter most."
         )
+    wanted = {*((word,) for word in query.words), *query.phrases}
+    both = [item for item in query.excluded if item in wanted]
+    if both:
+        raise InputError(
+            f"{quoted(' '.join(both[0]))} is both wanted and excluded (-), so no paper can "
+            "match; drop one of the two."
+        )
     if query.words or query.phrases:
         return
     if typed_words:  # all of them stop words (a phrase of only stop words counts as words)

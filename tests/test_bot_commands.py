@@ -254,6 +254,8 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("search", {"words": "the of and"}, "add a word about the topic"),
     ("search", {"words": "x" * 5444}, "up to 200 characters long, and this one has 5,444"),
     ("search", {"words": "diffusion category:@everyone"}, "is not an arXiv category"),
+    ("search", {"words": "diffusion author:@everyone"}, "No stored paper has an author whose"),
+    ("search", {"words": " ".join(["word"] * 1000)}, "up to 200 characters long"),
     ("author", {"name": "Nobody Known"}, "No author named"),
 ]
 

@@ -21,8 +21,8 @@ from hotpapers.queries import (
     latest_in_category,
     papers_by_author,
     papers_for_listing,
-    search_papers,
 )
+from hotpapers.search import search_papers
 
 
 def line(

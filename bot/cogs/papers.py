@@ -28,7 +28,7 @@ from bot.cogs._input import (
 from bot.cogs.similar import similar_view
 from bot.render import CHOICES_LIMIT, choice_name, clip_content, safe
 from bot.views import Paginator, list_embed, paper_embed, ranked_pages
-from hotpapers import jobs, lookup, queries
+from hotpapers import jobs, lookup, queries, search
 from hotpapers.arxiv.taxonomy import CATEGORIES
 from hotpapers.candidates import rank_listing
 from hotpapers.errors import HotpapersError, InputError
@@ -314,9 +314,9 @@ class PapersCog(commands.Cog):
             await refuse(interaction, safe(str(exc)))
             return
         try:
-            papers = await self.read(interaction, queries.search_papers, query, LIST_SIZE)
-        except HotpapersError as exc:  # no search index in this database
-            await refuse(interaction, str(exc))
+            papers = await self.read(interaction, search.search_papers, query, LIST_SIZE)
+        except HotpapersError as exc:  # no search index in this database, no such author
+            await refuse(interaction, safe(str(exc)))
             return
         if not papers:
             await refuse(interaction, f"No stored paper matches “{echo(query.text)}”.")
