@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from hotpapers.importer.rows import (
+    ANNOUNCEMENT_COLUMNS,
     AUTHOR_COLUMNS,
     IMPORT_TABLES,
     PAPER_COLUMNS,
@@ -22,6 +23,7 @@ from hotpapers.importer.rows import (
 from hotpapers.importer.writer import (
     Plan,
     Writer,
+    announcement_values,
     dedupe,
     list_values,
     plan_batch,
@@ -48,7 +50,7 @@ _PG_STAGING = (
 _PG_STAGING_TABLES = ("hp_stage_paper", "hp_stage_version", "hp_stage_author")
 
 
-def _pg_drop_for_bulk(cursor: Any) -> tuple[list[str], list[tuple[str, str, str]]]:
+def pg_drop_for_bulk(cursor: Any) -> tuple[list[str], list[tuple[str, str, str]]]:
     """Drop the import tables' foreign keys and the indexes no constraint owns (primary keys
     stay: ON CONFLICT and the per-batch lookups use them); what it takes to rebuild them."""
     tables = "(SELECT to_regclass(t) FROM unnest(%s::text[]) t)"
@@ -77,7 +79,7 @@ def _pg_truncate_for_freeze(cursor: Any) -> set[str]:
     """TRUNCATE the (empty) link tables no other table references, so that COPY ... FREEZE
     may load them: rows written frozen and pages marked all-visible, as VACUUM would leave
     them (index-only scans need that; else they read the table until autovacuum has run)."""
-    links = ("paper_version", "paper_author", "paper_category")
+    links = ("paper_version", "paper_author", "paper_category", "announcement")
     cursor.execute(
         "SELECT DISTINCT confrelid::regclass::text FROM pg_constraint WHERE contype = 'f'"
         " AND confrelid::regclass::text = ANY(%s) AND conrelid::regclass::text <> ALL(%s)",
@@ -118,7 +120,7 @@ class PostgresWriter(Writer):
                 if cursor.fetchone()[0]:
                     conn.rollback()
                     return False
-                self._rebuilt = _pg_drop_for_bulk(cursor)
+                self._rebuilt = pg_drop_for_bulk(cursor)
                 self._frozen = frozenset(_pg_truncate_for_freeze(cursor))
                 cursor.execute("SET LOCAL synchronous_commit = off")
         except BaseException:
@@ -199,6 +201,7 @@ class PostgresWriter(Writer):
             cursor.execute("DELETE FROM paper_author WHERE paper_id = ANY(%s)", (ids,))
             cursor.execute("DELETE FROM paper_category WHERE paper_id = ANY(%s)", (ids,))
         self._write_versions(cursor, version_values(records), {r[0] for r in plan.new})
+        self._write_announcements(cursor, plan)
         if author_rows:
             self._copy(cursor, "hp_stage_author", AUTHOR_COLUMNS, author_rows)
             cursor.execute(
@@ -208,6 +211,26 @@ class PostgresWriter(Writer):
         self._copy(cursor, "paper_author", "paper_id, position, author_name, submitted", authors)
         self._copy(cursor, "paper_category", "paper_id, position, category, submitted", categories)
         return author_rows
+
+    def _write_announcements(self, cursor: Any, plan: Plan) -> None:
+        """A new paper's first listing; an existing one's only if it has no announcement
+        (collected papers have theirs: never a second set)."""
+        self._copy(cursor, "announcement", ANNOUNCEMENT_COLUMNS, announcement_values(plan.new))
+        stored = plan.current + plan.stale
+        if not stored:
+            return
+        cursor.execute(
+            "SELECT DISTINCT paper_id FROM announcement WHERE paper_id = ANY(%s)",
+            ([r[0] for r in stored],),
+        )
+        announced = {row[0] for row in cursor.fetchall()}
+        rows = announcement_values([r for r in stored if r[0] not in announced])
+        if rows:
+            cursor.executemany(
+                f"INSERT INTO announcement ({ANNOUNCEMENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT DO NOTHING",
+                rows,
+            )
 
     def _write_versions(self, cursor: Any, versions: list[Any], new_ids: set[str]) -> None:
         """New papers have no versions yet (COPY); the others' go through ON CONFLICT."""

@@ -15,10 +15,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import IO
 
 from hotpapers.arxiv.snapshot import parse_snapshot_line
+from hotpapers.importer.listing import FirstListings
 from hotpapers.importer.rows import AUTHOR_CACHE_SIZE, Keys, Rec, fold_keys, to_rec
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,22 @@ PROCESS_MIN_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
+class ParseOptions:
+    """How records become rows (plain values: they travel to the parser process in argv)."""
+
+    aware: bool = False  # times with their UTC offset (see rows.stamp)
+    holidays: tuple[date, ...] = ()  # arXiv's calendar, for the first listing dates
+
+    def to_argv(self) -> list[str]:
+        return ["aware" if self.aware else "naive", ",".join(d.isoformat() for d in self.holidays)]
+
+    @classmethod
+    def from_argv(cls, argv: list[str]) -> ParseOptions:
+        days = tuple(date.fromisoformat(d) for d in argv[1].split(",") if d)
+        return cls(aware=argv[0] == "aware", holidays=days)
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     records: list[Rec]
     read: int  # totals so far
@@ -38,6 +56,7 @@ class Batch:
     skips: list[tuple[int, str]]  # (line number, reason) of the lines skipped in this batch
     # Search keys of names not sent in an earlier batch (the parser process folds them).
     folds: dict[str, Keys] | None = None
+    by_weekday_rule: int = 0  # papers so far dated by the weekday rule (listing.FirstListings)
 
 
 DONE = "done"
@@ -48,14 +67,20 @@ def parse_batches(
     batch_size: int,
     stopping: Callable[[], bool],
     fold_names: bool = False,
-    aware: bool = False,
+    options: ParseOptions = ParseOptions(),
 ) -> Iterator[Batch]:
     """The file's records in batches (a last batch with only skips if lines were skipped).
 
-    `fold_names`: each batch carries the folded keys of the names first seen in it.
-    `aware`: times with their UTC offset (see `stamp`)."""
+    `fold_names`: each batch carries the folded keys of the names first seen in it."""
     read = skipped = 0
     sent: set[str] = set()
+    listings = FirstListings(options.holidays)
+    aware = options.aware
+
+    def batch(records: list[Rec], skips: list[tuple[int, str]]) -> Batch:
+        return Batch(
+            records, read, skipped, position(), skips, folds(records), listings.by_weekday_rule
+        )
 
     def folds(records: list[Rec]) -> dict[str, Keys] | None:
         if not fold_names:
@@ -78,7 +103,7 @@ def parse_batches(
                 continue
             read += 1
             try:
-                records.append(to_rec(parse_snapshot_line(line), aware))
+                records.append(to_rec(parse_snapshot_line(line), aware, listings))
             except ValueError as exc:
                 skipped += 1
                 skips.append((number, str(exc)))
@@ -86,20 +111,21 @@ def parse_batches(
             if len(records) >= batch_size:
                 if stopping():
                     return
-                yield Batch(records, read, skipped, position(), skips, folds(records))
+                yield batch(records, skips)
                 records, skips = [], []
         if records or skipped:
-            yield Batch(records, read, skipped, position(), skips, folds(records))
+            yield batch(records, skips)
 
 
 class Reader:
     """Reads and parses the file in a thread, a bounded queue of batches ahead of the writer."""
 
-    def __init__(self, path: Path, batch_size: int, aware: bool = False) -> None:
+    def __init__(self, path: Path, batch_size: int, options: ParseOptions) -> None:
         self.path = path
         self.batch_size = batch_size
-        self.aware = aware  # times with their UTC offset (see `stamp`)
+        self.options = options
         self.read = 0
+        self.by_weekday_rule = 0
         self.skipped = 0
         self.skipped_lines: list[int] = []
         self._queue: queue.Queue[object] = queue.Queue(maxsize=2)
@@ -128,6 +154,7 @@ class Reader:
                 raise item
             assert isinstance(item, Batch)
             self.read, self.skipped = item.read, item.skipped
+            self.by_weekday_rule = item.by_weekday_rule
             for number, reason in item.skips:
                 if len(self.skipped_lines) < MAX_SKIPPED_LINES:
                     self.skipped_lines.append(number)
@@ -146,7 +173,7 @@ class Reader:
     def _run(self) -> None:
         try:
             batches = parse_batches(
-                self.path, self.batch_size, self._stopping.is_set, aware=self.aware
+                self.path, self.batch_size, self._stopping.is_set, options=self.options
             )
             for batch in batches:
                 if not self._put(batch):
@@ -158,22 +185,22 @@ class Reader:
 
 
 def child_main() -> None:
-    """The parser process: `path batch_size aware` in argv; pickled batches, then DONE or
-    the error, on stdout (anything printed goes to stderr instead)."""
+    """The parser process: `path batch_size` and the ParseOptions in argv; pickled batches,
+    then DONE or the error, on stdout (anything printed goes to stderr instead)."""
     out = os.fdopen(os.dup(1), "wb", buffering=1 << 20)
     sys.stdout = sys.stderr
     gc.disable()  # see run._no_cycle_collection: nothing here makes cycles, and this process ends
-    path, batch_size, aware = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "aware"
+    path, batch_size = Path(sys.argv[1]), int(sys.argv[2])
     try:
-        _send_batches(out, path, batch_size, aware)
+        _send_batches(out, path, batch_size, ParseOptions.from_argv(sys.argv[3:]))
         out.close()
     except BrokenPipeError:  # the importing process is gone (killed): no one to tell
         os._exit(1)
 
 
-def _send_batches(out: IO[bytes], path: Path, batch_size: int, aware: bool) -> None:
+def _send_batches(out: IO[bytes], path: Path, batch_size: int, options: ParseOptions) -> None:
     try:
-        for batch in parse_batches(path, batch_size, lambda: False, True, aware):
+        for batch in parse_batches(path, batch_size, lambda: False, True, options):
             pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
             out.flush()
         pickle.dump(DONE, out)
@@ -193,8 +220,8 @@ class ProcessReader(Reader):
     of `__main__`) sends pickled batches through a pipe; a thread here unpickles them into the
     bounded queue. The child logs nothing: skips come with the batches and are logged here."""
 
-    def __init__(self, path: Path, batch_size: int, aware: bool = False) -> None:
-        super().__init__(path, batch_size, aware)
+    def __init__(self, path: Path, batch_size: int, options: ParseOptions) -> None:
+        super().__init__(path, batch_size, options)
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -207,7 +234,7 @@ class ProcessReader(Reader):
                 "from hotpapers.importer.reader import child_main; child_main()",
                 str(self.path),
                 str(self.batch_size),
-                "aware" if self.aware else "naive",
+                *self.options.to_argv(),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

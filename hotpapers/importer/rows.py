@@ -9,15 +9,23 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from hotpapers.importer.listing import FirstListings
 from hotpapers.names import name_keys
 from hotpapers.records import PaperRecord
 
 log = logging.getLogger(__name__)
 
 
-# The tables the importer writes; the bulk path needs the first four empty.
-IMPORT_TABLES = ("paper", "paper_version", "author", "paper_author", "paper_category")
-PAPER_TABLES = ("paper", "paper_version", "paper_author", "paper_category")
+# The tables the importer writes; the bulk path needs all but `author` empty.
+IMPORT_TABLES = (
+    "paper",
+    "paper_version",
+    "author",
+    "paper_author",
+    "paper_category",
+    "announcement",
+)
+PAPER_TABLES = ("paper", "paper_version", "paper_author", "paper_category", "announcement")
 
 AUTHOR_CACHE_SIZE = 300_000  # names remembered between batches (folds, known to exist)
 
@@ -37,10 +45,12 @@ PAPER_COLUMNS = (
 AUTHOR_COLUMNS = "name, folded_name, folded_last, folded_surname"
 Keys = tuple[str, str, str]  # an author's search keys (folded_name, folded_last, folded_surname)
 AuthorRow = tuple[str, str, str, str]  # the name, then its keys
+ANNOUNCEMENT_COLUMNS = "listing_date, category, paper_id, announce_type, version"
 
 
 # One parsed record, as the writers need it (plain tuples: cheap to pass between processes):
-# (id, version, paper row, version rows, author names, submitted, categories primary first).
+# (id, version, paper row, version rows, author names, submitted, categories primary first,
+# the listing date that first announced it as ISO text, see listing.py).
 Rec = tuple[
     str,
     int,
@@ -49,6 +59,7 @@ Rec = tuple[
     tuple[str, ...],
     "str | None",
     tuple[str, ...],
+    "str | None",
 ]
 
 
@@ -70,10 +81,26 @@ def _ordered_categories(record: PaperRecord) -> list[str]:
     return ordered
 
 
-def to_rec(record: PaperRecord, aware: bool = False) -> Rec:
+def to_rec(record: PaperRecord, aware: bool = False, listings: FirstListings | None = None) -> Rec:
     """The rows store.upsert_papers writes for `record` (see test_same_rows_as_upsert_papers);
-    `aware`: times with their UTC offset (PostgreSQL, see `stamp`)."""
-    submitted = stamp(record.submitted, aware)
+    `aware`: times with their UTC offset (PostgreSQL, see `stamp`); `listings`: dates the
+    paper's first listing (else None)."""
+    # One text per moment: the paper's submitted / updated are its first / last version's
+    # times, and the same object is pickled once (a back-reference after that).
+    texts: dict[datetime | None, str | None] = {None: None}
+    versions = []
+    known = False
+    for version in record.versions:
+        text = texts.get(version.created)
+        if text is None:
+            text = texts[version.created] = stamp(version.created, aware)
+        versions.append((record.arxiv_id, version.version, text))
+        known = known or version.version == record.version
+    submitted = texts.get(record.submitted) or stamp(record.submitted, aware)
+    updated = texts.get(record.updated) or stamp(record.updated, aware)
+    if not known:
+        created = updated if record.version > 1 else submitted
+        versions.append((record.arxiv_id, record.version, created))
     paper = (
         record.arxiv_id,
         record.version,
@@ -84,16 +111,8 @@ def to_rec(record: PaperRecord, aware: bool = False) -> Rec:
         record.journal_ref,
         record.doi,
         submitted,
-        stamp(record.updated, aware) if record.updated else submitted,
+        updated or submitted,
     )
-    versions = []
-    known = False
-    for version in record.versions:
-        versions.append((record.arxiv_id, version.version, stamp(version.created, aware)))
-        known = known or version.version == record.version
-    if not known:
-        created = record.updated if record.version > 1 else record.submitted
-        versions.append((record.arxiv_id, record.version, stamp(created, aware)))
     return (
         record.arxiv_id,
         record.version,
@@ -102,13 +121,17 @@ def to_rec(record: PaperRecord, aware: bool = False) -> Rec:
         record.authors,
         submitted,
         tuple(_ordered_categories(record)),
+        listings.of(record.submitted) if listings is not None else None,
     )
 
 
 def fold_keys(name: str) -> Keys:
     """The search keys of `name`: names.name_keys, the rule collection uses too (its fields
-    are in the order of AUTHOR_COLUMNS after the name)."""
-    return name_keys(name)
+    are in the order of AUTHOR_COLUMNS after the name). A plain tuple, not names.NameKeys:
+    the parser process pickles these, and a named tuple pickles by class (by `__reduce__`),
+    which doubled the cost of the pipe (see BENCHMARKS.md, snapshot import)."""
+    keys = name_keys(name)
+    return (keys[0], keys[1], keys[2])
 
 
 def first_line(exc: BaseException) -> str:

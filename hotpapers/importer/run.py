@@ -7,17 +7,19 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from hotpapers import failpoints
+from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.db import is_postgres
 from hotpapers.errors import DatabaseError
 from hotpapers.importer.postgres import PostgresWriter
-from hotpapers.importer.reader import PROCESS_MIN_BYTES, ProcessReader, Reader
+from hotpapers.importer.reader import PROCESS_MIN_BYTES, ParseOptions, ProcessReader, Reader
 from hotpapers.importer.report import ImportProgress, ImportReport
 from hotpapers.importer.rows import Rec, first_line
 from hotpapers.importer.sqlite import SqliteWriter
@@ -34,11 +36,13 @@ def import_snapshot(
     on_progress: Callable[[ImportProgress], None] | None = None,
     parse_in_process: bool | None = None,
     bulk: bool = True,
+    holidays: Iterable[date] = ARXIV_HOLIDAYS,
 ) -> ImportReport:
-    """Import `path` (JSON Lines, `.gz` ok) into `engine`'s database; see the module docstring.
+    """Import `path` (JSON Lines, `.gz` ok) into `engine`'s database; see the package docstring.
 
     `parse_in_process`: parse in a child process (default: for files of 32 MB and more).
     `bulk`: take the bulk path when the paper tables are empty (False: always incremental).
+    `holidays`: arXiv's calendar (`arxiv.holidays`), for the listing date of each paper.
     Raises DatabaseError if a batch cannot be written: on the incremental path that batch is
     rolled back and the earlier ones stay committed; on the bulk path nothing is kept.
     """
@@ -50,7 +54,8 @@ def import_snapshot(
         parse_in_process = total_bytes >= PROCESS_MIN_BYTES
     postgres = is_postgres(engine)
     reader_type = ProcessReader if parse_in_process else Reader
-    reader = reader_type(path, batch_size, aware=postgres)
+    options = ParseOptions(aware=postgres, holidays=tuple(sorted(set(holidays))))
+    reader = reader_type(path, batch_size, options)
     writer: Writer = PostgresWriter(engine) if postgres else SqliteWriter(engine)
     with _no_cycle_collection():
         return _run_import(reader, writer, bulk, on_progress, started, total_bytes)
@@ -99,6 +104,7 @@ def _run_import(
                     )
                 )
         _finish(writer, in_bulk)
+        _say_weekday_rule(reader.by_weekday_rule)
     finally:
         reader.stop()
         writer.close()
@@ -153,6 +159,16 @@ def _no_cycle_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _say_weekday_rule(papers: int) -> None:
+    """Once per import (the calendar itself would warn once per year, from 1991 on)."""
+    if papers:
+        log.warning(
+            "%d imported papers were first listed in years whose arXiv holidays are not known; "
+            "their listing dates follow the weekday rule",
+            papers,
+        )
 
 
 def _finish(writer: Writer, in_bulk: bool) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from hotpapers.importer.rows import (
+    ANNOUNCEMENT_COLUMNS,
     AUTHOR_COLUMNS,
     IMPORT_TABLES,
     PAPER_COLUMNS,
@@ -23,6 +24,7 @@ from hotpapers.importer.writer import (
     Authors,
     Plan,
     Writer,
+    announcement_values,
     dedupe,
     list_values,
     plan_batch,
@@ -77,7 +79,7 @@ class SqliteWriter(Writer):
                 conn.execute("PRAGMA temp_store = MEMORY")
                 self._return_to_wal()
                 return False
-            self._rebuilt = _sqlite_drop_for_bulk(conn)
+            self._rebuilt = sqlite_drop_for_bulk(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -98,7 +100,7 @@ class SqliteWriter(Writer):
                 conn.execute(sql)
         with timed("full-text index rebuilt"):
             for fts in fts_tables:  # read every row of its content table once
-                _sqlite_fts_rebuild(conn, fts)
+                sqlite_fts_rebuild(conn, fts)
             for sql in triggers:
                 conn.execute(sql)
         with timed("committed"):
@@ -170,6 +172,28 @@ class SqliteWriter(Writer):
         self.authors.remember([row[0] for row in author_rows])
         return len(plan.new), len(plan.current), len(plan.stale)
 
+    def _write_announcements(self, plan: Plan) -> None:
+        """A new paper's first listing; an existing one's only if it has no announcement
+        (collected papers have theirs: never a second set)."""
+        insert = f"INSERT INTO announcement ({ANNOUNCEMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+        self._conn.executemany(insert, announcement_values(plan.new))
+        stored = plan.current + plan.stale
+        if stored:
+            announced = self._announced([r[0] for r in stored])
+            unannounced = [r for r in stored if r[0] not in announced]
+            self._conn.executemany(
+                insert + " ON CONFLICT DO NOTHING", announcement_values(unannounced)
+            )
+
+    def _announced(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), self._LOOKUP_CHUNK):
+            chunk = ids[start : start + self._LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT DISTINCT paper_id FROM announcement WHERE paper_id IN ({marks})"
+            found.update(row[0] for row in self._conn.execute(query, chunk))
+        return found
+
     def _write_rows(self, records: list[Rec]) -> tuple[Plan, list[AuthorRow], list[str]]:
         """The batch's statements, in the open transaction; (plan, author rows, known names)."""
         conn = self._conn
@@ -180,6 +204,7 @@ class SqliteWriter(Writer):
         authors, categories = list_values(written)
         conn.executemany(self._insert_paper, [r[2] for r in plan.new])
         conn.executemany(self._upsert_paper, [r[2] for r in plan.current])
+        self._write_announcements(plan)
         conn.executemany(
             "INSERT INTO paper_version (paper_id, version, created) VALUES (?, ?, ?) "
             "ON CONFLICT DO NOTHING",
@@ -237,7 +262,7 @@ _FTS_REBUILD_HASHSIZE = 16 * 1024 * 1024
 _FTS_DEFAULT_HASHSIZE = 1024 * 1024
 
 
-def _sqlite_fts_rebuild(conn: sqlite3.Connection, fts: str) -> None:
+def sqlite_fts_rebuild(conn: sqlite3.Connection, fts: str) -> None:
     """Rebuild an external-content FTS5 index from its content table."""
     configure = f'INSERT INTO "{fts}" ("{fts}", rank) VALUES (\'hashsize\', ?)'
     conn.execute(configure, (_FTS_REBUILD_HASHSIZE,))
@@ -255,7 +280,7 @@ def _sqlite_empty(conn: sqlite3.Connection) -> bool:
 _FTS_CONTENT = re.compile(r"content\s*=\s*['\"]?(\w+)", re.IGNORECASE)
 
 
-def _sqlite_drop_for_bulk(conn: sqlite3.Connection) -> tuple[list[str], list[str], list[str]]:
+def sqlite_drop_for_bulk(conn: sqlite3.Connection) -> tuple[list[str], list[str], list[str]]:
     """Drop the import tables' secondary indexes, and the triggers that feed an external-content
     FTS5 index of them (rebuilt instead); their CREATE statements and the FTS tables."""
     marks = ", ".join("?" * len(IMPORT_TABLES))

@@ -94,12 +94,27 @@ def list_values(
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     authors = []
     categories = []
-    for arxiv_id, _, _, _, names, submitted, cats in records:
+    for arxiv_id, _, _, _, names, submitted, cats, _ in records:
         authors += [(arxiv_id, position, name, submitted) for position, name in enumerate(names)]
         categories += [
             (arxiv_id, position, category, submitted) for position, category in enumerate(cats)
         ]
     return authors, categories
+
+
+def announcement_values(records: Sequence[Rec]) -> list[tuple[Any, ...]]:
+    """What collection writes for a new paper on the listing that announced it: `new` in its
+    primary category, `cross` in the others, version 1 (columns: ANNOUNCEMENT_COLUMNS)."""
+    rows: list[tuple[Any, ...]] = []
+    for record in records:
+        listing = record[7]
+        if listing is not None:
+            arxiv_id = record[0]
+            rows += [
+                (listing, category, arxiv_id, "cross" if position else "new", 1)
+                for position, category in enumerate(record[6])
+            ]
+    return rows
 
 
 def upsert_sql(source: str, distinct: str) -> str:
