@@ -3,10 +3,10 @@
 The file is read line by line and written in batches. Lines that are not usable records are
 logged with their line number and skipped. Two paths, chosen when the import starts:
 
-* **bulk** (the first import of a new deployment: `paper`, `paper_version`, `paper_author` and
-  `paper_category` are empty): the whole import is **one transaction**. Inside it, the
-  secondary indexes of the five import tables (and, on PostgreSQL, the foreign keys of
-  `paper_version`, `paper_author`, `paper_category`) are dropped, the rows loaded, then the
+* **bulk** (the first import of a new deployment: `paper`, `paper_version`, `paper_author`,
+  `paper_category` and `announcement` are empty): the whole import is **one transaction**.
+  Inside it, the secondary indexes of the six import tables (and, on PostgreSQL, the foreign
+  keys of the five that reference `paper` or `author`) are dropped, the rows loaded, then the
   indexes built once (sorted builds, much cheaper than per-row b-tree inserts) and the foreign
   keys added back (one set-based check of every row). SQLite: the triggers that keep an
   external-content FTS5 index of these tables current are dropped too and the index is
@@ -19,7 +19,10 @@ logged with their line number and skipped. Two paths, chosen when the import sta
 * **incremental** (otherwise, or `bulk=False`): one transaction per batch; a batch that fails
   leaves the database as it was before that batch (earlier batches stay).
 
-The rows written are the ones `store.upsert_papers` would write, by a faster path:
+The rows written are the ones `store.upsert_papers` would write, by a faster path, plus each
+paper's first listing (`listing.py`): the `announcement` rows collection writes for a new
+paper (`new` in the primary category, `cross` in the others), dated by arXiv's calendar from
+the first version's time, for papers that have no announcement yet (never a second set):
 
 * every paper of a batch is looked up once (`id`, `latest_version`), which splits the batch into
   new papers (plain inserts), papers this record is current for (`version >= latest_version`:
@@ -38,9 +41,10 @@ Re-importing the same file changes no row (updates only fire when a value differ
 
 Modules: `run` (the import's loop and its one entry point), `reader` (the file to batches of
 row tuples, in a thread or a parser process), `rows` (one record to its rows, the columns),
-`writer` (what both databases' writers share), `sqlite` and `postgres` (the writers), and
-`report` (what the import tells its caller). The package imports the storage layer
-(`hotpapers.db`, `hotpapers.names`) and the snapshot parser; nothing here imports the CLI.
+`listing` (first listing dates), `writer` (what both databases' writers share), `sqlite` and
+`postgres` (the writers), and `report` (what the import tells its caller). The package
+imports the storage layer (`hotpapers.db`, `hotpapers.names`), the snapshot parser and the
+calendar; nothing here imports the CLI.
 """
 
 from hotpapers.importer.report import ImportProgress, ImportReport
