@@ -149,9 +149,10 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--loader",
-        choices=("hotpapers", "plain", "both"),
+        choices=("hotpapers", "plain", "both", "plain-without-listings"),
         default="hotpapers",
-        help="the importer, the plain loader of bench/plain_loader.py, or both alternately",
+        help="the importer, the plain loader of bench/plain_loader.py, or both alternately; "
+        "plain-without-listings: the plain loader without announcement rows (their cost)",
     )
     parser.add_argument("--runs", type=int, default=1, help="runs of each loader")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
@@ -200,9 +201,10 @@ def run_once(args: argparse.Namespace, path: Path, loader: str) -> str:
     server = backend_pid(engine)
     before = cpu_now(server)
     started = time.perf_counter()
-    if loader == "plain":
-        papers = plain_loader.load(engine, path)
-        how = "plain loader"
+    if loader.startswith("plain"):
+        announce = loader == "plain"
+        papers = plain_loader.load(engine, path, announce)
+        how = "plain loader" if announce else "plain, no first listings"
     else:
         report = import_snapshot(
             engine,

@@ -38,8 +38,8 @@ _AUTHOR_LINK = "paper_id, position, author_name, submitted"
 _CATEGORY_LINK = "paper_id, position, category, submitted"
 
 
-def _records(path: Path, aware: bool) -> Iterator[list[Rec]]:
-    listings = FirstListings(ARXIV_HOLIDAYS)
+def _records(path: Path, aware: bool, announce: bool) -> Iterator[list[Rec]]:
+    listings = FirstListings(ARXIV_HOLIDAYS) if announce else None
     batch: list[Rec] = []
     with path.open("rb") as lines:
         for line in lines:
@@ -85,14 +85,15 @@ _COLUMNS = {
 }
 
 
-def load(engine: Engine, path: Path) -> int:
-    """Load `path` into `engine`'s empty tables; the number of papers."""
+def load(engine: Engine, path: Path, announce: bool = True) -> int:
+    """Load `path` into `engine`'s empty tables; the number of papers. `announce` False: no
+    first listings (no `announcement` rows), to measure what they cost."""
     raw = engine.raw_connection()
     try:
         conn: Any = raw.driver_connection
         if is_postgres(engine):
-            return _load_postgres(conn, path)
-        return _load_sqlite(conn, path)
+            return _load_postgres(conn, path, announce)
+        return _load_sqlite(conn, path, announce)
     finally:
         raw.close()
 
@@ -101,7 +102,7 @@ def _marks(columns: str) -> str:
     return ", ".join("?" * (columns.count(",") + 1))
 
 
-def _load_sqlite(conn: sqlite3.Connection, path: Path) -> int:
+def _load_sqlite(conn: sqlite3.Connection, path: Path, announce: bool) -> int:
     conn.execute("PRAGMA cache_size = -131072")  # the importer's 128 MiB
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("PRAGMA journal_mode = DELETE")
@@ -113,7 +114,7 @@ def _load_sqlite(conn: sqlite3.Connection, path: Path) -> int:
     }
     seen: set[str] = set()
     papers = 0
-    for batch in _records(path, aware=False):
+    for batch in _records(path, False, announce):
         for table, rows in _rows(batch, seen).items():
             conn.executemany(inserts[table], rows)
         papers += len(batch)
@@ -129,13 +130,13 @@ def _load_sqlite(conn: sqlite3.Connection, path: Path) -> int:
     return papers
 
 
-def _load_postgres(conn: Any, path: Path) -> int:
+def _load_postgres(conn: Any, path: Path, announce: bool) -> int:
     seen: set[str] = set()
     papers = 0
     with conn.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit = off")
         indexes, constraints = pg_drop_for_bulk(cursor)
-        for batch in _records(path, aware=True):
+        for batch in _records(path, True, announce):
             for table, rows in _rows(batch, seen).items():
                 with cursor.copy(f"COPY {table} ({_COLUMNS[table]}) FROM STDIN") as copy:
                     for row in rows:

@@ -82,9 +82,7 @@ def test_an_imported_paper_appears_on_its_listing_day(engine: Engine, tmp_path: 
         assert load_candidates(session, date(2020, 3, 2), None, now) == []
 
 
-def test_bulk_and_incremental_write_the_same_announcements(
-    engine: Engine, tmp_path: Path
-) -> None:
+def test_bulk_and_incremental_write_the_same_announcements(engine: Engine, tmp_path: Path) -> None:
     lines = [dated(f"2003.{n:05d}", f"Mon, {n} Mar 2020 19:00:00 GMT") for n in range(1, 9)]
     path = write_lines(tmp_path / "snap.json", lines)
     assert import_snapshot(engine, path, batch_size=3, parse_in_process=True).bulk
@@ -131,7 +129,10 @@ def test_never_a_second_set_for_a_paper_collection_announced(
 
 
 def test_old_papers_follow_the_weekday_rule_with_one_warning(
-    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+    engine: Engine,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     """Papers from 1992 to 2019, years the holiday table does not cover: their listing dates
     follow the weekday rule; the import says so once, not once per paper or per year, and
