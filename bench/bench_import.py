@@ -2,6 +2,7 @@
 
     python bench/bench_import.py --records 1000000 --db sqlite|postgresql [--batch-size 5000]
                                  [--keep] [--pg-admin URL] [--no-fulltext] [--incremental]
+                                 [--name NAME] [--loader hotpapers|plain|both] [--runs N]
 
 The snapshot is generated (in a child process) under bench/data/ if it is not there yet. The
 import runs in this process; peak RSS is this process's `ru_maxrss`. SQLite writes
@@ -10,6 +11,12 @@ bench/data/bench_N.db; PostgreSQL creates the private database `hp_bench_N` thro
 The schema includes the full-text search objects of migration 0003 (FTS5 table and triggers on
 SQLite, generated tsvector column and GIN index on PostgreSQL) unless --no-fulltext. The import
 into the fresh database takes the bulk path unless --incremental.
+
+`--loader both` runs the importer and its baseline, the plain loader of bench/plain_loader.py
+(one process, the same rows into the same schema), alternately into fresh databases of the
+same name, and prints each run's wall time and CPU seconds: the importing process, the parser
+process and the PostgreSQL server process. `--name`: use a database other than the shared
+`hp_bench_N` / `bench_N.db` (other benchmarks read those).
 """
 
 from __future__ import annotations
@@ -35,7 +42,18 @@ from hotpapers.db import make_engine  # noqa: E402
 from hotpapers.fulltext import SQLITE_DROP, VECTOR_COLUMN  # noqa: E402
 from hotpapers.importer import ImportProgress, import_snapshot  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+import plain_loader  # noqa: E402
+
 DATA = ROOT / "bench" / "data"
+TABLES = (
+    "paper",
+    "paper_version",
+    "author",
+    "paper_author",
+    "paper_category",
+    "announcement",
+)
 PG_ADMIN = os.environ.get(
     "HOTPAPERS_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -55,14 +73,13 @@ def pg_admin_engine(admin_url: str):  # type: ignore[no-untyped-def]
     return create_engine(url, isolation_level="AUTOCOMMIT")
 
 
-def database_url(db: str, records: int, admin_url: str, *, fresh: bool) -> str:
+def database_url(db: str, name: str, admin_url: str, *, fresh: bool) -> str:
     if db == "sqlite":
-        path = DATA / f"bench_{records}.db"
+        path = DATA / f"{name}.db"
         if fresh:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    name = f"hp_bench_{records}"
     if fresh:
         admin = pg_admin_engine(admin_url)
         with admin.connect() as connection:
@@ -82,10 +99,10 @@ def drop_fulltext(engine) -> None:  # type: ignore[no-untyped-def]
             connection.exec_driver_sql(f"ALTER TABLE paper DROP COLUMN {VECTOR_COLUMN}")
 
 
-def drop_pg(records: int, admin_url: str) -> None:
+def drop_pg(name: str, admin_url: str) -> None:
     admin = pg_admin_engine(admin_url)
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "hp_bench_{records}" WITH (FORCE)'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
@@ -120,11 +137,24 @@ def machine() -> str:
     )
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument(
+        "--name",
+        help="database name (PostgreSQL) or file stem under bench/data (SQLite); "
+        "default hp_bench_N / bench_N. Another name leaves the shared databases alone.",
+    )
+    parser.add_argument(
+        "--loader",
+        choices=("hotpapers", "plain", "both", "plain-without-listings"),
+        default="hotpapers",
+        help="the importer, the plain loader of bench/plain_loader.py, or both alternately; "
+        "plain-without-listings: the plain loader without announcement rows (their cost)",
+    )
+    parser.add_argument("--runs", type=int, default=1, help="runs of each loader")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--pg-admin", default=PG_ADMIN)
     parser.add_argument(
@@ -134,14 +164,33 @@ def main() -> None:
         "--incremental", action="store_true", help="one transaction per batch, not the bulk path"
     )
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="  %(asctime)s %(message)s")
-    path = snapshot_file(args.records)
-    url = database_url(args.db, args.records, args.pg_admin, fresh=True)
-    engine = make_engine(url)
+    if args.name is None:
+        args.name = f"{'hp_bench' if args.db == 'postgresql' else 'bench'}_{args.records}"
+    return args
+
+
+def fresh_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url(args.db, args.name, args.pg_admin, fresh=True))
     SQLModel.metadata.create_all(engine)  # with the full-text objects (hotpapers.fulltext)
     if args.no_fulltext:
         drop_fulltext(engine)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return engine
+
+
+def cpu_now(server: int | None) -> tuple[float, float, float]:
+    """CPU seconds so far: this process, its waited-for children, the PostgreSQL backend."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (
+        own.ru_utime + own.ru_stime,
+        children.ru_utime + children.ru_stime,
+        process_cpu(server),
+    )
+
+
+def run_once(args: argparse.Namespace, path: Path, loader: str) -> str:
+    """One load into a fresh database; its result line."""
+    engine = fresh_engine(args)
     last = [0.0]
 
     def progress(p: ImportProgress) -> None:
@@ -150,53 +199,53 @@ def main() -> None:
             print(f"  {p.imported:>9,} papers  {p.imported / p.elapsed:8,.0f}/s", flush=True)
 
     server = backend_pid(engine)
-    server_cpu = process_cpu(server)
+    before = cpu_now(server)
     started = time.perf_counter()
-    report = import_snapshot(
-        engine,
-        path,
-        batch_size=args.batch_size,
-        on_progress=progress,
-        bulk=not args.incremental,
-    )
+    if loader.startswith("plain"):
+        announce = loader == "plain"
+        papers = plain_loader.load(engine, path, announce)
+        how = "plain loader" if announce else "plain, no first listings"
+    else:
+        report = import_snapshot(
+            engine,
+            path,
+            batch_size=args.batch_size,
+            on_progress=progress,
+            bulk=not args.incremental,
+        )
+        papers = report.imported
+        how = f"hotpapers ({'bulk' if report.bulk else 'incremental'})"
     elapsed = time.perf_counter() - started
-    server_cpu = process_cpu(server) - server_cpu
-    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # The parser process (files >= 32 MB are parsed in a child; largest child's peak).
-    rss_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    cpu = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, child, srv = (after - b for after, b in zip(cpu_now(server), before, strict=True))
     with engine.connect() as connection:
         counts = {
             table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in ("paper", "paper_version", "author", "paper_author", "paper_category")
+            for table in TABLES
         }
     engine.dispose()
-    if args.db == "postgresql" and not args.keep:
-        drop_pg(args.records, args.pg_admin)
+    total = own + child + srv
+    return (
+        f"{how:<26} {papers:>9,} papers {elapsed:7.1f} s {papers / elapsed:8,.0f}/s  "
+        f"CPU {own:6.1f} + {child:5.1f} + {srv:6.1f} = {total:6.1f} s "
+        f"({total / papers * 1e6:,.0f} CPU-s per 1M)  load {os.getloadavg()[0]:.1f}\n"
+        f"{'':<26} rows: {', '.join(f'{t} {n:,}' for t, n in counts.items())}"
+    )
 
+
+def main() -> None:
+    args = parse_args()
+    logging.basicConfig(level=logging.WARNING, format="  %(asctime)s %(message)s")
+    path = snapshot_file(args.records)
+    loaders = ["hotpapers", "plain"] if args.loader == "both" else [args.loader]
     print(f"command: python bench/bench_import.py {' '.join(sys.argv[1:])}")
     print(f"machine: {machine()}")
-    print(f"file: {path.name} ({path.stat().st_size / 1e6:,.0f} MB)")
-    print(
-        f"read {report.read:,}, imported {report.imported:,}, skipped {report.skipped:,}, "
-        f"batches {report.batches} (new {report.new:,}, updated {report.updated:,}); "
-        f"path: {'bulk' if report.bulk else 'incremental'}, "
-        f"full-text objects: {'no' if args.no_fulltext else 'yes'}"
-    )
-    print(f"rows: {', '.join(f'{t} {n:,}' for t, n in counts.items())}")
-    print(f"time: {elapsed:.1f} s -> {report.imported / elapsed:,.0f} papers/s")
-    print(
-        f"peak RSS: {rss_peak:.0f} MB (before the import: {rss_before:.0f} MB); "
-        f"parser process: {rss_child:.0f} MB"
-    )
-    print(
-        f"CPU: importing process {cpu.ru_utime + cpu.ru_stime:.1f} s, "
-        f"parser process {cpu_child.ru_utime + cpu_child.ru_stime:.1f} s"
-        + (f", PostgreSQL server process {server_cpu:.1f} s" if server else "")
-        + "; "
-        f"load average {os.getloadavg()[0]:.1f} (1 min, at the end)"
-    )
+    print(f"file: {path.name} ({path.stat().st_size / 1e6:,.0f} MB); database {args.name}")
+    print("CPU = importing process + parser process + PostgreSQL server process")
+    for _ in range(args.runs):
+        for loader in loaders:
+            print(run_once(args, path, loader), flush=True)
+    if args.db == "postgresql" and not args.keep:
+        drop_pg(args.name, args.pg_admin)
 
 
 if __name__ == "__main__":

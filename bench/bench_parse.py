@@ -1,15 +1,18 @@
 """Benchmark: hotpapers' parse_atom against feedparser and the `arxiv` package on one big page.
 
 Generates a 2,000-entry export-API Atom page in the real 2026 wire shape (single-quoted XML
-declaration, namespaces on <feed>, opensearch header, abstracts of realistic length, 3-8
-authors, 1-4 categories, optional comment / journal_ref / doi), then times, in the same run:
+declaration, namespaces on <feed>, opensearch header, abstracts of realistic length (30 %
+wrapped at 80 columns as older records are), 1-15 authors, wrapped long titles and comments,
+1-4 categories, optional comment / journal_ref / doi), then times, in the same run:
 
 * `hotpapers.arxiv.parse.parse_atom(body)`
 * `feedparser.parse(body)`
 * `arxiv._feed.parse(body)` - the exact call `arxiv.Client` makes on `resp.content`
   (arxiv 4.x, `Client._Client__try_parse_feed`), here without any network.
 
-Prints a Markdown table of best-of-N wall times and writes it, with the command and the machine,
+* `bare_lxml(body)` - the same fields by the plainest fast lxml code (the target's peer)
+
+Prints a Markdown table of best-of-N CPU times and writes it, with the command and the machine,
 to bench/results/parse.md.
 
     .venv/bin/python bench/bench_parse.py [--entries 2000] [--repeat 7]
@@ -33,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import arxiv  # noqa: E402
 import feedparser  # noqa: E402
+import lxml.etree as lxml_etree  # noqa: E402
 from arxiv import _feed as arxiv_feed  # noqa: E402
 
 from hotpapers.arxiv.parse import parse_atom  # noqa: E402
@@ -70,7 +74,25 @@ def _abstract(rng: random.Random) -> str:
         text = " ".join(words[:half]) + "\n" + " ".join(words[half:])
     if rng.random() < 0.15:
         text = text.replace(" the ", " the naïve ", 1)
+    if rng.random() < 0.3:  # older records: the API keeps arXiv's lines, wrapped at ~80
+        text = _wrap(text)
     return text
+
+
+def _wrap(text: str, width: int = 80) -> str:
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "\n  ".join([*lines, line])
+
+
+def _title(rng: random.Random) -> str:
+    title = _sentence(rng, 6, 24).capitalize()
+    return _wrap(title, 60) if len(title) > 60 and rng.random() < 0.5 else title
 
 
 def make_entry(rng: random.Random, index: int) -> str:
@@ -84,7 +106,7 @@ def make_entry(rng: random.Random, index: int) -> str:
     parts = [
         "  <entry>",
         f"    <id>http://arxiv.org/abs/{arxiv_id}v{version}</id>",
-        f"    <title>{escape(_sentence(rng, 6, 16).capitalize())}</title>",
+        f"    <title>{escape(_title(rng))}</title>",
         f"    <updated>{updated:%Y-%m-%dT%H:%M:%SZ}</updated>",
         f'    <link href="https://arxiv.org/abs/{arxiv_id}v{version}" rel="alternate" '
         'type="text/html"/>',
@@ -95,11 +117,12 @@ def make_entry(rng: random.Random, index: int) -> str:
         f"    <published>{published:%Y-%m-%dT%H:%M:%SZ}</published>",
     ]
     if rng.random() < 0.6:
-        parts.append(f"    <arxiv:comment>{rng.randint(5, 40)} pages, 7 figures</arxiv:comment>")
+        comment = f"{rng.randint(5, 40)} pages, 7 figures, accepted at the Conference on Things"
+        parts.append(f"    <arxiv:comment>{_wrap(comment, 40)}</arxiv:comment>")
     parts.append(f'    <arxiv:primary_category term="{cats[0]}"/>')
     if rng.random() < 0.2:
         parts.append("    <arxiv:journal_ref>Phys. Rev. D 112, 034501 (2025)</arxiv:journal_ref>")
-    for _ in range(rng.randint(3, 8)):
+    for _ in range(rng.randint(1, 15)):
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
         parts.append(f"    <author>\n      <name>{escape(name)}</name>")
         if rng.random() < 0.1:
@@ -134,13 +157,72 @@ def make_page(entries: int, seed: int = 20261124) -> bytes:
     return f"{head}{body}\n</feed>\n".encode()
 
 
+_A = "{http://www.w3.org/2005/Atom}"
+_X = "{http://arxiv.org/schemas/atom}"
+
+
+def _squashed(text: str | None) -> str | None:
+    return " ".join(text.split()) if text else None
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+_ID, _TITLE, _SUMMARY, _AUTHOR = f"{_A}id", f"{_A}title", f"{_A}summary", f"{_A}author"
+_NAME, _CATEGORY, _LINK = f"{_A}name", f"{_A}category", f"{_A}link"
+_PUBLISHED, _UPDATED, _PRIMARY = f"{_A}published", f"{_A}updated", f"{_X}primary_category"
+
+
+def bare_lxml(body: bytes) -> list[tuple[object, ...]]:
+    """The same fields as parse_atom by plain lxml code, as fast as we could write it: one pass
+    over each entry's children, no hardening, no checks, no record class (a tuple)."""
+    root = lxml_etree.fromstring(body)
+    out: list[tuple[object, ...]] = []
+    for entry in root.iterchildren(f"{_A}entry"):
+        texts: dict[str, str | None] = {}
+        authors, categories, primary, pdf = [], [], None, False
+        for child in entry.iterchildren():
+            tag = child.tag
+            if tag == _AUTHOR:
+                authors.append(" ".join((child.findtext(_NAME) or "").split()))
+            elif tag == _CATEGORY:
+                categories.append(child.get("term"))
+            elif tag == _LINK:
+                pdf = pdf or child.get("title") == "pdf"
+            elif tag == _PRIMARY:
+                primary = child.get("term")
+            else:
+                texts[tag] = child.text
+        arxiv_id, _, version = (texts.get(_ID) or "").rsplit("/abs/", 1)[-1].rpartition("v")
+        out.append(
+            (
+                arxiv_id,
+                int(version),
+                _squashed(texts.get(_TITLE)),
+                _squashed(texts.get(_SUMMARY)),
+                tuple(authors),
+                tuple(categories),
+                primary,
+                _squashed(texts.get(f"{_X}comment")),
+                _squashed(texts.get(f"{_X}journal_ref")),
+                _squashed(texts.get(f"{_X}doi")),
+                _moment(texts.get(_PUBLISHED)),
+                _moment(texts.get(_UPDATED)),
+                pdf,
+            )
+        )
+    return out
+
+
 def best_of(fn: Callable[[], int], repeat: int, expected: int) -> float:
-    """Best wall time over `repeat` runs; each run must yield `expected` entries."""
+    """Best CPU time of this process over `repeat` runs (CPU, not wall: the machine is shared
+    and a wall clock counts the time others ran); each run must yield `expected` entries."""
     best = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         count = fn()
-        elapsed = time.perf_counter() - start
+        elapsed = time.process_time() - start
         if count != expected:
             raise SystemExit(f"parser returned {count} entries, expected {expected}")
         best = min(best, elapsed)
@@ -157,7 +239,11 @@ def main() -> None:
 
     body = make_page(args.entries)
     n = args.entries
-    ours = best_of(lambda: len(parse_atom(body).entries), args.repeat, n)
+    # Interleaved, so that a busy spell on the shared machine hits both alike.
+    ours = bare = float("inf")
+    for _ in range(args.repeat):
+        ours = min(ours, best_of(lambda: len(parse_atom(body).entries), 1, n))
+        bare = min(bare, best_of(lambda: len(bare_lxml(body)), 1, n))
     theirs = best_of(lambda: len(arxiv_feed.parse(body).results), args.repeat, n)
     fp = best_of(lambda: len(feedparser.parse(body).entries), args.feedparser_repeat, n)
 
@@ -166,15 +252,18 @@ def main() -> None:
 
     table = "\n".join(
         [
-            "| parser | best wall time (ms) | entries/s | time vs parse_atom |",
+            "| parser | best CPU time (ms) | entries/s | time vs parse_atom |",
             "|---|---:|---:|---:|",
             row("hotpapers `parse_atom`", ours),
+            row("bare lxml, the same fields (`bare_lxml`)", bare),
             row(f"`arxiv` {arxiv.__version__} `_feed.parse` (Client's path)", theirs),
             row(f"`feedparser` {feedparser.__version__} `parse`", fp),
         ]
     )
     verdict = (
-        f"parse_atom is {theirs / ours:.2f}x faster than arxiv (target >= 2x: "
+        f"parse_atom runs at {bare / ours:.2f}x the speed of bare lxml (target >= 0.95x: "
+        f"{'met' if bare / ours >= 0.95 else 'MISSED'}); "
+        f"it is {theirs / ours:.2f}x faster than arxiv (target >= 2x: "
         f"{'met' if theirs / ours >= 2 else 'MISSED'}) and {fp / ours:.1f}x faster than "
         f"feedparser (target >= 10x: {'met' if fp / ours >= 10 else 'MISSED'})."
     )
@@ -199,9 +288,10 @@ Machine: {machine}; lxml {".".join(map(str, etree.LXML_VERSION))}
 
 Input: one generated export-API Atom page, {args.entries:,} entries, {len(body) / 1e6:.2f} MB
 (real 2026 wire shape; abstracts 120-300 words, 80% one clean line, 10% with leading spaces,
-10% with a line break, 15% non-ASCII; 3-8 authors; 1-4 categories; optional comment,
-journal_ref, doi). Each parser gets the same bytes; times are best-of-N wall
-times in one process run, parse included (bytes in, records out).
+10% with a line break, 15% non-ASCII, 30% wrapped at 80 columns; 1-15 authors; 1-4
+categories; optional comment, journal_ref, doi). Each parser gets the same bytes; times are
+best-of-N CPU times (`time.process_time`) in one process run, ours and bare lxml
+interleaved, parse included (bytes in, records out).
 
 {table}
 
@@ -209,7 +299,7 @@ times in one process run, parse included (bytes in, records out).
 """
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report, encoding="utf-8")
-    print(f"\nWrote {args.out.relative_to(ROOT)}")
+    print(f"\nWrote {args.out}")
 
 
 if __name__ == "__main__":

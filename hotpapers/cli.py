@@ -182,6 +182,7 @@ def import_snapshot(
             engine,
             file,
             batch_size=batch_size,
+            holidays=settings.arxiv.holidays,
             on_progress=lambda p: progress.update(
                 getattr(p, "bytes_read", 0), total, f"{p.read} read"
             ),

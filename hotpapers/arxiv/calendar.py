@@ -39,6 +39,10 @@ def announcement_evening(listing_date: date) -> date:
 def is_listing_date(day: date, holidays: Collection[date] = ()) -> bool:
     """True if arXiv publishes a listing labelled `day`."""
     _warn_if_unknown_year(announcement_evening(day).year, holidays)
+    return _publishes(day, holidays)
+
+
+def _publishes(day: date, holidays: Collection[date]) -> bool:
     return day.weekday() < 5 and announcement_evening(day) not in holidays
 
 
@@ -121,6 +125,19 @@ def submission_window(
     """[start, end) in UTC of the submissions that `listing_date` announces as new."""
     previous = previous_listing_date(listing_date, holidays)
     return _cutoff(previous), _cutoff(listing_date)
+
+
+def first_listing_of(submitted: datetime, holidays: Collection[date] = ()) -> date:
+    """The listing that announces a submission made at `submitted` (aware) as new: the first
+    listing whose cut-off is after it. A year `holidays` does not cover follows the weekday
+    rule without the warning `is_listing_date` logs: the snapshot import asks this for every
+    paper since 1991 and says once how many fell in such years."""
+    day = submitted.astimezone(ET).date()
+    for offset in range(1, _SEARCH_LIMIT):  # the listing dated `day` closed before `day`
+        candidate = day + offset * _DAY
+        if _publishes(candidate, holidays) and _cutoff(candidate) > submitted:
+            return candidate
+    raise ValueError(f"no arXiv listing in the {_SEARCH_LIMIT} days after {submitted}")
 
 
 def listing_dates(start: date, end: date, holidays: Collection[date] = ()) -> Iterator[date]:
