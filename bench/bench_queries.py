@@ -177,7 +177,8 @@ def main() -> None:
     parser.add_argument("--search-only", action="store_true", help="only the search mixes")
     args = parser.parse_args()
 
-    engine = make_engine(database_url(args.db, args.records, args.pg_admin, fresh=False))
+    name = f"{'hp_bench' if args.db == 'postgresql' else 'bench'}_{args.records}"
+    engine = make_engine(database_url(args.db, name, args.pg_admin, fresh=False))
     if args.db == "postgresql":
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
@@ -219,7 +220,7 @@ def main() -> None:
         plans = explain(session, args.db)
     engine.dispose()
     if args.db == "postgresql" and args.drop:
-        drop_pg(args.records, args.pg_admin)
+        drop_pg(name, args.pg_admin)
 
     print(f"command: python bench/bench_queries.py {' '.join(sys.argv[1:])}")
     print(f"machine: {machine()}")
