@@ -65,14 +65,14 @@ LAYERS: list[tuple[str, ...]] = [
 # Imports against the order that are there on purpose: (importer, imported) -> why.
 # Old dotted names are fine here: the move script rewrites them with the modules.
 LAYER_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("hotpapers.config", "hotpapers.arxiv.holidays"): "settings validate against the calendar",
-    ("hotpapers.config", "hotpapers.arxiv.taxonomy"): "settings validate category names",
-    ("hotpapers.config", "hotpapers.classic"): "the classic profile's defaults are settings",
-    ("hotpapers.queries", "hotpapers.arxiv.ids"): "pure id parsing; reads accept any id form",
-    ("hotpapers.ops.metrics", "hotpapers.models"): "gauges read the tables at scrape time",
-    ("hotpapers.ops.metrics", "hotpapers.spend"): "the spend gauge converts to dollars",
-    ("hotpapers.publish.x", "hotpapers.jobs"): "posting to X ranks the day when asked to",
-    ("hotpapers.site.content", "hotpapers.jobs"): "the site renders days through the use-case",
+    ("hotpapers.config", "hotpapers.arxiv.holidays"): "settings check against the calendar",
+    ("hotpapers.config", "hotpapers.arxiv.taxonomy"): "settings check category names",
+    ("hotpapers.config", "hotpapers.classic"): "classic defaults are settings",
+    ("hotpapers.queries", "hotpapers.arxiv.ids"): "pure id parsing, any id form",
+    ("hotpapers.ops.metrics", "hotpapers.models"): "gauges read tables",
+    ("hotpapers.ops.metrics", "hotpapers.spend"): "spend gauge in dollars",
+    ("hotpapers.publish.x", "hotpapers.jobs"): "posting to X ranks the day",
+    ("hotpapers.site.content", "hotpapers.jobs"): "the site ranks days",
 }
 
 # Modules still loose at the top of hotpapers/ (or due to move package) until the stage-package
@@ -209,7 +209,7 @@ LONG_MODULES: dict[str, str] = {
     "hotpapers.delivery._run": "4 lines over; the run and its ledger writes belong together",
     "hotpapers.signals.bluesky": "client, session refresh and matching; to split like x",
     "hotpapers.signals.x": "search, budget and routing; routing moves to plumbing, #15",
-    "tests.test_bot_delivery": "one scenario file for the paced delivery; to split by topic",
+    "tests.test_bot_delivery": "scenarios of the paced delivery; to split by topic",
     "tests.test_delivery": "plan, run and ledger tests; to split by topic",
     "tests.test_import": "follows the importer split",
     "tests.test_parse": "one fixture page per case; to split listing / OAI",
