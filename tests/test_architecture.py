@@ -51,10 +51,12 @@ LAYERS: list[tuple[str, ...]] = [
     ("storage", "migrations"),  # tables, engine, writes, reads, the spend ledger
     ("arxiv",),  # collect: client, parsers, calendar, snapshot import
     ("signals", "fakes"),  # measure; the local fake services
-    ("ranking",),  # rank
+    ("ranking", "similar"),  # rank; papers like a paper (#13)
+    ("tldr",),  # one-line summaries (#13)
     ("render",),  # Markdown, TeX, charts
     ("publish", "site"),  # files, X; the static web archive
     ("delivery",),  # the exactly-once delivery plan and its run
+    ("foryou",),  # a ranking per reader, from their subscriptions and likes (#13)
     ("cluster",),  # several processes: leader, queue, drain
     ("ops",),  # job status, /healthz, freshness
     ("service",),  # the use-cases and the scheduler that runs them
@@ -89,7 +91,8 @@ NOT_YET_MOVED: frozenset[str] = frozenset(
         "hotpapers.spend", "hotpapers.store", "hotpapers.subscribed", "hotpapers.subscriptions",
         "hotpapers.text", "hotpapers.uncompressed", "hotpapers.why_empty", "hotpapers.trending",
         "hotpapers.publish.cli", "hotpapers.service.cli", "hotpapers.site.cli",
-        "hotpapers.ops.metrics",
+        "hotpapers.ops.metrics", "hotpapers.cli_common", "hotpapers.trending_cli",
+        "hotpapers.weekly", "hotpapers.similar.cli", "hotpapers.tldr.cli",
     }
     # layout-move: not-yet-moved end
 )
