@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, select
+from sqlalchemy import Engine, Select, and_, bindparam, func, select
 from sqlmodel import Session
 
 from hotpapers.arxiv.calendar import announced_at
@@ -230,3 +230,32 @@ def trending_papers(
         for item in ranked
         if (pid := item.paper.arxiv_id) in views
     ]
+
+
+def title(span: Window, categories: Sequence[str] | None = None) -> str:
+    """'Trending this week (2026-11-21 to 2026-11-27)', naming the categories when filtered."""
+    where = f" in {', '.join(categories)}" if categories else ""
+    return f"Trending this {span.period}{where} ({span.first_day} to {span.last_day})"
+
+
+def nothing_sentence(span: Window, categories: Sequence[str] | None = None) -> str:
+    """What an empty window says: one sentence, with what would fill it."""
+    where = f" in {', '.join(categories)}" if categories else ""
+    return (
+        f"No paper{where} gained attention between {span.first_day} and {span.last_day};"
+        " attention is measured for papers in their first days after listing"
+        " (`hotpapers signals`, or `hotpapers run` on its schedule)."
+    )
+
+
+def find_trending(
+    engine: Engine,
+    ranking: RankingSettings,
+    span: Window,
+    *,
+    top: int,
+    categories: Sequence[str] | None = None,
+) -> list[TrendingPaper]:
+    """`trending_papers` in a read-only session of its own (the CLI, the bot, the digest)."""
+    with Session(engine) as session:
+        return trending_papers(session, ranking, span, top=top, categories=categories)
