@@ -238,14 +238,16 @@ def title(span: Window, categories: Sequence[str] | None = None) -> str:
     return f"Trending this {span.period}{where} ({span.first_day} to {span.last_day})"
 
 
-def nothing_sentence(span: Window, categories: Sequence[str] | None = None) -> str:
-    """What an empty window says: one sentence, with what would fill it."""
+def nothing_sentence(span: Window, categories: Sequence[str] | None, hint: str) -> str:
+    """What an empty window says: one sentence, ending with what to try (`hint`)."""
     where = f" in {', '.join(categories)}" if categories else ""
-    return (
-        f"No paper{where} gained attention between {span.first_day} and {span.last_day};"
-        " attention is measured for papers in their first days after listing"
-        " (`hotpapers signals`, or `hotpapers run` on its schedule)."
-    )
+    return f"No paper{where} gained attention between {span.first_day} and {span.last_day}; {hint}"
+
+
+CLI_HINT = (
+    "attention is measured for papers in their first days after listing"
+    " (`hotpapers signals`, or `hotpapers run` on its schedule)."
+)
 
 
 def find_trending(

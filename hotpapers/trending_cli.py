@@ -38,7 +38,7 @@ def trending(
 def _trending(period: str, category: str | None, date_: str | None, top: int | None) -> None:
     from hotpapers.cli import _engine, _settings, out, parse_date
     from hotpapers.config import require_category
-    from hotpapers.trending import find_trending, nothing_sentence, parse_period, window
+    from hotpapers.trending import CLI_HINT, find_trending, nothing_sentence, parse_period, window
 
     chosen = parse_period(period)
     if top is not None and top < 1:
@@ -61,7 +61,7 @@ def _trending(period: str, category: str | None, date_: str | None, top: int | N
     finally:
         engine.dispose()
     if not found:
-        out.print(nothing_sentence(span, categories), highlight=False, markup=False)
+        out.print(nothing_sentence(span, categories, CLI_HINT), highlight=False, markup=False)
         return
     out.print(trending_table(span, found, categories))
 
