@@ -446,12 +446,13 @@ def mount_subcommands(parent: typer.Typer) -> None:
     from hotpapers.publish.cli import app as publish_app
     from hotpapers.service.cli import run
     from hotpapers.site.cli import app as site_app
-    from hotpapers.trending_cli import trending
+    from hotpapers.trending_cli import digest_week, trending
 
     parent.add_typer(site_app, name="site")
     parent.add_typer(publish_app, name="publish")
     parent.command("run")(run)
     parent.command("trending")(trending)
+    parent.command("digest-week")(digest_week)
 
 
 def mount_plugins(parent: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -81,3 +82,36 @@ def trending_table(span: Window, found: list[TrendingPaper], categories: list[st
         # Titles are data: Text cells print "[/]" or "[bold]" as written, never as markup.
         table.add_row(*(Text(cell) for cell in (*cells, r.paper.title, signals_sentence(r))))
     return table
+
+
+def digest_week(
+    date_: Annotated[
+        str | None,
+        typer.Option("--date", "-d", help="The week's last day, YYYY-MM-DD (default: today)."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Posts folder (default: digest.posts_dir)."),
+    ] = None,
+) -> None:
+    """Write the week's Markdown post, YYYY-MM-DD---Hot-Papers-Week.md."""
+    from hotpapers.cli import friendly
+
+    friendly(_digest_week)(date_, out_dir)
+
+
+def _digest_week(date_: str | None, out_dir: Path | None) -> None:
+    from hotpapers.cli import _engine, _settings, out, parse_date
+    from hotpapers.weekly import write_week_post
+
+    now = datetime.now(UTC)
+    last_day = parse_date(date_) or now.date()
+    if last_day > now.date():
+        raise InputError(f"--date {quoted(date_ or '')} is in the future; a week is written after")
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        path = write_week_post(settings, engine, last_day, now, out_dir)
+    finally:
+        engine.dispose()
+    out.print(f"wrote {path}", highlight=False, markup=False)

@@ -1,0 +1,46 @@
+"""The weekly digest's Markdown post, "Hot Papers Week" (hotpapers/weekly.py).
+
+The post for the test world is a golden file (`HOTPAPERS_UPDATE_GOLDEN=1` rewrites it).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from hotpapers.config import DigestSettings, Settings, WeeklyDigestSettings
+from hotpapers.weekly import is_weekly_day, week_filename, write_week_post
+from tests.trending_world import NOW, TODAY, build
+
+GOLDEN = Path(__file__).parent / "fixtures" / "trending" / "2026-11-27---Hot-Papers-Week.md"
+
+
+def test_the_week_is_written_next_to_the_daily_posts(engine: Engine, tmp_path: Path) -> None:
+    build(engine)
+    posts = tmp_path / "posts"
+    path = write_week_post(Settings(), engine, TODAY, NOW, posts)
+    assert path == posts / "2026-11-27---Hot-Papers-Week.md"
+    text = path.read_text()
+    if os.environ.get("HOTPAPERS_UPDATE_GOLDEN"):
+        GOLDEN.write_text(text)
+    assert text == GOLDEN.read_text()
+    assert [p.name for p in posts.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_an_empty_week_says_so(engine: Engine, tmp_path: Path) -> None:
+    build(engine)
+    text = write_week_post(Settings(), engine, date(2026, 8, 7), NOW, tmp_path).read_text()
+    assert text.endswith("\nNo paper gained attention between 2026-08-01 and 2026-08-07.\n")
+
+
+def test_the_weekly_day_is_the_configured_weekday_when_enabled() -> None:
+    friday, saturday = date(2026, 11, 27), date(2026, 11, 28)
+    assert week_filename(friday) == "2026-11-27---Hot-Papers-Week.md"
+    assert not is_weekly_day(Settings(), friday)  # off by default
+    on = Settings(digest=DigestSettings(weekly=WeeklyDigestSettings(enabled=True)))
+    assert is_weekly_day(on, friday) and not is_weekly_day(on, saturday)
+    sunday = WeeklyDigestSettings(enabled=True, weekday="sunday")
+    assert is_weekly_day(Settings(digest=DigestSettings(weekly=sunday)), date(2026, 11, 29))
