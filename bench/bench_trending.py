@@ -97,8 +97,9 @@ def _snapshot_rows(rows: list[tuple[Any, ...]], rng: random.Random) -> list[tupl
                 break
             share = (step + 1) / steps
             likes = int(x_total * share)
+            posts = min(likes // 30, 10) + (1 if likes else 0)
             x = {"retweets": likes // 4, "likes": likes, "replies": likes // 10,
-                 "quotes": likes // 20, "posts": min(likes // 30, 10) + (1 if likes else 0)}  # fmt: skip
+                 "quotes": likes // 20, "posts": posts}  # fmt: skip
             out.append((paper_id, "x", taken, json.dumps(x)))
             points = int(hn_total * share)
             out.append(
