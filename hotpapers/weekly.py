@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -32,6 +33,17 @@ def is_weekly_day(settings: Settings, day: date) -> bool:
     """Whether `day` is the configured weekday of an enabled weekly digest."""
     weekly = settings.digest.weekly
     return weekly.enabled and WEEKDAYS[day.weekday()] == weekly.weekday
+
+
+def week_due_day(settings: Settings, now: datetime) -> date | None:
+    """The week's last day whose post is due at `now`: the local date (scheduler.timezone) of
+    the last daily post moment, when weekly posts are on and that date is the weekday."""
+    from hotpapers.service.schedule import last_post_moment
+
+    config = settings.scheduler
+    moment = last_post_moment(now, config.post_time, config.timezone)
+    day = moment.astimezone(ZoneInfo(config.timezone)).date()
+    return day if is_weekly_day(settings, day) else None
 
 
 @dataclass(frozen=True)

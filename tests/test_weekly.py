@@ -6,7 +6,7 @@ The post for the test world is a golden file (`HOTPAPERS_UPDATE_GOLDEN=1` rewrit
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -44,3 +44,32 @@ def test_the_weekly_day_is_the_configured_weekday_when_enabled() -> None:
     assert is_weekly_day(on, friday) and not is_weekly_day(on, saturday)
     sunday = WeeklyDigestSettings(enabled=True, weekday="sunday")
     assert is_weekly_day(Settings(digest=DigestSettings(weekly=sunday)), date(2026, 11, 29))
+
+
+async def test_the_service_writes_the_week_once_on_its_weekday(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from sqlmodel import Session, select
+
+    from hotpapers.models import Publication
+    from hotpapers.service.jobs import WEEK_POST, Retry, ServiceJobs
+
+    build(engine)
+    settings = Settings(
+        database={"url": engine.url.render_as_string(hide_password=False)},  # type: ignore[arg-type]
+        digest={"posts_dir": tmp_path / "posts", "weekly": {"enabled": True}},  # type: ignore[arg-type]
+    )
+    jobs = ServiceJobs(settings, engine, "test-process", Retry(attempts=2, first_delay=0.01))
+    thursday = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    friday_early = datetime(2026, 11, 27, 8, 59, tzinfo=UTC)  # before scheduler.post_time
+    friday = datetime(2026, 11, 27, 9, 0, 30, tzinfo=UTC)
+    assert await jobs.weekly(thursday) is None
+    assert await jobs.weekly(friday_early) is None
+    path = await jobs.weekly(friday)
+    assert path == tmp_path / "posts" / "2026-11-27---Hot-Papers-Week.md"
+    assert "# 1. Paper 2611.00002" in path.read_text()
+    assert await jobs.weekly(friday + timedelta(hours=5)) is None  # the ledger says sent
+    with Session(engine) as session:
+        rows = session.exec(select(Publication).where(Publication.kind == WEEK_POST)).all()
+    assert [(row.listing_date, row.state) for row in rows] == [(date(2026, 11, 27), "sent")]
+    await jobs.aclose()
