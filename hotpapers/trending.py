@@ -26,20 +26,22 @@ The rule, as a reader of "what was big this week" expects it:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, bindparam, func, select
+from sqlalchemy import Engine, Select, and_, bindparam, case, func, literal, select
 from sqlmodel import Session
 
 from hotpapers.arxiv.calendar import announced_at
 from hotpapers.candidates import FIRST_TYPES, paper_views
+from hotpapers.classic import listing_tie_key
 from hotpapers.config import RankingSettings
 from hotpapers.errors import InputError
 from hotpapers.models import Announcement, PaperCategory, SignalSnapshot
-from hotpapers.ranking import Candidate, PaperView, RankedPaper, rank_papers
+from hotpapers.ranking import Candidate, PaperView, RankedPaper, parsed_weights, rank_papers
 
 WEEK, MONTH = "week", "month"
 PERIOD_DAYS = {WEEK: 7, MONTH: 30}
@@ -126,9 +128,9 @@ def rank_gains(
     return [dataclasses.replace(item, rank=place) for place, item in enumerate(kept, 1)]
 
 
-def _gain_rows(by_category: bool) -> Select[Any]:
-    """Per (paper, source) measured in the window: its latest metrics there and its latest
-    metrics before the window (NULL when none). `:start`, `:end`, maybe `:cats`."""
+def _pairs(by_category: bool, by_ids: bool) -> Any:
+    """(paper, source, newest taken_at) measured in the window (`:start`, `:end`), maybe only
+    papers in `:cats` or `:ids`."""
     snap = _SNAPSHOT.c
     newest = (
         select(snap.paper_id, snap.source, func.max(snap.taken_at).label("taken_at"))
@@ -140,7 +142,15 @@ def _gain_rows(by_category: bool) -> Select[Any]:
             _CATEGORY.category.in_(bindparam("cats", expanding=True))
         )
         newest = newest.where(snap.paper_id.in_(in_cats))
-    pairs = newest.subquery("pairs")
+    if by_ids:
+        newest = newest.where(snap.paper_id.in_(bindparam("ids", expanding=True)))
+    return newest.subquery("pairs")
+
+
+def _measured(by_category: bool, by_ids: bool) -> tuple[Any, Any, Any, Select[Any]]:
+    """The window's pairs joined to their latest row in it (`last`) and their latest row
+    before it (`base`, NULL when none): (pairs, last, base, select-from)."""
+    pairs = _pairs(by_category, by_ids)
     earlier = _SNAPSHOT.alias("earlier")
     before_at = (
         select(func.max(earlier.c.taken_at))
@@ -154,8 +164,8 @@ def _gain_rows(by_category: bool) -> Select[Any]:
     last = _SNAPSHOT.alias("last")
     base = _SNAPSHOT.alias("base")
     same_pair = and_(last.c.paper_id == pairs.c.paper_id, last.c.source == pairs.c.source)
-    return (
-        select(pairs.c.paper_id, pairs.c.source, last.c.metrics, base.c.metrics)
+    joined = (
+        select(pairs.c.paper_id)
         .join(last, same_pair & (last.c.taken_at == pairs.c.taken_at))
         .outerjoin(
             base,
@@ -164,9 +174,43 @@ def _gain_rows(by_category: bool) -> Select[Any]:
             & (base.c.taken_at == before_at),
         )
     )
+    return pairs, last, base, joined
 
 
-_GAINS = {flag: _gain_rows(flag) for flag in (False, True)}
+@functools.cache
+def _gain_rows(by_category: bool) -> Select[Any]:
+    """Per (paper, source) of the papers `:ids`: its latest metrics in the window and before."""
+    pairs, last, base, joined = _measured(by_category, by_ids=True)
+    return joined.with_only_columns(
+        pairs.c.paper_id, pairs.c.source, last.c.metrics, base.c.metrics
+    )
+
+
+@functools.cache
+def _scores(by_category: bool, weights: tuple[tuple[str, str, float], ...]) -> Select[Any]:
+    """Per paper with a listing by `:last_day`: the weighted gain, the same sum `rank_gains`
+    makes (only the weighted metrics, read in the database), when above 0 and `:threshold`.
+    Used to find the few papers worth reading whole; `rank_gains` decides their order."""
+    pairs, last, base, joined = _measured(by_category, by_ids=False)
+    terms = []
+    for source, metric, weight in weights:
+        now_value = func.coalesce(last.c.metrics[metric].as_float(), 0.0)
+        was_value = func.coalesce(base.c.metrics[metric].as_float(), 0.0)
+        diff = now_value - was_value
+        terms.append(case((and_(pairs.c.source == source, diff > 0), diff * weight), else_=0.0))
+    score = func.sum(sum(terms[1:], terms[0]) if terms else literal(0.0)).label("score")
+    listed = select(_ANNOUNCEMENT.paper_id).where(
+        _ANNOUNCEMENT.paper_id == pairs.c.paper_id,
+        _ANNOUNCEMENT.announce_type.in_(FIRST_TYPES),
+        _ANNOUNCEMENT.listing_date <= bindparam("last_day"),
+    )
+    return (
+        joined.with_only_columns(pairs.c.paper_id, score)
+        .where(listed.exists())
+        .group_by(pairs.c.paper_id)
+        .having(and_(score > 0, score >= bindparam("threshold")))
+    )
+
 
 _LISTED = (
     select(_ANNOUNCEMENT.paper_id, func.min(_ANNOUNCEMENT.listing_date))
@@ -177,17 +221,42 @@ _LISTED = (
     .group_by(_ANNOUNCEMENT.paper_id)
 )
 
+# Papers read whole beyond `top`: the database's float sums may differ from Python's in the
+# last bits, so a few more than needed are ranked exactly (ties go by the listing order).
+_SPARE = 10
 
-def load_gains(
-    session: Session, span: Window, categories: Sequence[str] | None
-) -> dict[str, dict[str, dict[str, float]]]:
-    """`paper -> source -> metric -> gain` for every paper measured in the window that gained
-    something (papers that gained nothing are most of them: dropped here)."""
-    params: dict[str, Any] = {"start": span.start, "end": span.end}
+
+def _params(span: Window, categories: Sequence[str] | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"start": span.start, "end": span.end, "last_day": span.last_day}
     if categories:
         params["cats"] = list(categories)
+    return params
+
+
+def top_scoring(
+    session: Session,
+    ranking: RankingSettings,
+    span: Window,
+    categories: Sequence[str] | None,
+    count: int,
+) -> list[str]:
+    """The `count` papers with the highest weighted gain (database arithmetic), best first."""
+    weights = tuple(parsed_weights(ranking.weights))
+    params = {**_params(span, categories), "threshold": ranking.threshold}
+    rows = list(session.execute(_scores(bool(categories), weights), params))
+    rows.sort(key=lambda row: (-row[1], listing_tie_key(row[0])))
+    return [paper_id for paper_id, _ in rows[:count]]
+
+
+def load_gains(
+    session: Session, span: Window, categories: Sequence[str] | None, paper_ids: Sequence[str]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """`paper -> source -> metric -> gain` for `paper_ids` (those that gained something)."""
+    if not paper_ids:
+        return {}
+    params = {**_params(span, categories), "ids": list(paper_ids)}
     found: dict[str, dict[str, dict[str, float]]] = {}
-    for paper_id, source, latest, before in session.execute(_GAINS[bool(categories)], params):
+    for paper_id, source, latest, before in session.execute(_gain_rows(bool(categories)), params):
         gain = gained(latest or {}, before)
         if any(gain.values()):
             found.setdefault(paper_id, {})[source] = gain
@@ -210,8 +279,12 @@ def trending_papers(
     top: int,
     categories: Sequence[str] | None = None,
 ) -> list[TrendingPaper]:
-    """The window's trending papers, best first, at most `top` (see the module's rule)."""
-    gains = load_gains(session, span, categories)
+    """The window's trending papers, best first, at most `top` (see the module's rule).
+
+    The database sums the weighted gains of every paper measured in the window (most gained
+    nothing); only the best few are read whole and ranked by `rank_gains`."""
+    chosen = top_scoring(session, ranking, span, categories, top + _SPARE)
+    gains = load_gains(session, span, categories, chosen)
     listed = listing_dates(session, gains)
     bare = {
         paper_id: PaperView(paper_id, "", (), (), "", "", announced=announced_at(day))
