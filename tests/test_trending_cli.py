@@ -78,3 +78,34 @@ def test_bad_input_is_one_sentence(tmp_path: Path, args: list[str], sentence: st
     assert result.returncode == 2
     assert sentence in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_digest_week_writes_the_weeks_post(migrated: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
+    env.update(HOTPAPERS_DATABASE__URL=migrated)
+    out = tmp_path / "posts"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hotpapers",
+            "digest-week",
+            "--date",
+            "2026-11-27",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    path = out / "2026-11-27---Hot-Papers-Week.md"
+    assert result.stdout.strip() == f"wrote {path}"
+    golden = GOLDEN.with_name("2026-11-27---Hot-Papers-Week.md").read_text()
+
+    def undated(text: str) -> list[str]:  # the front matter's date is when it was written
+        return [line for line in text.splitlines() if not line.startswith("date: ")]
+
+    assert undated(path.read_text()) == undated(golden)
