@@ -109,3 +109,15 @@ def test_a_period_is_week_or_month() -> None:
     assert parse_period(" Month ") == MONTH
     with pytest.raises(InputError, match="'week' or 'month', not 'year'"):
         parse_period("year")
+
+
+def test_the_weights_and_threshold_are_the_rankings(engine: Engine) -> None:
+    build(engine)
+    likes_only = RankingSettings(weights={"x.likes": 1.0}, threshold=30)
+    with Session(engine) as session:
+        found = trending_papers(session, likes_only, window(WEEK, TODAY, NOW), top=10)
+    # WEEKLY's 300 retweets and REACTED's reactions weigh nothing now; 40 likes pass 30.
+    assert [(t.ranked.paper.arxiv_id, t.ranked.score) for t in found] == [
+        (OLD, 120.0),
+        (WEEKLY, 40.0),
+    ]
