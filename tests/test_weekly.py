@@ -73,3 +73,24 @@ async def test_the_service_writes_the_week_once_on_its_weekday(
         rows = session.exec(select(Publication).where(Publication.kind == WEEK_POST)).all()
     assert [(row.listing_date, row.state) for row in rows] == [(date(2026, 11, 27), "sent")]
     await jobs.aclose()
+
+
+def test_the_site_has_the_weeks_page_when_the_weekly_digest_is_on(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from lxml import html
+
+    from hotpapers.site.build import build_site
+
+    build(engine)
+    weekly = {"enabled": True}
+    on = Settings(digest={"weekly": weekly})  # type: ignore[arg-type]
+    build_site(on, engine, tmp_path / "site", now=NOW)
+    page = html.fromstring((tmp_path / "site" / "week" / "index.html").read_text())
+    assert page.findtext(".//h1") == "Trending this week (2026-11-21 to 2026-11-27)"
+    titles = [" ".join(t.text_content().split()) for t in page.find_class("title")]
+    assert titles == ["1. Paper 2611.00002", "2. Paper 2609.00001", "3. Paper 2611.00006"]
+    listed = [p.text_content() for p in page.find_class("growth")]
+    assert listed == ["Listed 2026-11-24.", "Listed 2026-09-01.", "Listed 2026-11-25."]
+    build_site(Settings(), engine, tmp_path / "plain", now=NOW)
+    assert not (tmp_path / "plain" / "week").exists()  # off by default
