@@ -189,7 +189,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 class WeeklyDigestSettings(_Section):
     # The weekly "Hot Papers Week" (hotpapers/weekly.py): the week's trending papers as a post
-    # next to the daily ones, a site page and feed entry, and a Discord thread, on `weekday`.
+    # next to the daily ones on `weekday`, and the site's `week/` page.
     enabled: bool = False
     weekday: Literal[
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
