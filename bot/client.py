@@ -225,6 +225,7 @@ class HotpapersBot(commands.Bot):
         await self.load_extension("bot.cogs.similar")
         await self.load_extension("bot.reactions")
         await self.load_extension("bot.cogs.subscriptions")
+        await self.load_extension("bot.cogs.trending")
         if self.schedule_deliveries:
             await self.load_extension("bot.scheduler")
 

@@ -290,8 +290,15 @@ def _silent_papers_rank(ranking: RankingSettings) -> bool:
     return not (finite and ranking.threshold > 0)
 
 
+def paper_views(session: Session, paper_ids: Sequence[str]) -> dict[str, PaperView]:
+    """The views of `paper_ids` (title, authors, categories), announcement time unset."""
+    if not paper_ids:
+        return {}
+    return _paper_views(session, _CHOSEN, {"ids": list(paper_ids)}, None)
+
+
 def _paper_views(
-    session: Session, sql: _Views, params: dict[str, Any], announced: datetime
+    session: Session, sql: _Views, params: dict[str, Any], announced: datetime | None
 ) -> dict[str, PaperView]:
     papers = session.execute(sql.papers, params).all()
     if not papers:

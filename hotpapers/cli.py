@@ -401,6 +401,7 @@ def mount_subcommands(parent: typer.Typer) -> None:
     from hotpapers.similar.cli import embed, similar
     from hotpapers.site.cli import app as site_app
     from hotpapers.tldr.cli import tldr
+    from hotpapers.trending_cli import digest_week, trending
 
     parent.add_typer(site_app, name="site")
     parent.add_typer(publish_app, name="publish")
@@ -408,6 +409,8 @@ def mount_subcommands(parent: typer.Typer) -> None:
     parent.command("tldr")(tldr)
     parent.command("similar")(similar)
     parent.command("embed")(embed)
+    parent.command("trending")(trending)
+    parent.command("digest-week")(digest_week)
 
 
 def mount_plugins(parent: typer.Typer) -> None:

@@ -185,6 +185,19 @@ class RisingSettings(_Section):
     site: bool = True
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class WeeklyDigestSettings(_Section):
+    # The weekly "Hot Papers Week" (hotpapers/weekly.py): the week's trending papers as a post
+    # next to the daily ones on `weekday`, and the site's `week/` page.
+    enabled: bool = False
+    weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "friday"
+    top: int = Field(10, ge=1, le=100)
+
+
 class DigestSettings(_Section):
     posts_dir: Path = Path("posts")
     template: Path | None = None
@@ -197,6 +210,7 @@ class DigestSettings(_Section):
     max_embeds: int = Field(classic.MAX_EMBEDS_CONSIDERED, ge=1, le=50)
     # A cap on the papers in the post; none (every paper over the threshold) by default.
     top: int | None = Field(classic.POST_CAP, ge=1, le=1000)
+    weekly: WeeklyDigestSettings = WeeklyDigestSettings()
 
 
 class XSignalSettings(_Section):

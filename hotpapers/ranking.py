@@ -171,6 +171,11 @@ def _parsed_weights(weights: Mapping[str, float]) -> list[tuple[str, str, float]
     return [(*_split_weight_key(key), weight) for key, weight in weights.items()]
 
 
+def parsed_weights(weights: Mapping[str, float]) -> list[tuple[str, str, float]]:
+    """`{"x.likes": 1.0}` as `[("x", "likes", 1.0)]` (ConfigError on a key without a dot)."""
+    return _parsed_weights(weights)
+
+
 def _weighted(
     signals: Mapping[str, Mapping[str, float]], weights: list[tuple[str, str, float]]
 ) -> float:

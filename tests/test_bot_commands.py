@@ -318,6 +318,7 @@ async def test_help_lists_every_command(bot: HotpapersBot, fake: FakeDiscord) ->
         "/search",
         "/subscribe",
         "/settings",
+        "/trending",
         "/help",
     ):
         assert command in names
@@ -327,7 +328,7 @@ async def test_sync_commands_publishes_to_one_guild(fake: FakeDiscord) -> None:
     names = await asyncio.wait_for(sync_commands(bot_settings(fake), guild_id=2000), 10)
     assert sorted(names) == [
         "author", "category", "help", "hot", "paper", "search",
-        "settings", "similar", "subscribe", "subscriptions", "unsubscribe",
+        "settings", "similar", "subscribe", "subscriptions", "trending", "unsubscribe",
     ]  # fmt: skip
     published = {c["name"]: c for c in fake.guild_commands[2000]}
     assert set(published) == set(names)

@@ -47,6 +47,12 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "/similar id:2401.12345",
     ),
     (
+        "/trending [week|month] [category]",
+        "The papers that gained the most attention in the last 7 or 30 days, each once, "
+        "with the day it was listed.",
+        "/trending · /trending period:month category:cs.CV",
+    ),
+    (
         "/subscribe <kind> <value> [where] [options]",
         "Get the day's hot papers for a category, an author or a keyword, in this channel "
         "(needs Manage Channels) or by DM. Options: exclude words, minimum score, top N, "

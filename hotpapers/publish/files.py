@@ -17,15 +17,16 @@ from hotpapers.render.markdown import post_filename
 log = logging.getLogger(__name__)
 
 
-def write_post(posts_dir: Path, listing_date: date, text: str) -> Path:
+def write_post(posts_dir: Path, listing_date: date, text: str, name: str | None = None) -> Path:
     """Write `text` (UTF-8) as the post for `listing_date`; readers never see a partial file.
 
     The text goes to a temporary file in the same directory, is flushed to disk and then
     renamed over the target with `os.replace`. The directory is created if needed. A
     directory that cannot be written is one sentence (HotpapersError), nothing half-written.
+    `name` replaces the daily file name (the weekly digest's).
     """
     try:
-        return _write_atomically(posts_dir, listing_date, text)
+        return _write_atomically(posts_dir, name or post_filename(listing_date), text)
     except OSError as exc:
         log.debug("writing the post failed", exc_info=True)
         raise HotpapersError(
@@ -34,9 +35,9 @@ def write_post(posts_dir: Path, listing_date: date, text: str) -> Path:
         ) from None
 
 
-def _write_atomically(posts_dir: Path, listing_date: date, text: str) -> Path:
+def _write_atomically(posts_dir: Path, name: str, text: str) -> Path:
     posts_dir.mkdir(parents=True, exist_ok=True)
-    target = posts_dir / post_filename(listing_date)
+    target = posts_dir / name
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:

@@ -24,6 +24,7 @@ from hotpapers.ranking import PaperView, PostSignal, RankedPaper, X, format_numb
 
 DEFAULT_TEMPLATE = "post.md.j2"
 _PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+PACKAGE_TEMPLATES = _PACKAGE_TEMPLATES  # the weekly digest's template lives beside the post's
 _TRAILING_WIDGET_SCRIPT = re.compile(
     r"\s*<script\b[^>]*platform\.twitter\.com/widgets\.js[^>]*>\s*</script>\s*$", re.IGNORECASE
 )

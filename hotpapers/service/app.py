@@ -210,6 +210,8 @@ class Service:
         ]  # fmt: skip
         if self.settings.publish.x.enabled:
             jobs.append(("x", self.x_job, every))
+        if self.settings.digest.weekly.enabled:
+            jobs.append(("weekly", self.weekly_job, every))
         for job_id, func, trigger in jobs:
             scheduler.add_job(func, trigger, id=job_id, name=job_id, replace_existing=True)
         return scheduler
@@ -269,6 +271,9 @@ class Service:
     async def markdown_job(self) -> None:
         await self._guarded("markdown", lambda: self.jobs.markdown(self.clock()))
 
+    async def weekly_job(self) -> None:
+        await self._guarded("weekly", lambda: self.jobs.weekly(self.clock()))
+
     async def x_job(self) -> None:
         await self._guarded("x", lambda: self.jobs.x_post(self.clock()))
 
@@ -280,6 +285,8 @@ class Service:
         if day is not None:
             await self.collect_job(day)
         await self.markdown_job()
+        if self.settings.digest.weekly.enabled:
+            await self.weekly_job()
         if self.settings.publish.x.enabled:
             await self.x_job()
 

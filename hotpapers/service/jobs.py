@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MARKDOWN = "markdown"
+WEEK_POST = "markdown-week"  # the weekly digest's post (hotpapers/weekly.py), by its last day
 X_DRY_RUN = "x-dry-run"  # a dry run of the X post, recorded so it is shown once a day
 DONE_STATES = ("sent", "dry-run")
 # After a failed publication, wait this long before trying again (not at every check).
@@ -258,6 +259,30 @@ class ServiceJobs:
             run.detail = f"{day}: post written to {path}"
         if self.settings.site.enabled:
             await self.site(now)
+        return path
+
+    async def weekly(self, now: datetime) -> Path | None:
+        """Write the week's post on the configured weekday, once (the ledger says so)."""
+        from hotpapers.weekly import week_due_day, write_week_post
+
+        day = week_due_day(self.settings, now)
+        if day is None or await self._db("week check", is_published, self.engine, WEEK_POST, day):
+            return None
+        async with track_job(self.engine, "weekly", self.process) as run:
+            lease = self.settings.cluster.task_lease_seconds
+            row_id = await self._db("week claim", claim, self.engine, WEEK_POST, day, now, lease)
+            if row_id is None:
+                run.detail = f"{day}: another run has it"
+                return None
+            try:
+                write = functools.partial(write_week_post, now=now)
+                path = await self._db("week post", write, self.settings, self.engine, day)
+            except BaseException as exc:
+                await self._fail(row_id, exc, now)
+                raise
+            await self._db("week ledger", complete, self.engine, row_id, "sent", str(path), now)
+            POSTS_DELIVERED.labels("markdown").inc()
+            run.detail = f"week ending {day}: post written to {path}"
         return path
 
     async def _fail(self, row_id: int, exc: BaseException, now: datetime) -> None:

@@ -206,6 +206,8 @@ class _Writer:
                 image = self._preview(f"paper/{slug(paper_id)}/attention.png", chart)
             html = renderer.paper(appearances, chart, image, content.similar.get(paper_id))
             self._page(f"paper/{slug(paper_id)}/index.html", html)
+        if self.settings.digest.weekly.enabled:
+            self._week(renderer)
         self._feeds(content)
         self._keep_old_pages(archived)
         entries = [search.entry(paper_id, seen) for paper_id, seen in content.papers.items()]
@@ -214,6 +216,14 @@ class _Writer:
         self.report.days, self.report.categories = len(content.days), len(content.categories)
         self.report.papers = len(content.papers)
         return self.report
+
+    def _week(self, renderer: Renderer) -> None:
+        """`week/`: the last 7 days' trending papers, as the weekly post lists them."""
+        from hotpapers.trending import title
+        from hotpapers.weekly import week_of
+
+        span, found = week_of(self.settings, self.engine, self.now.date(), self.now)
+        self._page("week/index.html", renderer.week(title(span), span, found))
 
     def _keep_old_pages(self, archived: list[date]) -> None:
         """Pages of earlier builds stay where they were, as they were published: day pages

@@ -153,6 +153,13 @@ class Renderer:
             similar=similar or (),
         )
 
+    def week(self, heading: str, span: Any, found: Sequence[Any]) -> str:
+        """The week's trending papers (hotpapers/trending.py), when the weekly digest is on."""
+        return self._render(
+            "week.html.j2", "../", "week/", None, heading=heading,
+            first_day=span.first_day, last_day=span.last_day, found=found,
+        )  # fmt: skip
+
     def search(self, image: Preview | None = None) -> str:
         return self._render("search.html.j2", "../", "search/", image)
 
