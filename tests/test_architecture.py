@@ -73,6 +73,7 @@ LAYER_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("hotpapers.config", "hotpapers.arxiv.holidays"): "settings check against the calendar",
     ("hotpapers.config", "hotpapers.arxiv.taxonomy"): "settings check category names",
     ("hotpapers.config", "hotpapers.classic"): "classic defaults are settings",
+    ("hotpapers.config", "hotpapers.tldr.settings"): "[tldr] model lives with its feature",
     ("hotpapers.queries", "hotpapers.arxiv.ids"): "pure id parsing, any id form",
     ("hotpapers.ops.metrics", "hotpapers.models"): "gauges read tables",
     ("hotpapers.ops.metrics", "hotpapers.spend"): "spend gauge in dollars",
@@ -95,7 +96,7 @@ NOT_YET_MOVED: frozenset[str] = frozenset(
         "hotpapers.text", "hotpapers.uncompressed", "hotpapers.why_empty", "hotpapers.trending",
         "hotpapers.publish.cli", "hotpapers.service.cli", "hotpapers.site.cli",
         "hotpapers.ops.metrics", "hotpapers.cli_common", "hotpapers.trending_cli",
-        "hotpapers.weekly", "hotpapers.similar.cli", "hotpapers.tldr.cli",
+        "hotpapers.weekly", "hotpapers.similar.cli", "hotpapers.tldr.cli", "hotpapers.search",
     }
     # layout-move: not-yet-moved end
 )
@@ -122,7 +123,8 @@ def _source_files(*tops: str) -> list[Path]:
 def _layer_of(module: str) -> int | None:
     """The index of a module's package in LAYERS; None when it is loose or not ours."""
     parts = module.split(".")
-    if module in NOT_YET_MOVED or parts[0] not in {"hotpapers", "bot"}:
+    loose = any(module == m or module.startswith(m + ".") for m in NOT_YET_MOVED)
+    if loose or parts[0] not in {"hotpapers", "bot"}:
         return None
     if parts[0] == "bot":
         name = "bot"
@@ -208,12 +210,7 @@ SIZED_TREES = ("hotpapers", "bot", "tests", "bench")
 
 # Modules over 500 lines today -> why they stay for now. Dotted names (the move rewrites them).
 LONG_MODULES: dict[str, str] = {
-    "hotpapers.importer": "being split into a package (reader, writers, report), #15",
-    "hotpapers.fakes.arxiv": "the fakes become a package per service, #15",
-    "hotpapers.fakes.discord": "the fakes become a package per service, #15",
-    "hotpapers.fakes.social": "the fakes become a package per service, #15",
-    "hotpapers.fakes.x": "the fakes become a package per service, #15",
-    "hotpapers.queries": "read side; to split by what it reads (papers, search, people)",
+    "hotpapers.config": "13 lines over: every [section] model in one place; to split by stage",
     "hotpapers.delivery._run": "4 lines over; the run and its ledger writes belong together",
     "hotpapers.signals.bluesky": "client, session refresh and matching; to split like x",
     "hotpapers.signals.x": "search, budget and routing; routing moves to plumbing, #15",
@@ -229,23 +226,12 @@ LONG_MODULES: dict[str, str] = {
 # Functions over 60 lines today ("module:function") -> why they stay for now.
 LONG_FUNCTIONS: dict[str, str] = {
     "hotpapers.arxiv.client:_request": "one request's whole retry/politeness loop; to split",
-    "hotpapers.fakes.arxiv:generate_papers": "goes with the fakes split, #15",
-    "hotpapers.fakes.arxiv:_oai": "goes with the fakes split, #15",
-    "hotpapers.fakes.discord:limit_errors": "goes with the fakes split, #15",
-    "hotpapers.fakes.discord:send_interaction": "goes with the fakes split, #15",
-    "hotpapers.fakes.social:bluesky_post": "goes with the fakes split, #15",
-    "hotpapers.fakes.social:generate_bluesky_posts": "goes with the fakes split, #15",
-    "hotpapers.fakes.x:generate_posts": "goes with the fakes split, #15",
-    "hotpapers.fakes.x:_search": "goes with the fakes split, #15",
-    "hotpapers.importer:_run_import": "goes with the importer split, #15",
-    "hotpapers.importer:write": "goes with the importer split, #15",
     "hotpapers.subscriptions:subscribe": "checks, limits and the write: one transaction",
     "tests.render_discord_thread:sample_papers": "literal sample data, not logic",
     "tests.test_render:parse_reference": "1 line over: a parser of the reference post",
     "tests.test_signals_bluesky:known_posts": "literal sample data, not logic",
     "bench.bench_fanout:run_bot": "benchmark script: set-up, run and measure in one place",
     "bench.bench_fanout:main": "benchmark script: argument parsing and the report",
-    "bench.bench_import:main": "benchmark script: argument parsing and the report",
     "bench.bench_queries:main": "benchmark script: argument parsing and the report",
     "bench.bench_signals_sweep:run": "benchmark script: set-up, run and measure in one place",
     "bench.bench_x_reads:main": "benchmark script: argument parsing and the report",
