@@ -75,6 +75,21 @@ def _add_papers(engine: Engine) -> None:
         upsert_papers(session, records)
 
 
+def _subscribe(engine: Engine, user: int, kind: str, value: str, channel: int = 0) -> None:
+    """A DM subscription of `user`, or (with `channel`) one they set up for a channel."""
+    target = f"channel:{channel}" if channel else subs.dm_target(user)
+    guild = 2000 if channel else None
+    subs.subscribe(
+        engine,
+        target=target,
+        guild_id=guild,
+        channel_id=channel or None,
+        user_id=user,
+        kind=kind,
+        value=value,
+    )
+
+
 def _picks(engine: Engine, user: int = ME, **options: object) -> foryou.ForYou:
     with Session(engine) as session:
         return foryou.recommend(session, user, NOW, vectors=vectors, **options)  # type: ignore[arg-type]
@@ -124,18 +139,15 @@ def test_subscriptions_alone_pick_with_their_reason(engine: Engine) -> None:
     """No stars and no vectors: the user's keyword and author subscriptions pick, and say so;
     other users' subscriptions do not count."""
     _add_papers(engine)
-    subs.subscribe(engine, target=subs.dm_target(ME), guild_id=None, channel_id=None,
-                   user_id=ME, kind="keyword", value="diffusion")
-    subs.subscribe(engine, target="channel:3000", guild_id=2000, channel_id=3000,
-                   user_id=OTHER, kind="keyword", value="robots")
+    _subscribe(engine, ME, "keyword", "diffusion")
+    _subscribe(engine, OTHER, "keyword", "robots", channel=3000)
     with Session(engine) as session:
         found = foryou.recommend(session, ME, NOW)  # no vectors at all
     assert found.model == "subscriptions"
     assert [(p.arxiv_id, p.reason) for p in found.picks] == [
         ("2611.00104", "matches your keyword “diffusion”")
     ]
-    subs.subscribe(engine, target=subs.dm_target(ME), guild_id=None, channel_id=None,
-                   user_id=ME, kind="author", value="LeCun")
+    _subscribe(engine, ME, "author", "LeCun")
     with Session(engine) as session:
         [pick] = foryou.recommend(session, ME, NOW).picks
     assert pick.reason == "by LeCun, an author you follow"
@@ -144,8 +156,7 @@ def test_subscriptions_alone_pick_with_their_reason(engine: Engine) -> None:
 def test_a_subscription_match_and_a_like_both_show(engine: Engine) -> None:
     _add_papers(engine)
     foryou.toggle_star(engine, ME, "2610.00001", NOW)
-    subs.subscribe(engine, target=subs.dm_target(ME), guild_id=None, channel_id=None,
-                   user_id=ME, kind="keyword", value="diffusion")
+    _subscribe(engine, ME, "keyword", "diffusion")
     ids = [pick.arxiv_id for pick in _picks(engine).picks]
     # The papers most like the star first, then the keyword's (ahead of unrelated topics).
     assert ids[:3] == ["2611.00101", "2611.00105", "2611.00104"]
@@ -156,8 +167,14 @@ def test_a_subscription_match_and_a_like_both_show(engine: Engine) -> None:
 def _deliver(engine: Engine, target: str, paper_id: str, message_id: str) -> None:
     with transaction(engine) as session:
         session.add(
-            Delivery(target=target, listing_date=NOW.date(), paper_id=paper_id,
-                     state="sent", message_id=message_id, channel_id="5000")
+            Delivery(
+                target=target,
+                listing_date=NOW.date(),
+                paper_id=paper_id,
+                state="sent",
+                message_id=message_id,
+                channel_id="5000",
+            )
         )
 
 
@@ -191,10 +208,8 @@ def test_forget_me_leaves_nothing_of_the_user_and_keeps_others(engine: Engine) -
     _add_papers(engine)
     for user in (ME, OTHER):
         foryou.toggle_star(engine, user, "2610.00001", NOW)
-        subs.subscribe(engine, target=subs.dm_target(user), guild_id=None, channel_id=None,
-                       user_id=user, kind="keyword", value="diffusion")
-    subs.subscribe(engine, target="channel:3000", guild_id=2000, channel_id=3000,
-                   user_id=ME, kind="category", value="cs.LG")
+        _subscribe(engine, user, "keyword", "diffusion")
+    _subscribe(engine, ME, "category", "cs.LG", channel=3000)
     _deliver(engine, "channel:3000", "2610.00002", "9001")
     _deliver(engine, subs.dm_target(ME), "2610.00002", "9002")
     with transaction(engine) as session:

@@ -114,8 +114,10 @@ def recommend(
     found = dict(vectors(session, [*ids, *likes.papers])) if vectors is not None else {}
     liked = {key: found[key] for key in likes.papers if key in found}
     matrix = _matrix(ids, found) if liked else None
-    used = ("linear" if model == "linear" and len(liked) >= 3 else "profile") if liked else (
-        "subscriptions"
+    used = (
+        ("linear" if model == "linear" and len(liked) >= 3 else "profile")
+        if liked
+        else ("subscriptions")
     )
     scored = rank(ids, matrix, liked, matches, model=model, count=count)
     by_id = {c.arxiv_id: c for c in candidates}

@@ -91,16 +91,17 @@ def record_reaction(
         if session.get(PaperReaction, key) is None:
             session.add(
                 PaperReaction(
-                    user_id=key[0], message_id=key[1], emoji=key[2], paper_id=paper_id,
+                    user_id=key[0],
+                    message_id=key[1],
+                    emoji=key[2],
+                    paper_id=paper_id,
                     reacted_at=now,
                 )
             )
         return paper_id
 
 
-def remove_reaction(
-    engine: Engine, user_id: int | str, message_id: int | str, emoji: str
-) -> bool:
+def remove_reaction(engine: Engine, user_id: int | str, message_id: int | str, emoji: str) -> bool:
     """Forget one reaction the user took back; whether there was one."""
     with transaction(engine) as session:
         found = session.get(PaperReaction, (str(user_id), str(message_id), emoji[:100]))
@@ -135,9 +136,7 @@ def _interests(session: Session, user: str) -> list[Interest]:
     """The subscriptions the user made (by DM or for a channel), each value once."""
     rows = session.exec(
         select(Subscription)
-        .where(
-            or_(col(Subscription.user_id) == user, col(Subscription.target) == dm_target(user))
-        )
+        .where(or_(col(Subscription.user_id) == user, col(Subscription.target) == dm_target(user)))
         .order_by(col(Subscription.id))
     ).all()
     seen: dict[tuple[str, str], Interest] = {}
@@ -157,9 +156,7 @@ def what_would_be_forgotten(session: Session, user_id: int | str) -> Forgotten:
         deliveries=_count(session, select(Delivery).where(Delivery.target == target)),
         channel_subscriptions=_count(
             session,
-            select(Subscription).where(
-                Subscription.user_id == user, Subscription.target != target
-            ),
+            select(Subscription).where(Subscription.user_id == user, Subscription.target != target),
         ),
     )
 

@@ -122,8 +122,10 @@ def rank(
     else:
         known = np.zeros(total, dtype=bool)
     bonus = np.array(
-        [max((MATCH_BONUS.get(m.kind, 0.0) for m in matches.get(key, ())), default=0.0)
-         for key in candidate_ids],
+        [
+            max((MATCH_BONUS.get(m.kind, 0.0) for m in matches.get(key, ())), default=0.0)
+            for key in candidate_ids
+        ],
         dtype=np.float32,
     )
     final = content + bonus
