@@ -22,6 +22,7 @@ from hotpapers.cluster.members import Membership
 from hotpapers.config import DiscordSettings, Settings
 from hotpapers.db import is_postgres
 from hotpapers.errors import ConfigError, HotpapersError
+from hotpapers.foryou import VectorLookup
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,8 @@ class HotpapersBot(commands.Bot):
         self.paginator_timeout = 600.0
         # Seconds a look-up may take before the answer is deferred (Discord allows 3).
         self.thinking_after = 2.0
+        # /foryou reads paper vectors through this (None: it picks by subscriptions alone).
+        self.vectors: VectorLookup | None = None
         self._owns_leader = leader is None
         self.leader = leader or _own_leader(settings, engine)
         guard_gateway_parsers(self._connection)
@@ -227,6 +230,7 @@ class HotpapersBot(commands.Bot):
         await self.add_cog(HelpCog(self))
         await self.load_extension("bot.reactions")
         await self.load_extension("bot.cogs.subscriptions")
+        await self.load_extension("bot.cogs.foryou")
         if self.schedule_deliveries:
             await self.load_extension("bot.scheduler")
 

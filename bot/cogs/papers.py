@@ -26,6 +26,7 @@ from bot.cogs._input import (
     require_text,
 )
 from bot.render import CHOICES_LIMIT, choice_name, clip_content, safe
+from bot.stars import paper_view
 from bot.views import Paginator, list_embed, paper_embed, ranked_pages
 from hotpapers import jobs, lookup, queries
 from hotpapers.arxiv.taxonomy import CATEGORIES
@@ -58,10 +59,14 @@ async def refuse(interaction: discord.Interaction, sentence: str) -> None:
     await interaction.followup.send(sentence, ephemeral=True)
 
 
-async def answer(interaction: discord.Interaction, embed: discord.Embed) -> None:
-    """Show `embed` publicly, as the reply or in place of the "thinking..." placeholder."""
+async def answer(
+    interaction: discord.Interaction, embed: discord.Embed, view: discord.ui.View | None = None
+) -> None:
+    """Show `embed` (and buttons) publicly, as the reply or in place of "thinking..."."""
     if interaction.response.is_done():
-        await interaction.edit_original_response(embed=embed)
+        await interaction.edit_original_response(embed=embed, view=view)
+    elif view is not None:
+        await interaction.response.send_message(embed=embed, view=view)
     else:
         await interaction.response.send_message(embed=embed)
 
@@ -223,12 +228,13 @@ class PapersCog(commands.Cog):
             asyncio.to_thread(_attention_chart, self.bot.engine, found.arxiv_id),
         )
         embed = paper_embed(found, score)
+        view = paper_view(found.arxiv_id)  # ⭐ Star (for /foryou)
         if chart is None:  # never measured anywhere: no picture to show
-            await answer(interaction, embed)
+            await answer(interaction, embed, view)
             return
         embed.set_image(url=f"attachment://{ATTENTION_FILE}")
         picture = discord.File(io.BytesIO(chart), ATTENTION_FILE)
-        await interaction.edit_original_response(embed=embed, attachments=[picture])
+        await interaction.edit_original_response(embed=embed, attachments=[picture], view=view)
 
     # -- /author ---------------------------------------------------------------------------
 
