@@ -219,6 +219,7 @@ def import_snapshot(
     """Import the Kaggle arXiv metadata snapshot, streamed."""
     from hotpapers.importer import import_snapshot as run_import
     from hotpapers.progress import Progress
+    from hotpapers.similar.cli import embed_all
 
     if _path_is(file, Path.is_dir):
         raise InputError(f"{quoted(file)} is a directory; name the snapshot's .json file inside it")
@@ -240,6 +241,7 @@ def import_snapshot(
         f"imported {report.imported} papers from {report.read} lines; "
         f"{report.skipped} malformed lines skipped."
     )
+    embed_all(engine)  # vectors for similar papers: hotpapers/similar/
 
 
 @app.command()
@@ -445,11 +447,14 @@ def mount_subcommands(parent: typer.Typer) -> None:
     """Commands that live beside their code (site, publish, run)."""
     from hotpapers.publish.cli import app as publish_app
     from hotpapers.service.cli import run
+    from hotpapers.similar.cli import embed, similar
     from hotpapers.site.cli import app as site_app
 
     parent.add_typer(site_app, name="site")
     parent.add_typer(publish_app, name="publish")
     parent.command("run")(run)
+    parent.command("similar")(similar)
+    parent.command("embed")(embed)
 
 
 def mount_plugins(parent: typer.Typer) -> None:

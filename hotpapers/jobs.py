@@ -18,7 +18,7 @@ from hotpapers.arxiv import calendar, sources
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import Settings
 from hotpapers.db import transaction
-from hotpapers.errors import InputError
+from hotpapers.errors import HotpapersError, InputError
 from hotpapers.models import Announcement, FeedState
 from hotpapers.ops.metrics import PAPERS_COLLECTED
 from hotpapers.ranking import RankedPaper, rank_papers
@@ -144,9 +144,23 @@ async def _collect_with(
     )
     if not listing.not_modified:
         _write_listing(engine, listing, cats, settings.arxiv.rss_url, report)
+        _embed_collected(engine, [record.arxiv_id for record in listing.records])
     report.requests = client.requests_made - before
     log.info("collect %s", report.sentence())
     return report
+
+
+def _embed_collected(engine: Engine, paper_ids: list[str]) -> None:
+    """Vectors for "similar papers" of what a collect wrote (again: abstracts change). The
+    listing is committed already; a failure here leaves those papers for `hotpapers embed`."""
+    from hotpapers.similar import embed_missing
+
+    if not paper_ids:
+        return
+    try:
+        embed_missing(engine, paper_ids)
+    except HotpapersError:
+        log.warning("the collected papers were not embedded for similar papers", exc_info=True)
 
 
 def feed_url(rss_url: str, categories: Sequence[str]) -> str:

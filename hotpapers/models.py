@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -277,6 +278,20 @@ class ShownPaper(SQLModel, table=True):
     section: str = Field(max_length=10)  # main | rising
     score: float
     shown_at: datetime | None = None
+
+
+class PaperVector(SQLModel, table=True):
+    """A paper's content vector (title + abstract) for "similar papers": hotpapers/similar/."""
+
+    __tablename__ = "paper_vector"
+
+    paper_id: str = Field(primary_key=True, foreign_key="paper.id", max_length=40)
+    model: str = Field(max_length=40)  # which embedding made it: vectors of two models never mix
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float16, little-endian
+    # Copied from the paper so "similar papers since a date" needs no paper row per candidate.
+    submitted: datetime | None = None
+    # In-process indexes load what was added after what they hold (see similar/_index.py).
+    added_at: datetime = Field(index=True)
 
 
 class JobStatus(SQLModel, table=True):

@@ -34,6 +34,7 @@ __all__ = [
     "get_paper",
     "latest_in_category",
     "papers_by_author",
+    "papers_by_ids",
     "papers_for_listing",
     "search_papers",
 ]
@@ -493,6 +494,16 @@ def search_papers(
         raise DatabaseError(
             "Search is not set up in this database yet; run `hotpapers db upgrade`."
         ) from exc
+    if not order:
+        return []
+    _, params = _expanding("id", order)
+    rows = {row.id: row for row in session.execute(_papers_by_id(len(order)), params).all()}
+    return _summaries(session, [rows[paper_id] for paper_id in order if paper_id in rows])
+
+
+def papers_by_ids(session: Session, paper_ids: Sequence[str]) -> list[PaperSummary]:
+    """Summaries of the stored papers among `paper_ids`, in that order."""
+    order = list(dict.fromkeys(paper_ids))
     if not order:
         return []
     _, params = _expanding("id", order)

@@ -3,8 +3,8 @@
 Stars come from the ⭐ button under /paper; reactions from the gateway's add/remove events on
 the bot's paper messages. Both are per-user data that /forget-me deletes.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010 (0010 is the similar branch's paper_vector; renumber on merge)
 Create Date: 2026-12-06 23:40:00
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

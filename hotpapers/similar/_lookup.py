@@ -1,0 +1,55 @@
+"""The use-case behind /similar, `hotpapers similar` and the site: a paper's nearest papers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from hotpapers import queries
+from hotpapers.similar._index import nearest
+from hotpapers.similar._store import vectors_for
+
+
+@dataclass(frozen=True)
+class SimilarResult:
+    """The paper asked about and its neighbours (best first, with their cosine similarity), or
+    `sentence`, one sentence saying why there is nothing to show."""
+
+    paper: queries.PaperDetail | None
+    neighbours: list[tuple[queries.PaperSummary, float]] = field(default_factory=list)
+    sentence: str | None = None
+
+
+def similar_to(
+    engine: Engine, arxiv_id: str, k: int = 5, since: date | datetime | None = None
+) -> SimilarResult:
+    """The `k` papers most like `arxiv_id` (a canonical id) by title and abstract."""
+    with Session(engine) as session:
+        paper = queries.get_paper(session, arxiv_id)
+        if paper is None:
+            return SimilarResult(
+                None,
+                sentence=f"arXiv:{arxiv_id} is not in the database yet (only collected or "
+                f"imported papers are), so there is nothing to compare it with.",
+            )
+        vector = vectors_for(session, [arxiv_id]).get(arxiv_id)
+    if vector is None:
+        return SimilarResult(
+            paper,
+            sentence=f"arXiv:{arxiv_id} has no content vector yet; papers get one when they "
+            "are collected or imported, and `hotpapers embed` adds the missing ones.",
+        )
+    found = nearest(engine, vector, k, since=since, exclude={arxiv_id})
+    with Session(engine) as session:
+        summaries = {
+            s.arxiv_id: s for s in queries.papers_by_ids(session, [n.paper_id for n in found])
+        }
+    neighbours = [(summaries[n.paper_id], n.score) for n in found if n.paper_id in summaries]
+    if not neighbours:
+        return SimilarResult(
+            paper, sentence=f"No other paper is stored yet to compare arXiv:{arxiv_id} with."
+        )
+    return SimilarResult(paper, neighbours)
