@@ -23,6 +23,7 @@ from hotpapers.config import DiscordSettings, Settings
 from hotpapers.db import is_postgres
 from hotpapers.errors import ConfigError, HotpapersError
 from hotpapers.foryou import VectorLookup
+from hotpapers.similar import vectors_for
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class HotpapersBot(commands.Bot):
         # Seconds a look-up may take before the answer is deferred (Discord allows 3).
         self.thinking_after = 2.0
         # /foryou reads paper vectors through this (None: it picks by subscriptions alone).
-        self.vectors: VectorLookup | None = None
+        self.vectors: VectorLookup | None = vectors_for
         self._owns_leader = leader is None
         self.leader = leader or _own_leader(settings, engine)
         guard_gateway_parsers(self._connection)

@@ -16,6 +16,7 @@ from hotpapers import foryou
 from hotpapers.db import transaction
 from hotpapers.fakes.discord import FakeDiscord
 from hotpapers.models import Delivery, PaperReaction, PaperStar
+from hotpapers.store import upsert_papers
 from tests.discord_support import running_bot, running_fake
 from tests.test_foryou import NOW, _add_papers, _rows_naming, _subscribe, vectors
 
@@ -206,3 +207,22 @@ async def test_forget_me_asks_then_deletes_everything_of_the_user(
     assert _buttons(fake.messages[message_id]) == []
     assert _rows_naming(engine, str(ME)) == []
     assert _rows_naming(engine, str(OTHER)) == others
+
+
+async def test_foryou_reads_the_stored_paper_vectors_by_default(
+    fake: FakeDiscord, engine: Engine
+) -> None:
+    """The bot as deployed: /similar's stored vectors decide, no lookup passed in."""
+    from hotpapers.similar import embed_missing
+    from tests.test_foryou import REAL, _paper
+
+    records = [_paper(key, title, days, abstract=text) for key, (title, text, days) in REAL.items()]
+    with transaction(engine) as session:
+        upsert_papers(session, records)
+    embed_missing(engine)
+    foryou.toggle_star(engine, ME, "2610.00201", NOW)
+    async with running_bot(fake, engine, clock=lambda: NOW):
+        result = await fake.send_interaction("foryou", {}, user_id=ME)
+    first = result.embeds[0]["fields"][0]
+    assert first["name"] == "1. Faster sampling for text-to-image diffusion models"
+    assert first["value"].startswith("like 2610.00201 you starred")

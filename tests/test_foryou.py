@@ -232,3 +232,51 @@ def test_forget_me_leaves_nothing_of_the_user_and_keeps_others(engine: Engine) -
         kept = connection.execute(text("SELECT target, user_id FROM subscription")).all()
     assert ("channel:3000", "") in [tuple(row) for row in kept]
     assert foryou.forget(engine, ME).nothing
+
+
+# Titles and abstracts in three fields, for the real embedding model of /similar.
+REAL = {
+    "2610.00201": (
+        "Denoising diffusion models for high-resolution image synthesis",
+        "We train a latent diffusion model that generates photorealistic images from text "
+        "prompts, improving sample quality with classifier-free guidance.",
+        30,
+    ),
+    "2611.00201": (
+        "Faster sampling for text-to-image diffusion models",
+        "A distillation method lets image diffusion models generate pictures in four denoising "
+        "steps while keeping image quality on standard benchmarks.",
+        2,
+    ),
+    "2611.00202": (
+        "Protein structure prediction with evolutionary couplings",
+        "We predict the folded three-dimensional structure of proteins from amino acid "
+        "sequences using coevolution statistics of homologous sequences.",
+        1,
+    ),
+    "2611.00203": (
+        "Dark matter halos in cosmological simulations",
+        "N-body simulations of galaxy formation show how dark matter halos grow and merge "
+        "across cosmic time.",
+        3,
+    ),
+}
+
+
+def test_real_embeddings_pick_the_paper_on_the_starred_topic(engine: Engine) -> None:
+    """With /similar's stored vectors (WordLlama, offline): a star on an image-diffusion paper
+    puts the week's image-diffusion paper first, above protein folding and cosmology."""
+    from hotpapers.similar import embed_missing, vectors_for
+
+    records = [
+        _paper(key, title, days, abstract=abstract) for key, (title, abstract, days) in REAL.items()
+    ]
+    with transaction(engine) as session:
+        upsert_papers(session, records)
+    embed_missing(engine)
+    foryou.toggle_star(engine, ME, "2610.00201", NOW)
+    with Session(engine) as session:
+        found = foryou.recommend(session, ME, NOW, vectors=vectors_for)
+    assert found.picks[0].arxiv_id == "2611.00201"
+    assert found.picks[0].reason == "like 2610.00201 you starred"
+    assert len(found.picks) == 3
