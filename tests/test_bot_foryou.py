@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from hotpapers.fakes.discord import FakeDiscord
 from hotpapers.models import Delivery, PaperReaction, PaperStar
 from hotpapers.store import upsert_papers
 from tests.discord_support import running_bot, running_fake
+from tests.render_discord_thread import CHROMIUM
+from tests.render_foryou import render
 from tests.test_foryou import NOW, _add_papers, _rows_naming, _subscribe, vectors
 
 ME, OTHER = 424242424242, 818181818181
@@ -98,8 +101,9 @@ async def test_foryou_shows_picks_with_reasons_only_to_the_user(
     assert names[0] in ("1. Recent vision paper", "1. Another recent vision paper")
     values = {field["name"].split(". ", 1)[1]: field["value"] for field in embed["fields"]}
     assert values["Recent graphs paper on diffusion"].startswith(
-        "matches your keyword “diffusion” · like 2610.00001 you starred\n`cs.LG` · [abs]("
+        "matches your keyword “diffusion”\n`cs.LG` · [abs]("
     )
+    assert values["Recent vision paper"].startswith("like 2610.00001 you starred\n")
     assert "Only you can see this" in embed["footer"]["text"]
 
 
@@ -226,3 +230,14 @@ async def test_foryou_reads_the_stored_paper_vectors_by_default(
     first = result.embeds[0]["fields"][0]
     assert first["name"] == "1. Faster sampling for text-to-image diffusion models"
     assert first["value"].startswith("like 2610.00201 you starred")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+async def test_the_foryou_screens_render(tmp_path: Path) -> None:
+    """The sample session (docs/screenshots/discord-foryou.png) draws; each step answered."""
+    png = tmp_path / "foryou.png"
+    steps = await render(png, tmp_path)
+    assert steps[0][0] == "/paper id:2610.00201"
+    assert steps[2][1]["embeds"][0]["title"].startswith("For you")
+    assert steps[-1][1]["content"].startswith("Deleted your 1 star")
+    assert png.stat().st_size > 10_000

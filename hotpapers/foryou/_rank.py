@@ -27,6 +27,7 @@ MATCH_BONUS = {"author": 0.6, "keyword": 0.5, "category": 0.15}
 # The linear model needs this many liked papers with vectors (else the profile is used).
 LINEAR_MIN_LIKES = 3
 RIDGE_ALPHA = 1.0  # the classifier's L2 strength (vectors are unit length)
+LIKE_CUTOFF = 0.5  # normalised content score from which a paper is "like" a liked one
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,9 @@ def rank(
         # A candidate without a vector (a zero row) has no content score: matches only.
         known = np.linalg.norm(candidate_vectors, axis=1) > 0
         content = np.where(known, _normalised(np.where(known, raw, raw[known].min(initial=0))), 0)
+        # Only the upper half of the window's range counts as "like" what they liked: a
+        # paper far from every like is no pick of its own, and says no "like ..." reason.
+        known &= content >= LIKE_CUTOFF
         closest = (unit_rows(candidate_vectors) @ unit_rows(liked_matrix).T).argmax(axis=1)
         nearest = [liked_ids[int(i)] if known[n] else None for n, i in enumerate(closest)]
     else:
