@@ -6,8 +6,8 @@ Two content models, both over the papers' embedding vectors:
   Works from one like.
 * `linear`: arxiv-sanity's idea: a linear classifier trained per request, the liked papers
   positive and the candidates negative, the candidates ranked by its decision function. Here
-  a class-balanced ridge classifier (closed form, one d x d solve: deterministic, no
-  iterations, no scikit-learn) in the place of arxiv-sanity's LinearSVC. Needs a few likes;
+  a class-balanced ridge classifier (solved by conjugate gradients from a fixed start:
+  deterministic, no scikit-learn) in the place of arxiv-sanity's LinearSVC. Needs a few likes;
   with fewer it falls back to `profile`.
 
 Subscriptions add a fixed bonus on top of the content score (normalised to [0, 1] over the
@@ -17,7 +17,7 @@ vectors at all the matches alone decide (newest first).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,18 +63,48 @@ def profile_scores(candidates: np.ndarray, liked: np.ndarray) -> np.ndarray:
 
 
 def linear_scores(candidates: np.ndarray, liked: np.ndarray) -> np.ndarray:
-    """A class-balanced ridge classifier's decision values (liked +1, candidates -1)."""
-    x = np.vstack([unit_rows(liked), unit_rows(candidates)]).astype(np.float64)
+    """A class-balanced ridge classifier's decision values (liked +1, candidates -1).
+
+    Solved by conjugate gradients with matrix-vector products only: a multi-threaded BLAS
+    matrix product (the normal equations' X'X) costs ~150 ms on this machine's shared CPUs
+    under load, the products here a few ms in all (BENCHMARKS.md, "/foryou").
+    """
+    x = np.vstack([unit_rows(liked), unit_rows(candidates)])
+    x = np.hstack([x, np.ones((len(x), 1), dtype=np.float32)])  # the bias as a last column
     positives, negatives = len(liked), len(candidates)
-    y = np.concatenate([np.ones(positives), -np.ones(negatives)])
+    y = np.concatenate([np.ones(positives), -np.ones(negatives)]).astype(np.float32)
     # Each class weighs as much in total as the other, as class_weight="balanced" does.
     w = np.concatenate([np.full(positives, 0.5 / positives), np.full(negatives, 0.5 / negatives)])
-    x1 = np.hstack([x, np.ones((len(x), 1))])  # the bias as a last column
-    gram = (x1 * w[:, None]).T @ x1
-    penalty = np.eye(gram.shape[0]) * RIDGE_ALPHA / len(x)
-    penalty[-1, -1] = 0.0  # the bias is not penalised
-    coef = np.linalg.solve(gram + penalty, (x1 * w[:, None]).T @ y)
-    return (x1[positives:] @ coef).astype(np.float32)
+    w = w.astype(np.float32)
+    penalty = np.full(x.shape[1], RIDGE_ALPHA / len(x), dtype=np.float32)
+    penalty[-1] = 0.0  # the bias is not penalised
+
+    def product(v: np.ndarray) -> np.ndarray:
+        return x.T @ (w * (x @ v)) + penalty * v
+
+    coef = _conjugate_gradient(product, x.T @ (w * y))
+    return (x[positives:] @ coef).astype(np.float32)
+
+
+def _conjugate_gradient(
+    product: Callable[[np.ndarray], np.ndarray], b: np.ndarray, steps: int = 60
+) -> np.ndarray:
+    """x with product(x) = b for a symmetric positive definite product (fixed start: the
+    same answer every time)."""
+    x = np.zeros_like(b)
+    r = b - product(x)
+    p = r.copy()
+    rr = float(r @ r)
+    for _ in range(steps):
+        if rr < 1e-12:
+            break
+        ap = product(p)
+        alpha = rr / float(p @ ap)
+        x += alpha * p
+        r -= alpha * ap
+        rr, previous = float(r @ r), rr
+        p = r + (rr / previous) * p
+    return x
 
 
 def _normalised(values: np.ndarray) -> np.ndarray:
