@@ -31,7 +31,7 @@ from hotpapers.foryou._likes import (
     toggle_star,
     what_would_be_forgotten,
 )
-from hotpapers.foryou._rank import Match, Scored, rank
+from hotpapers.foryou._rank import LINEAR_MIN_LIKES, Match, Scored, rank
 
 __all__ = [
     "NO_HISTORY",
@@ -114,11 +114,9 @@ def recommend(
     found = dict(vectors(session, [*ids, *likes.papers])) if vectors is not None else {}
     liked = {key: found[key] for key in likes.papers if key in found}
     matrix = _matrix(ids, found) if liked else None
-    used = (
-        ("linear" if model == "linear" and len(liked) >= 3 else "profile")
-        if liked
-        else ("subscriptions")
-    )
+    used = "subscriptions"
+    if liked:
+        used = "linear" if model == "linear" and len(liked) >= LINEAR_MIN_LIKES else "profile"
     scored = rank(ids, matrix, liked, matches, model=model, count=count)
     by_id = {c.arxiv_id: c for c in candidates}
     picks = [_pick(by_id[s.paper_id], s, likes) for s in scored]
