@@ -1,7 +1,7 @@
 """Latency of /foryou's ranking at 1,000,000 papers (issue #13 §4).
 
     python bench/bench_foryou.py --url sqlite:////work/data/foryou_1m.db [--days 7,60]
-                                 [--requests 60] [--users 12]
+                                 [--requests 60] [--users 12] [--solvers]
 
 Works on a copy of the shared 1M database (it migrates it and writes stars and vectors):
 SQLite `cp bench/data/bench_1000000.db /work/data/foryou_1m.db`; PostgreSQL
@@ -11,7 +11,8 @@ timed apart, it happens at collect time in production). Each request is what the
 a fresh session, `foryou.recommend` with the stored vectors. Side by side: the floor every
 request pays (the window's papers and their stored vectors, read and nothing else), the
 profile model (1 star), the linear model (5 stars) and the linear model with a keyword and an
-author subscription.
+author subscription. `--solvers`: the ranking models alone on the first window's vectors,
+the linear model by conjugate gradients beside its closed form.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 from alembic import command  # noqa: E402
 from sqlalchemy import bindparam, inspect, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
@@ -38,6 +40,12 @@ from hotpapers import foryou, migrate  # noqa: E402
 from hotpapers import subscriptions as subs  # noqa: E402
 from hotpapers.db import make_engine  # noqa: E402
 from hotpapers.foryou._candidates import recent_papers  # noqa: E402
+from hotpapers.foryou._rank import (  # noqa: E402
+    RIDGE_ALPHA,
+    linear_scores,
+    profile_scores,
+    unit_rows,
+)
 from hotpapers.similar import embed_missing, vectors_for  # noqa: E402
 
 FIRST_USER = 9_000_000_000
@@ -182,14 +190,58 @@ def run(url: str, days_list: list[int], requests: int, users: int) -> None:
     engine.dispose()
 
 
+def closed_form_scores(candidates: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    """The same classifier by its normal equations (X'WX + P) c = X'Wy with a BLAS matrix
+    product and a LAPACK solve: the baseline of `linear_scores`' conjugate gradients."""
+    x = np.vstack([unit_rows(liked), unit_rows(candidates)]).astype(np.float64)
+    x = np.hstack([x, np.ones((len(x), 1))])
+    positives, negatives = len(liked), len(candidates)
+    y = np.concatenate([np.ones(positives), -np.ones(negatives)])
+    w = np.concatenate([np.full(positives, 0.5 / positives), np.full(negatives, 0.5 / negatives)])
+    penalty = np.eye(x.shape[1]) * RIDGE_ALPHA / len(x)
+    penalty[-1, -1] = 0.0
+    coef = np.linalg.solve((x * w[:, None]).T @ x + penalty, (x * w[:, None]).T @ y)
+    return x[positives:] @ coef
+
+
+def solvers(url: str, days: int, requests: int) -> None:
+    """The linear model alone on the window's stored vectors: conjugate gradients (ours)
+    against the closed form, in the same run; and the profile model."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        newest = connection.execute(text("SELECT max(submitted) FROM paper")).scalar()
+    now = _utc(newest) + timedelta(seconds=1)
+    with Session(engine) as session:
+        ids = [c.arxiv_id for c in recent_papers(session, now - timedelta(days=days), now)]
+        found = vectors_for(session, ids)
+    matrix = np.vstack([found[key] for key in ids if key in found])
+    liked = matrix[:5] + 0.1  # five likes near the first papers
+    rows = {
+        "profile (cosine to the mean)": lambda: profile_scores(matrix, liked),
+        "linear, conjugate gradients": lambda: linear_scores(matrix, liked),
+        "linear, closed form (BLAS + LAPACK)": lambda: closed_form_scores(matrix, liked),
+    }
+    print(f"{len(matrix):,} window vectors, load {os.getloadavg()}")
+    for name, call in rows.items():
+        call()
+        p50, p99 = percentiles(timed(requests, call))
+        print(f"  {name:<38} | p50 {p50:7.1f} ms | p99 {p99:7.1f} ms", flush=True)
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--days", default="7,60")
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--users", type=int, default=12)
+    parser.add_argument("--solvers", action="store_true", help="the models alone, side by side")
     args = parser.parse_args()
-    run(args.url, [int(d) for d in args.days.split(",")], args.requests, args.users)
+    days = [int(d) for d in args.days.split(",")]
+    if args.solvers:
+        solvers(args.url, days[0], args.requests)
+    else:
+        run(args.url, days, args.requests, args.users)
 
 
 if __name__ == "__main__":

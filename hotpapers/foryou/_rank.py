@@ -59,15 +59,15 @@ def profile_scores(candidates: np.ndarray, liked: np.ndarray) -> np.ndarray:
     norm = float(np.linalg.norm(centre))
     if norm == 0:
         return np.zeros(len(candidates), dtype=np.float32)
-    return unit_rows(candidates) @ (centre / norm)
+    return np.einsum("ij,j->i", unit_rows(candidates), centre / norm)
 
 
 def linear_scores(candidates: np.ndarray, liked: np.ndarray) -> np.ndarray:
     """A class-balanced ridge classifier's decision values (liked +1, candidates -1).
 
-    Solved by conjugate gradients with matrix-vector products only: a multi-threaded BLAS
-    matrix product (the normal equations' X'X) costs ~150 ms on this machine's shared CPUs
-    under load, the products here a few ms in all (BENCHMARKS.md, "/foryou").
+    Solved by conjugate gradients with matrix-vector products only, written as einsum (numpy's
+    own single-threaded loops): on this machine's shared, loaded CPUs the multi-threaded BLAS
+    behind `@` spends most of its time waiting for its threads (BENCHMARKS.md, "/foryou").
     """
     x = np.vstack([unit_rows(liked), unit_rows(candidates)])
     x = np.hstack([x, np.ones((len(x), 1), dtype=np.float32)])  # the bias as a last column
@@ -80,14 +80,14 @@ def linear_scores(candidates: np.ndarray, liked: np.ndarray) -> np.ndarray:
     penalty[-1] = 0.0  # the bias is not penalised
 
     def product(v: np.ndarray) -> np.ndarray:
-        return x.T @ (w * (x @ v)) + penalty * v
+        return np.einsum("ij,i->j", x, w * np.einsum("ij,j->i", x, v)) + penalty * v
 
-    coef = _conjugate_gradient(product, x.T @ (w * y))
-    return (x[positives:] @ coef).astype(np.float32)
+    coef = _conjugate_gradient(product, np.einsum("ij,i->j", x, w * y))
+    return np.einsum("ij,j->i", x[positives:], coef).astype(np.float32)
 
 
 def _conjugate_gradient(
-    product: Callable[[np.ndarray], np.ndarray], b: np.ndarray, steps: int = 60
+    product: Callable[[np.ndarray], np.ndarray], b: np.ndarray, steps: int = 40
 ) -> np.ndarray:
     """x with product(x) = b for a symmetric positive definite product (fixed start: the
     same answer every time)."""
@@ -95,8 +95,9 @@ def _conjugate_gradient(
     r = b - product(x)
     p = r.copy()
     rr = float(r @ r)
+    enough = rr * 1e-8  # a residual 10^-4 of the start's: the order of the scores is settled
     for _ in range(steps):
-        if rr < 1e-12:
+        if rr <= enough:
             break
         ap = product(p)
         alpha = rr / float(p @ ap)
@@ -151,7 +152,8 @@ def rank(
         # Only the upper half of the window's range counts as "like" what they liked: a
         # paper far from every like is no pick of its own, and says no "like ..." reason.
         known &= content >= LIKE_CUTOFF
-        closest = (unit_rows(candidate_vectors) @ unit_rows(liked_matrix).T).argmax(axis=1)
+        cosines = np.einsum("ij,kj->ik", unit_rows(candidate_vectors), unit_rows(liked_matrix))
+        closest = cosines.argmax(axis=1)
         nearest = [liked_ids[int(i)] if known[n] else None for n, i in enumerate(closest)]
     else:
         known = np.zeros(total, dtype=bool)
