@@ -284,3 +284,29 @@ def test_real_embeddings_pick_the_paper_on_the_starred_topic(engine: Engine) -> 
     assert [(p.arxiv_id, p.reason) for p in found.picks] == [
         ("2611.00201", "like 2610.00201 you starred")
     ]
+
+
+def test_subscription_matching_keeps_delivery_rules_for_accents_and_whole_words(
+    engine: Engine,
+) -> None:
+    """The cheap substring test before the full rule changes no answer: accents fold
+    ("modele" finds "modèle", "krahenbuhl" finds Krähenbühl), whole words only ("GAN" is not
+    in "organ"), plurals count ("GAN" finds "GANs")."""
+    records = [
+        _paper("2611.00301", "Un modèle de diffusion", 1),
+        _paper("2611.00302", "Organ segmentation", 2),
+        _paper("2611.00303", "Training GANs quickly", 3),
+        _paper("2611.00304", "Optical flow", 4, authors=("Philipp Krähenbühl",)),
+    ]
+    with transaction(engine) as session:
+        upsert_papers(session, records)
+    _subscribe(engine, ME, "keyword", "modele")
+    _subscribe(engine, ME, "keyword", "GAN")
+    _subscribe(engine, ME, "author", "krahenbuhl")
+    with Session(engine) as session:
+        found = {p.arxiv_id: p.reason for p in foryou.recommend(session, ME, NOW).picks}
+    assert found == {
+        "2611.00301": "matches your keyword “modele”",
+        "2611.00303": "matches your keyword “GAN”",
+        "2611.00304": "by krahenbuhl, an author you follow",
+    }
