@@ -24,6 +24,8 @@ from hotpapers.cluster.members import Membership
 from hotpapers.config import DiscordSettings, Settings
 from hotpapers.db import is_postgres
 from hotpapers.errors import ConfigError, HotpapersError
+from hotpapers.foryou import VectorLookup
+from hotpapers.similar import vectors_for
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +185,8 @@ class HotpapersBot(commands.Bot):
         self.paginator_timeout = 600.0
         # Seconds a look-up may take before the answer is deferred (Discord allows 3).
         self.thinking_after = 2.0
+        # /foryou reads paper vectors through this (None: it picks by subscriptions alone).
+        self.vectors: VectorLookup | None = vectors_for
         self._owns_leader = leader is None
         self.leader = leader or _own_leader(settings, engine)
         guard_gateway_parsers(self._connection)
@@ -226,6 +230,7 @@ class HotpapersBot(commands.Bot):
         await self.load_extension("bot.reactions")
         await self.load_extension("bot.cogs.subscriptions")
         await self.load_extension("bot.cogs.trending")
+        await self.load_extension("bot.cogs.foryou")
         if self.schedule_deliveries:
             await self.load_extension("bot.scheduler")
 

@@ -5,6 +5,10 @@ Read back from Discord when a reaction changes, over every message we delivered 
 cannot push a paper: each person counts at most `discord.reactions_per_user` reactions per paper
 (whatever the emojis and messages), and the bot's own reactions never count. The snapshot
 holds `reactions` (the capped sum, what `discord.reactions` weighs) and `reactors` (people).
+
+Each person's own reactions are also kept, per user, message and emoji, from the add and
+remove events (not re-read from Discord, so /forget-me stays final for what it deleted):
+/foryou counts them as likes.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from discord.ext import commands
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from hotpapers import foryou
 from hotpapers.db import transaction
 from hotpapers.models import Delivery
 from hotpapers.signals.base import Measurement
@@ -42,10 +47,26 @@ class ReactionsCog(commands.Cog):
         me = self.bot.user.id if self.bot.user else None
         if payload.message_author_id is not None and payload.message_author_id != me:
             return  # not our message: no database look-up for every reaction in the server
+        if payload.user_id != me:  # the person's own like, for their /foryou
+            await asyncio.to_thread(
+                foryou.record_reaction,
+                self.bot.engine,
+                payload.user_id,
+                payload.message_id,
+                str(payload.emoji),
+                self.bot.clock(),
+            )
         await self.record(payload.message_id)
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await asyncio.to_thread(
+            foryou.remove_reaction,
+            self.bot.engine,
+            payload.user_id,
+            payload.message_id,
+            str(payload.emoji),
+        )
         await self.record(payload.message_id)
 
     async def record(self, message_id: int) -> int | None:

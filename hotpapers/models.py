@@ -347,5 +347,31 @@ class DeliveryTask(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=300)
 
 
+class PaperStar(SQLModel, table=True):
+    """A paper one Discord user starred (the ⭐ under /paper): a like /foryou learns from.
+    Per-user data: /forget-me deletes it."""
+
+    __tablename__ = "paper_star"
+
+    user_id: str = Field(primary_key=True, max_length=30)
+    paper_id: str = Field(primary_key=True, max_length=40)
+    starred_at: datetime | None = None
+
+
+class PaperReaction(SQLModel, table=True):
+    """One user's reaction (one emoji) on one of the bot's paper messages: a like /foryou
+    learns from. Written from the gateway's add/remove events, so a /forget-me stays final for
+    the reactions it deleted. Per-user data: /forget-me deletes it."""
+
+    __tablename__ = "paper_reaction"
+    __table_args__ = (Index("ix_paper_reaction_message", "message_id"),)
+
+    user_id: str = Field(primary_key=True, max_length=30)
+    message_id: str = Field(primary_key=True, max_length=30)
+    emoji: str = Field(primary_key=True, max_length=100)
+    paper_id: str = Field(max_length=40)
+    reacted_at: datetime | None = None
+
+
 # The full-text index rides on the paper table: create_all makes it too.
 fulltext.attach_to(Paper.__table__)  # type: ignore[attr-defined]

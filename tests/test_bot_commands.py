@@ -319,6 +319,8 @@ async def test_help_lists_every_command(bot: HotpapersBot, fake: FakeDiscord) ->
         "/subscribe",
         "/settings",
         "/trending",
+        "/foryou",
+        "/forget-me",
         "/help",
     ):
         assert command in names
@@ -327,7 +329,7 @@ async def test_help_lists_every_command(bot: HotpapersBot, fake: FakeDiscord) ->
 async def test_sync_commands_publishes_to_one_guild(fake: FakeDiscord) -> None:
     names = await asyncio.wait_for(sync_commands(bot_settings(fake), guild_id=2000), 10)
     assert sorted(names) == [
-        "author", "category", "help", "hot", "paper", "search",
+        "author", "category", "forget-me", "foryou", "help", "hot", "paper", "search",
         "settings", "similar", "subscribe", "subscriptions", "trending", "unsubscribe",
     ]  # fmt: skip
     published = {c["name"]: c for c in fake.guild_commands[2000]}

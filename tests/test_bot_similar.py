@@ -107,7 +107,10 @@ async def test_paper_has_a_similar_button_that_lists_similar_papers(
     # A generous hang guard: /paper draws its chart (matplotlib) on a shared, loaded machine.
     shown = await fake.send_interaction("paper", {"id": "2611.00004"}, timeout=60)
     buttons = [c for row in shown.message["components"] for c in row["components"]]
-    assert [(b["label"], b["custom_id"]) for b in buttons] == [("Similar", "hp:similar:2611.00004")]
+    assert [(b["label"], b["custom_id"]) for b in buttons] == [
+        ("Similar", "hp:similar:2611.00004"),
+        ("Star", "hp:star:2611.00004"),
+    ]
     pressed = await fake.send_interaction(
         custom_id="hp:similar:2611.00004",
         message_id=int(shown.message["id"]),

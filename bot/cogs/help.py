@@ -70,6 +70,13 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
         "When and how the daily digest is posted in this server (needs Manage Server).",
         "/settings timezone:Europe/Paris post_time:08:30 style:thread",
     ),
+    (
+        "/foryou · /forget-me",
+        "New papers of the last 7 days picked for you from the papers you starred (⭐ under "
+        "/paper), the paper messages you reacted to and your subscriptions, each with why; "
+        "only you see them. /forget-me deletes all of that (it asks first).",
+        "/foryou · /forget-me",
+    ),
     ("/help", "This message.", "/help"),
 )
 

@@ -25,8 +25,9 @@ from bot.cogs._input import (
     parse_date,
     require_text,
 )
-from bot.cogs.similar import similar_view
+from bot.cogs.similar import SimilarButton
 from bot.render import CHOICES_LIMIT, choice_name, clip_content, safe
+from bot.stars import StarButton
 from bot.views import Paginator, list_embed, paper_embed, ranked_pages
 from hotpapers import jobs, lookup, queries, search
 from hotpapers.arxiv.taxonomy import CATEGORIES
@@ -62,8 +63,7 @@ async def refuse(interaction: discord.Interaction, sentence: str) -> None:
 async def answer(
     interaction: discord.Interaction, embed: discord.Embed, view: discord.ui.View | None = None
 ) -> None:
-    """Show `embed` publicly, as the reply or in place of the "thinking..." placeholder;
-    `view` adds buttons."""
+    """Show `embed` (and buttons) publicly, as the reply or in place of "thinking..."."""
     if interaction.response.is_done():
         await interaction.edit_original_response(embed=embed, view=view)
     elif view is not None:
@@ -228,9 +228,10 @@ class PapersCog(commands.Cog):
             ),
             asyncio.to_thread(_attention_chart, self.bot.engine, found.arxiv_id),
         )
-        embed, view = paper_embed(found, score), similar_view(found.arxiv_id)
+        embed = paper_embed(found, score)
+        view = paper_buttons(found.arxiv_id)
         if chart is None:  # never measured anywhere: no picture to show
-            await answer(interaction, embed, view=view)
+            await answer(interaction, embed, view)
             return
         embed.set_image(url=f"attachment://{ATTENTION_FILE}")
         picture = discord.File(io.BytesIO(chart), ATTENTION_FILE)
@@ -337,3 +338,12 @@ def _attention_chart(engine: Engine, paper_id: str) -> bytes | None:
     except Exception:
         log.exception("could not draw the attention chart of %s", paper_id)
         return None
+
+
+def paper_buttons(paper_id: str) -> discord.ui.View:
+    """The row under /paper's answer: Similar (a private list), ⭐ Star (for /foryou).
+    Both are persistent dynamic items, so they answer after a restart (no timeout)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(SimilarButton(paper_id))
+    view.add_item(StarButton(paper_id))
+    return view

@@ -74,13 +74,6 @@ class SimilarButton(
         await interaction.edit_original_response(embed=similar_embed(result))
 
 
-def similar_view(paper_id: str) -> discord.ui.View:
-    """The row under /paper's answer."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(SimilarButton(paper_id))
-    return view
-
-
 class SimilarCog(commands.Cog):
     def __init__(self, bot: HotpapersBot) -> None:
         self.bot = bot
