@@ -9,6 +9,7 @@ real discord.py client to the fake Discord.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,17 +62,32 @@ def _paper(serial: int, title: str, categories: tuple[str, ...]) -> FakePaper:
     return FakePaper(record, DAY)
 
 
-NEURO = _paper(1, "Neurons that fire together", ("q-bio.NC",))
-CROSS = _paper(2, "Learning rules of the cortex", ("cs.LG", "q-bio.NC"))  # cross-listed
-PLAIN = _paper(3, "Yet another optimizer", ("cs.LG",))
-GENOMES = _paper(4, "Reading genomes", ("q-bio.GN",))  # nobody asked for it
-PAPERS = [NEURO, CROSS, PLAIN, GENOMES]
+def _papers() -> list[FakePaper]:
+    return [
+        _paper(1, "Neurons that fire together", ("q-bio.NC",)),
+        _paper(2, "Learning rules of the cortex", ("cs.LG", "q-bio.NC")),  # cross-listed
+        _paper(3, "Yet another optimizer", ("cs.LG",)),
+        _paper(4, "Reading genomes", ("q-bio.GN",)),  # nobody asked for it
+    ]
+
+
 LIKES = [300, 500, 400]  # of the collected ones
+
+
+@pytest.fixture(autouse=True)
+def _newest_listing_when_the_test_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NOW and DAY as the test starts, not as the module was imported: a suite running past
+    arXiv's announcement time (20:00 New York) would otherwise expect yesterday's listing."""
+    now = datetime.now(UTC)
+    monkeypatch.setattr(sys.modules[__name__], "NOW", now)
+    monkeypatch.setattr(
+        sys.modules[__name__], "DAY", calendar.current_listing_date(now, ARXIV_HOLIDAYS)
+    )
 
 
 @pytest.fixture
 async def arxiv() -> AsyncIterator[FakeArxiv]:
-    server = FakeArxiv(PAPERS, feed_date=DAY)
+    server = FakeArxiv(_papers(), feed_date=DAY)
     await server.start()
     yield server
     await server.close()
@@ -135,7 +151,7 @@ def run_cli(arxiv: FakeArxiv, engine: Engine, monkeypatch: pytest.MonkeyPatch, *
 def add_attention(engine: Engine) -> None:
     """Enough likes on X for every paper to be hot (ranks follow LIKES)."""
     with transaction(engine) as session:
-        for fake_paper, likes in zip(PAPERS[:3], LIKES, strict=True):
+        for fake_paper, likes in zip(_papers()[:3], LIKES, strict=True):
             paper_id = fake_paper.record.arxiv_id
             session.add(
                 SocialPost(source="x", post_id=f"p-{paper_id}", paper_id=paper_id, likes=likes)
