@@ -55,6 +55,7 @@ def plan_week(
             # its first one stands for it (reactions and /forget-me look this up)
             subscription_for={item.paper.arxiv_id: subs[0].id or 0 for item in papers},
             missing_since=min((s.gone_since for s in subs if s.gone_since), default=None),
+            kind="week",
         )
         for target, subs in by_target.items()
     ]
