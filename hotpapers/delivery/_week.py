@@ -16,10 +16,12 @@ from hotpapers.delivery._types import TargetPlan
 from hotpapers.models import Subscription
 from hotpapers.trending import Window
 
+WEEK_TITLE = "Hot this week"  # how the thread's title starts (bot/render.py's header knows it)
+
 
 def week_title(span: Window) -> str:
     """ "Hot this week · 2026-11-21 to 2026-11-27": the thread's header."""
-    return f"Hot this week · {span.first_day:%Y-%m-%d} to {span.last_day:%Y-%m-%d}"
+    return f"{WEEK_TITLE} · {span.first_day:%Y-%m-%d} to {span.last_day:%Y-%m-%d}"
 
 
 def plan_week(
