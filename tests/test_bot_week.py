@@ -5,6 +5,7 @@ The thread's payloads are a golden file (`HOTPAPERS_UPDATE_GOLDEN=1` rewrites it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -87,3 +89,50 @@ async def test_each_channel_gets_one_week_thread_and_a_rerun_posts_nothing(
     assert [t.sent for t in again.targets] == [0, 0]
     assert not [r for r in fake.requests[before:] if r[0] == "POST"]
     assert len(fake.threads) == 2 and fake.papers_in(thread["id"]) == WEEK
+
+
+async def test_the_scheduler_queues_and_posts_the_week_on_its_weekday_once(
+    fake: FakeDiscord, engine: Engine
+) -> None:
+    """At the Friday post time the leader queues the week's thread beside the day's digest
+    (task key "channel:N/week") and the drainer posts it; later ticks post nothing."""
+    from bot.scheduler import SchedulerCog
+    from hotpapers.db import transaction
+    from hotpapers.store import record_announcements, upsert_papers
+    from tests.test_bot_scheduler import Clock, _running, done_tasks
+    from tests.trending_world import record
+
+    build(engine)
+    with transaction(engine) as session:  # Friday's listing, nothing hot in it yet
+        upsert_papers(session, [record("2611.00009")])
+        record_announcements(session, TODAY, [record("2611.00009")], ["cs.LG"])
+    subscribe(engine, "channel:3000", "cs.LG", guild="2000")
+    clock = Clock(NOW.replace(hour=9))
+    weekly = DigestSettings(weekly=WeeklyDigestSettings(enabled=True))
+    settings = bot_settings(fake)
+    # the world's Friday follows Thanksgiving, an arXiv holiday: a plain Friday here
+    no_holidays = settings.arxiv.model_copy(update={"holidays": []})
+    settings = settings.model_copy(update={"digest": weekly, "arxiv": no_holidays})
+    async with aiohttp.ClientSession() as session:
+        client = HotpapersBot(
+            settings, engine, session, clock=clock, guild_ready_timeout=0.05,
+            schedule_deliveries=False,
+        )  # fmt: skip
+        task = await _running(client, fake)
+        try:
+            await client.campaign()
+            await asyncio.wait_for(client.leader.wait_until_leader(), 10)
+            cog = SchedulerCog(client, autostart=False)
+            await client.add_cog(cog)
+            reports = await cog.tick()
+            assert done_tasks(engine, TODAY) == {"channel:3000", "channel:3000/week"}
+            [week] = [thread for thread in fake.threads if thread["name"] == TITLE]
+            assert fake.papers_in(week["id"]) == WEEK  # the day's digest has its own thread
+            sent, threads = sum(report.sent for report in reports), len(fake.threads)
+            clock.now += timedelta(minutes=5)
+            assert sum(report.sent for report in await cog.tick()) == 0
+            assert len(fake.threads) == threads and fake.papers_in(week["id"]) == WEEK
+            assert sent >= len(WEEK)
+        finally:
+            await client.close()
+            await asyncio.wait_for(task, 10)
