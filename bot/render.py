@@ -14,6 +14,7 @@ import discord
 
 from hotpapers.arxiv.ids import abs_url, pdf_url
 from hotpapers.arxiv.taxonomy import category_name
+from hotpapers.delivery._week import WEEK_TITLE
 from hotpapers.ranking import RankedPaper, format_number
 from hotpapers.render.tex import to_unicode
 from hotpapers.rising import TITLE as RISING_TITLE
@@ -340,6 +341,12 @@ def paper_message(ranked: RankedPaper, note: str = "") -> PaperMessage:
 def header_content(title: str) -> str:
     """The message that opens a digest: what it is (the title has the date and the
     categories) and how it is ranked. A function of the title alone: a rerun finds it."""
+    if title.startswith(WEEK_TITLE):  # the weekly digest (hotpapers/delivery/_week.py)
+        return clip_content(
+            f"**{safe(title)}**\n"
+            "The papers whose social attention grew most this week: X reposts and likes, "
+            "Hacker News points, Hugging Face upvotes and 🔥 reactions here. Best first."
+        )
     return clip_content(
         f"**{safe(title)}**\n"
         "New arXiv papers ranked by social attention: X reposts and likes, Hacker News points, "

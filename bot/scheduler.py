@@ -35,6 +35,7 @@ from hotpapers.config import Settings
 from hotpapers.delivery import DeliveryReport
 from hotpapers.delivery._schedule import SETTLE, is_due, open_listings
 from hotpapers.models import Delivery, DeliveryTask, DeliveryThread, GuildSettings, Subscription
+from hotpapers.weekly import is_weekly_day
 
 if TYPE_CHECKING:
     from bot.client import HotpapersBot
@@ -171,9 +172,9 @@ def _enqueue_due(
         for day in days:
             known = _queued(session, day)
             due = [
-                target
-                for target in guild_of
-                if target not in known
+                key
+                for key, target in _task_keys(settings, day, guild_of)
+                if key not in known
                 and is_due(
                     target,
                     by_guild,
@@ -194,6 +195,17 @@ def _enqueue_due(
             log.info("queued %d digest(s) of %s", added, day)
         queued += added
     return queued
+
+
+def _task_keys(
+    settings: Settings, day: date, guild_of: dict[str, str | None]
+) -> list[tuple[str, str]]:
+    """(task key, target) of what may be due on `day`: every target's digest and, on the
+    weekly digest's day, every channel's week thread (keyed "channel:N/week", as its ledger)."""
+    keys = [(target, target) for target in guild_of]
+    if is_weekly_day(settings, day):
+        keys += [(f"{t}/week", t) for t in guild_of if t.startswith("channel:")]
+    return keys
 
 
 def _queued(session: Session, day: date) -> set[str]:

@@ -94,3 +94,30 @@ def test_the_site_has_the_weeks_page_when_the_weekly_digest_is_on(
     assert listed == ["Listed 2026-11-24.", "Listed 2026-09-01.", "Listed 2026-11-25."]
     build_site(Settings(), engine, tmp_path / "plain", now=NOW)
     assert not (tmp_path / "plain" / "week").exists()  # off by default
+
+
+def test_the_sites_feed_has_an_entry_for_each_week_post(engine: Engine, tmp_path: Path) -> None:
+    """The main feed lists the week post (the configured weekday, Friday 2026-11-27) first,
+    its papers in trending order; category feeds and a site without the digest have none."""
+    import json
+
+    from hotpapers.site.build import build_site
+    from tests.test_site import check_atom, check_json_feed
+
+    build(engine)
+    on = Settings(digest={"weekly": {"enabled": True}})  # type: ignore[arg-type]
+    site = tmp_path / "site"
+    build_site(on, engine, site, now=NOW)
+    week_id = "http://localhost:8080/week/#week-2026-11-27"
+    ids = check_atom(site / "feed.atom")
+    assert ids == check_json_feed(site / "feed.json")
+    assert ids[0] == week_id and ids.count(week_id) == 1
+    item = json.loads((site / "feed.json").read_text(encoding="utf-8"))["items"][0]
+    assert item["title"] == "Trending this week (2026-11-21 to 2026-11-27)"
+    assert item["content_html"].index("Paper 2611.00002") < item["content_html"].index(
+        "Paper 2609.00001"
+    )
+    for feed in (site / "category").glob("*/feed.atom"):
+        assert week_id not in check_atom(feed)
+    build_site(Settings(), engine, tmp_path / "plain", now=NOW)
+    assert not any("week" in entry for entry in check_atom(tmp_path / "plain" / "feed.atom"))

@@ -22,6 +22,7 @@ from sqlmodel import Session
 from hotpapers.cluster import queue
 from hotpapers.config import Settings
 from hotpapers.delivery import Courier, DeliveryReport, TargetPlan, TargetReport, deliver, plan
+from hotpapers.delivery._week import plan_week
 from hotpapers.models import DeliveryTask
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class PlanCache:
     async def plan_for(
         self, target: str, day: date, now: datetime, queued_at: datetime | None = None
     ) -> TargetPlan | None:
-        """`target`'s plan for `day` (None: nothing to post)."""
+        """`target`'s plan for `day` (None: nothing to post); `target` is a ledger key."""
         lock = self._locks.setdefault(day, asyncio.Lock())
         async with lock:
             loop = asyncio.get_running_loop()
@@ -65,15 +66,18 @@ class PlanCache:
                 fresh = queued_at is None or queue.as_utc(found[1]) >= queue.as_utc(queued_at)
             if found is None or not fresh:
                 plans = await asyncio.to_thread(self._plan, day, now)
-                found = (loop.time(), now, {item.target: item for item in plans})
+                found = (loop.time(), now, {item.ledger: item for item in plans})
                 self._plans[day] = found
                 for old in sorted(self._plans)[:-_DAYS_KEPT]:  # at most two listings are open
                     del self._plans[old]
             return found[2].get(target)
 
     def _plan(self, day: date, now: datetime) -> list[TargetPlan]:
+        """The day's digests and, on the weekly digest's day, the week's threads (their
+        tasks' targets are the ledger keys, "channel:N/week")."""
         with Session(self.engine) as session:
-            return plan(session, self.settings, day, now)
+            daily = plan(session, self.settings, day, now)
+            return daily + plan_week(session, self.settings, day, now)
 
 
 class Drainer:

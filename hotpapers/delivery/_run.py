@@ -176,7 +176,7 @@ async def _write(engine: Engine, call: Callable[..., T], *args: object) -> T:
 async def _deliver_target(
     engine: Engine, courier: Courier, plan: TargetPlan, now: datetime, result: TargetReport
 ) -> None:
-    ledger = await _read(_ledger, engine, plan.target, plan.listing_date)
+    ledger = await _read(_ledger, engine, plan.ledger, plan.listing_date)
     live = [row for row in ledger.values() if row.state == "claimed" and not _stale(row, now)]
     if live:
         # Another run is delivering to this target right now: let it finish, in order.
@@ -226,7 +226,7 @@ async def _deliver_papers(
             log.warning(
                 "%s: the digest thread was deleted (%s); starting a new one", plan.target, exc
             )
-            await _write(engine, _forget_thread, engine, plan.target, plan.listing_date, thread_id)
+            await _write(engine, _forget_thread, engine, plan.ledger, plan.listing_date, thread_id)
             thread_id = await _thread(engine, courier, plan, now)
             await _deliver_paper(engine, courier, plan, thread_id, item, now, result)
     if result.sent + result.resent > posted_before:
@@ -274,12 +274,12 @@ async def _thread(engine: Engine, courier: Courier, plan: TargetPlan, now: datet
     posting: its header is looked for (and its thread opened if that is what was missing)
     before a new one is posted, so a crash never leaves two headers."""
     day = plan.listing_date
-    found = await _read(_known_thread, engine, plan.target, day)
+    found = await _read(_known_thread, engine, plan.ledger, day)
     if found is not None and found.header_message_id is not None:
         return found.thread_id
     started: tuple[str, str | None] | None = None
     if found is None:
-        if not await _write(engine, _claim_thread, engine, plan.target, day, now):
+        if not await _write(engine, _claim_thread, engine, plan.ledger, day, now):
             raise _StartingElsewhere
     else:
         if not _stale_since(found.created_at, now) or not await _write(
@@ -295,9 +295,9 @@ async def _thread(engine: Engine, courier: Courier, plan: TargetPlan, now: datet
             started = await courier.start_digest(plan.target, plan.title, plan.style)
     except Exception:
         # Maybe posted, maybe not (a timeout): the next run looks before posting, at once.
-        await _write(engine, _release_thread, engine, plan.target, day)
+        await _write(engine, _release_thread, engine, plan.ledger, day)
         raise
-    await _write(engine, _record_thread, engine, plan.target, day, *started)
+    await _write(engine, _record_thread, engine, plan.ledger, day, *started)
     return started[1]
 
 
@@ -409,7 +409,7 @@ def _claim(engine: Engine, plan: TargetPlan, paper_id: str, now: datetime) -> in
     try:
         with Session(engine) as session:
             row = Delivery(
-                target=plan.target,
+                target=plan.ledger,
                 listing_date=plan.listing_date,
                 paper_id=paper_id,
                 subscription_id=plan.subscription_for.get(paper_id),
@@ -424,7 +424,7 @@ def _claim(engine: Engine, plan: TargetPlan, paper_id: str, now: datetime) -> in
         pass
     with Session(engine) as session:
         query = select(Delivery).where(
-            Delivery.target == plan.target,
+            Delivery.target == plan.ledger,
             Delivery.listing_date == plan.listing_date,
             Delivery.paper_id == paper_id,
         )

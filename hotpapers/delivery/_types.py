@@ -71,6 +71,13 @@ class TargetPlan:
     subscription_for: dict[str, int] = field(default_factory=dict)
     # when the target first answered 404 (None: it never did, or it answered since)
     missing_since: datetime | None = None
+    kind: str = "day"  # day | week (the weekly digest's thread, hotpapers/delivery/_week.py)
+
+    @property
+    def ledger(self) -> str:
+        """The target as the ledger (Delivery, DeliveryThread) keys it: a week's thread and
+        papers are recorded apart from the same day's daily digest ("channel:1/week")."""
+        return self.target if self.kind == "day" else f"{self.target}/{self.kind}"
 
 
 class Courier(Protocol):

@@ -18,7 +18,7 @@ import struct
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from urllib.parse import urlsplit
@@ -30,7 +30,13 @@ from hotpapers.errors import HotpapersError, InputError
 from hotpapers.ranking import RankedPaper
 from hotpapers.site import search
 from hotpapers.site.content import Day, SiteContent, gather, measurements, slug
-from hotpapers.site.feeds import Feed, atom_document, json_document, scores_document
+from hotpapers.site.feeds import (
+    Feed,
+    WeekPost,
+    atom_document,
+    json_document,
+    scores_document,
+)
 from hotpapers.site.pages import Chart, Preview, Renderer
 from hotpapers.site.views import attention_alt, published_at, top_chart_alt
 
@@ -254,16 +260,38 @@ class _Writer:
         title = self.settings.site.title
         fallback = _fallback(content)
         everything = [(day.day, item) for day in content.days for item in day.ranked]
-        self._feed("", title, everything, fallback)
+        self._feed("", title, everything, fallback, self._week_posts(content))
         for category, listings in content.categories.items():
             entries = [(listing.day, item) for listing in listings for item in listing.ranked]
             self._feed(f"category/{slug(category)}/", f"{title}: {category}", entries, fallback)
 
+    def _week_posts(self, content: SiteContent) -> list[WeekPost]:
+        """The week posts written since the feed's oldest day, newest first: one a week on
+        the configured weekday, each with that week's trending papers."""
+        from hotpapers.trending import title
+        from hotpapers.weekly import is_weekly_day, week_of
+
+        if not content.days:
+            return []
+        posts, day = [], self.now.date()
+        while day >= content.days[-1].day:
+            if is_weekly_day(self.settings, day):
+                span, found = week_of(self.settings, self.engine, day, self.now)
+                posts.append(WeekPost(title(span), day, [item.ranked for item in found]))
+            day -= timedelta(days=1)
+        return posts
+
     def _feed(
-        self, folder: str, title: str, entries: list[tuple[date, RankedPaper]], fallback: datetime
+        self,
+        folder: str,
+        title: str,
+        entries: list[tuple[date, RankedPaper]],
+        fallback: datetime,
+        weeks: list[WeekPost] | None = None,
     ) -> None:
         page = self.site_url + folder
-        feed = Feed(title, page, page + "feed.atom", page + "feed.json", entries, fallback)
+        atom, json_url = page + "feed.atom", page + "feed.json"
+        feed = Feed(title, page, atom, json_url, entries, fallback, weeks or [])
         self._file(folder + "feed.atom", atom_document(feed, self.site_url))
         self._file(folder + "feed.json", json_document(feed, self.site_url))
         self.report.feeds += 2

@@ -3,6 +3,9 @@
 An entry is one paper on one day: its id is the arXiv abstract URL with the listing date as
 the fragment, so it stays the same across rebuilds and base-URL changes, and a paper that is
 hot again on a later day is a new entry. Every link is absolute (no xml:base).
+
+With the weekly digest on, the main feed also has one entry per week post (`WeekPost`), its id
+the site's week page with the week's last day as the fragment.
 """
 
 from __future__ import annotations
@@ -34,6 +37,27 @@ class Feed:
     json_url: str
     entries: Sequence[tuple[date, RankedPaper]]  # newest day first, best first
     fallback_updated: datetime  # `updated` when there is no entry
+    weeks: Sequence[WeekPost] = ()  # newest first; only the main feed has them
+
+
+@dataclass(frozen=True)
+class WeekPost:
+    """A weekly digest post as a feed entry: the week's trending papers, best first."""
+
+    title: str
+    last_day: date
+    papers: Sequence[RankedPaper]
+
+    def url(self, site_url: str) -> str:
+        return f"{site_url}week/#week-{self.last_day.isoformat()}"
+
+    def content_html(self) -> str:
+        items = "".join(
+            f'<li><a href="{escape(abs_url(item.paper.arxiv_id))}">'
+            f"{escape(to_unicode(item.paper.title))}</a></li>"
+            for item in self.papers
+        )
+        return f"<ol>{items}</ol>" if items else "<p>No paper gained attention this week.</p>"
 
 
 def entry_id(day: date, item: RankedPaper) -> str:
@@ -59,6 +83,7 @@ def content_html(item: RankedPaper) -> str:
 
 def _feed_updated(feed: Feed) -> datetime:
     times = [views.updated_at(day, item) for day, item in feed.entries]
+    times += [views.published_at(week.last_day) for week in feed.weeks]
     return max(times) if times else feed.fallback_updated
 
 
@@ -81,6 +106,8 @@ def atom_document(feed: Feed, site_url: str) -> bytes:
     author = _sub(root, "author")
     _sub(author, "name", feed.title)  # entries without authors fall back to this
     _sub(root, "generator", GENERATOR)
+    for week in feed.weeks:
+        _atom_week(root, week, site_url)
     for day, item in feed.entries:
         _atom_entry(root, day, item, site_url)
     ET.indent(root)
@@ -103,6 +130,17 @@ def _atom_entry(root: ET.Element, day: date, item: RankedPaper, site_url: str) -
     _sub(entry, "content", content_html(item), type="html")
 
 
+def _atom_week(root: ET.Element, week: WeekPost, site_url: str) -> None:
+    entry = _sub(root, "entry")
+    moment = views.rfc3339(views.published_at(week.last_day))
+    _sub(entry, "id", week.url(site_url))
+    _sub(entry, "title", week.title)
+    _sub(entry, "updated", moment)
+    _sub(entry, "published", moment)
+    _sub(entry, "link", rel="alternate", type="text/html", href=week.url(site_url))
+    _sub(entry, "content", week.content_html(), type="html")
+
+
 def json_document(feed: Feed, site_url: str) -> bytes:
     """The feed as JSON Feed 1.1 (UTF-8, keys in a fixed order)."""
     document = {
@@ -112,7 +150,8 @@ def json_document(feed: Feed, site_url: str) -> bytes:
         "feed_url": feed.json_url,
         "language": "en",
         "authors": [{"name": feed.title}],
-        "items": [_json_item(day, item, site_url) for day, item in feed.entries],
+        "items": [_json_week(week, site_url) for week in feed.weeks]
+        + [_json_item(day, item, site_url) for day, item in feed.entries],
     }
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
@@ -133,6 +172,20 @@ def _json_item(day: date, item: RankedPaper, site_url: str) -> dict[str, object]
     if not paper.authors:  # 1.1 wants at least one author in the array; the feed's counts
         del found["authors"]
     return found
+
+
+def _json_week(week: WeekPost, site_url: str) -> dict[str, object]:
+    moment = views.rfc3339(views.published_at(week.last_day))
+    return {
+        "id": week.url(site_url),
+        "url": week.url(site_url),
+        "external_url": week.url(site_url),
+        "title": week.title,
+        "content_html": week.content_html(),
+        "date_published": moment,
+        "date_modified": moment,
+        "tags": [],
+    }
 
 
 def scores_document(day: date, ranked: Sequence[RankedPaper], site_url: str) -> bytes:

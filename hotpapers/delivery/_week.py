@@ -1,0 +1,63 @@
+"""Planning the weekly digest's Discord threads (issue #13 §1): on the weekday of an enabled
+`digest.weekly`, every subscribed channel gets one thread of the week's trending papers
+(hotpapers/trending.py, as the weekly Markdown post lists them), whatever its subscriptions
+filter: the week is the community's, not a subscription's. Direct messages get none."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from hotpapers.config import Settings
+from hotpapers.delivery._plan import _engine, _style
+from hotpapers.delivery._types import TargetPlan
+from hotpapers.models import Subscription
+from hotpapers.trending import Window
+
+WEEK_TITLE = "Hot this week"  # how the thread's title starts (bot/render.py's header knows it)
+
+
+def week_title(span: Window) -> str:
+    """ "Hot this week · 2026-11-21 to 2026-11-27": the thread's header."""
+    return f"{WEEK_TITLE} · {span.first_day:%Y-%m-%d} to {span.last_day:%Y-%m-%d}"
+
+
+def plan_week(
+    session: Session, settings: Settings, last_day: date, now: datetime
+) -> list[TargetPlan]:
+    """One plan per channel with active subscriptions, for the week ending `last_day`.
+
+    None when `last_day` is not the configured weekday of an enabled weekly digest, and none
+    for a week without trending papers (an empty thread says nothing)."""
+    from hotpapers.weekly import is_weekly_day, week_of
+
+    if not is_weekly_day(settings, last_day):
+        return []
+    query = select(Subscription).where(Subscription.status == "active")
+    by_target: dict[str, list[Subscription]] = defaultdict(list)
+    for subscription in session.exec(query.order_by(col(Subscription.id))):
+        if subscription.target.startswith("channel:"):
+            by_target[subscription.target].append(subscription)
+    if not by_target:
+        return []
+    span, found = week_of(settings, _engine(session), last_day, now)
+    papers = tuple(item.ranked for item in found)
+    if not papers:
+        return []
+    return [
+        TargetPlan(
+            target=target,
+            listing_date=last_day,
+            style=_style(session, subs[0]),
+            title=week_title(span),
+            papers=papers,
+            # the week's papers were asked for by the channel, not by one subscription:
+            # its first one stands for it (reactions and /forget-me look this up)
+            subscription_for={item.paper.arxiv_id: subs[0].id or 0 for item in papers},
+            missing_since=min((s.gone_since for s in subs if s.gone_since), default=None),
+            kind="week",
+        )
+        for target, subs in by_target.items()
+    ]
