@@ -35,7 +35,7 @@ from hotpapers.config import Settings
 from hotpapers.delivery import DeliveryReport
 from hotpapers.delivery._schedule import SETTLE, is_due, open_listings
 from hotpapers.models import Delivery, DeliveryTask, DeliveryThread, GuildSettings, Subscription
-from hotpapers.weekly import is_weekly_day
+from hotpapers.week import is_weekly_day
 
 if TYPE_CHECKING:
     from bot.client import HotpapersBot

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from hotpapers.config import WEEKDAYS, Settings
+from hotpapers.config import Settings
 from hotpapers.ranking import format_number
 from hotpapers.render.markdown import (
     PACKAGE_TEMPLATES,
@@ -19,7 +19,8 @@ from hotpapers.render.markdown import (
     load_template,
     paper_entry,
 )
-from hotpapers.trending import WEEK, TrendingPaper, Window, find_trending, window
+from hotpapers.trending import TrendingPaper, Window
+from hotpapers.week import is_weekly_day, week_of
 
 TEMPLATE = PACKAGE_TEMPLATES / "week.md.j2"
 
@@ -27,12 +28,6 @@ TEMPLATE = PACKAGE_TEMPLATES / "week.md.j2"
 def week_filename(last_day: date) -> str:
     """`YYYY-MM-DD---Hot-Papers-Week.md`, beside the daily `YYYY-MM-DD---Hot-Papers.md`."""
     return f"{last_day.isoformat()}---Hot-Papers-Week.md"
-
-
-def is_weekly_day(settings: Settings, day: date) -> bool:
-    """Whether `day` is the configured weekday of an enabled weekly digest."""
-    weekly = settings.digest.weekly
-    return weekly.enabled and WEEKDAYS[day.weekday()] == weekly.weekday
 
 
 def week_due_day(settings: Settings, now: datetime) -> date | None:
@@ -96,13 +91,6 @@ def render_week(settings: Settings, span: Window, found: list[TrendingPaper], no
         social_image=digest.social_image,
         papers=entries,
     )
-
-
-def week_of(
-    settings: Settings, engine: Engine, last_day: date, now: datetime
-) -> tuple[Window, list[TrendingPaper]]:
-    span = window(WEEK, last_day, now)
-    return span, find_trending(engine, settings.ranking, span, top=settings.digest.weekly.top)
 
 
 def write_week_post(

@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from hotpapers.config import DigestSettings, Settings, WeeklyDigestSettings
-from hotpapers.weekly import is_weekly_day, week_filename, write_week_post
+from hotpapers.week import is_weekly_day
+from hotpapers.weekly import week_filename, write_week_post
 from tests.trending_world import NOW, TODAY, build
 
 GOLDEN = Path(__file__).parent / "fixtures" / "trending" / "2026-11-27---Hot-Papers-Week.md"

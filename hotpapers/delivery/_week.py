@@ -31,7 +31,7 @@ def plan_week(
 
     None when `last_day` is not the configured weekday of an enabled weekly digest, and none
     for a week without trending papers (an empty thread says nothing)."""
-    from hotpapers.weekly import is_weekly_day, week_of
+    from hotpapers.week import is_weekly_day, week_of
 
     if not is_weekly_day(settings, last_day):
         return []

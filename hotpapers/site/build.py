@@ -226,7 +226,7 @@ class _Writer:
     def _week(self, renderer: Renderer) -> None:
         """`week/`: the last 7 days' trending papers, as the weekly post lists them."""
         from hotpapers.trending import title
-        from hotpapers.weekly import week_of
+        from hotpapers.week import week_of
 
         span, found = week_of(self.settings, self.engine, self.now.date(), self.now)
         self._page("week/index.html", renderer.week(title(span), span, found))
@@ -269,7 +269,7 @@ class _Writer:
         """The week posts written since the feed's oldest day, newest first: one a week on
         the configured weekday, each with that week's trending papers."""
         from hotpapers.trending import title
-        from hotpapers.weekly import is_weekly_day, week_of
+        from hotpapers.week import is_weekly_day, week_of
 
         if not content.days:
             return []
