@@ -226,11 +226,6 @@ def _rolled_up_scores(by_category: bool, weights: tuple[tuple[str, str, float], 
         .where(_GAIN_DAY.day >= bindparam("first_day"), _GAIN_DAY.day <= bindparam("last_day"))
         .group_by(_GAIN_DAY.paper_id, _GAIN_DAY.source)
     )
-    if by_category:
-        in_cats = select(_CATEGORY.paper_id).where(
-            _CATEGORY.category.in_(bindparam("cats", expanding=True))
-        )
-        per_pair = per_pair.where(_GAIN_DAY.paper_id.in_(in_cats))
     pairs = per_pair.subquery("pairs")
     terms = [
         case(
@@ -248,11 +243,15 @@ def _rolled_up_scores(by_category: bool, weights: tuple[tuple[str, str, float], 
         _ANNOUNCEMENT.announce_type.in_(FIRST_TYPES),
         _ANNOUNCEMENT.listing_date <= bindparam("last_day"),
     )
-    return (
-        select(pairs.c.paper_id, score)
-        .where(listed.exists())
-        .group_by(pairs.c.paper_id)
-        .having(and_(score > 0, score >= bindparam("threshold")))
+    chosen = select(pairs.c.paper_id, score).where(listed.exists())
+    if by_category:  # per paper of the few thousand that changed, not per paper of a category
+        in_cats = select(_CATEGORY.paper_id).where(
+            _CATEGORY.paper_id == pairs.c.paper_id,
+            _CATEGORY.category.in_(bindparam("cats", expanding=True)),
+        )
+        chosen = chosen.where(in_cats.exists())
+    return chosen.group_by(pairs.c.paper_id).having(
+        and_(score > 0, score >= bindparam("threshold"))
     )
 
 
