@@ -345,7 +345,9 @@ def trending_papers(
     The database sums the weighted gains of every paper measured in the window (most gained
     nothing); only the best few are read whole and ranked by `rank_gains`."""
     chosen = top_scoring(session, ranking, span, categories, top + _SPARE)
-    gains = load_gains(session, span, categories, chosen)
+    # `chosen` are in the categories already: filtering again would read the category's
+    # every paper.
+    gains = load_gains(session, span, None, chosen)
     listed = listing_dates(session, gains)
     bare = {
         paper_id: PaperView(paper_id, "", (), (), "", "", announced=announced_at(day))
