@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from hotpapers.models import SignalGainDay, SignalSnapshot
@@ -80,15 +81,24 @@ def rewrite_day(session: Session, paper_id: str, source: str, day: date) -> None
         _latest_before(session, paper_id, source, end),
         _latest_before(session, paper_id, source, start),
     )
+    if not gains:
+        session.execute(
+            delete(SignalGainDay).where(
+                col(SignalGainDay.paper_id) == paper_id,
+                col(SignalGainDay.source) == source,
+                col(SignalGainDay.day) == day,
+            )
+        )
+        return
+    # An upsert: two signal runs at once may write the same day (the later one wins).
+    is_postgres = session.get_bind().dialect.name == "postgresql"
+    statement = (postgresql.insert if is_postgres else sqlite.insert)(SignalGainDay.__table__)  # type: ignore[attr-defined]
+    statement = statement.values(paper_id=paper_id, source=source, day=day, gains=gains)
     session.execute(
-        delete(SignalGainDay).where(
-            col(SignalGainDay.paper_id) == paper_id,
-            col(SignalGainDay.source) == source,
-            col(SignalGainDay.day) == day,
+        statement.on_conflict_do_update(
+            index_elements=["paper_id", "source", "day"], set_={"gains": statement.excluded.gains}
         )
     )
-    if gains:
-        session.add(SignalGainDay(paper_id=paper_id, source=source, day=day, gains=gains))
 
 
 def roll_up(session: Session, measured: Iterable[tuple[str, str, datetime]]) -> None:
