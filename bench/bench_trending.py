@@ -43,6 +43,7 @@ from hotpapers.db import make_engine  # noqa: E402
 from hotpapers.trending import MONTH, WEEK, find_trending, window  # noqa: E402
 
 TODAY = date(2026, 10, 30)  # the bench's "today": the window's last day
+NOW = datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=18)
 LISTINGS = 42  # listing days in the 60 days before TODAY
 PER_LISTING = 1_000
 MEASURE_DAYS = 7
@@ -93,7 +94,7 @@ def _snapshot_rows(rows: list[tuple[Any, ...]], rng: random.Random) -> list[tupl
         hn_total = rng.lognormvariate(3.0, 1.2) if rng.random() < 0.03 else 0.0
         for step in range(steps):
             taken = start + timedelta(hours=EVERY_HOURS * step)
-            if taken.date() > TODAY:
+            if taken > NOW:  # nothing is measured after the moment trending is asked for
                 break
             share = (step + 1) / steps
             likes = int(x_total * share)
@@ -173,7 +174,7 @@ def _p99(values: list[float]) -> float:
 
 def measure(engine: Engine, runs: int, category: str) -> list[str]:
     ranking = RankingSettings()
-    now = datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=18)
+    now = NOW
     lines = []
     for period in (WEEK, MONTH):
         for categories in (None, [category]):
@@ -205,7 +206,8 @@ def main() -> None:
     prepare(engine)
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT count(*) FROM signal_snapshot")).scalar()
-    print(f"{engine.dialect.name}: {rows:,} snapshot rows; {machine()}")
+        rolled = connection.execute(text("SELECT count(*) FROM signal_gain_day")).scalar()
+    print(f"{engine.dialect.name}: {rows:,} snapshot rows, {rolled:,} roll-up rows; {machine()}")
     print(f"load average before: {os.getloadavg()}")
     measure(engine, args.runs, args.category)
     print(f"load average after: {os.getloadavg()}")

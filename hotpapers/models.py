@@ -121,13 +121,31 @@ class SignalSnapshot(SQLModel, table=True):
     """One measurement of one paper on one source; append-only."""
 
     __tablename__ = "signal_snapshot"
-    __table_args__ = (Index("ix_snapshot_latest", "paper_id", "source", "taken_at"),)
+    __table_args__ = (
+        Index("ix_snapshot_latest", "paper_id", "source", "taken_at"),
+        Index("ix_snapshot_taken_at", "taken_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     paper_id: str = Field(foreign_key="paper.id", max_length=40)
     source: str = Field(max_length=40)
     taken_at: datetime
     metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SignalGainDay(SQLModel, table=True):
+    """Per (paper, source, UTC day) with a change: the day's latest snapshot minus the latest
+    before that day, per numeric metric (missing = 0, may be negative). Summed over a window's
+    days it telescopes to "latest in the window minus latest before it" (hotpapers/trending.py);
+    written with the snapshots (hotpapers/signals/rollup.py). Days without change have no row."""
+
+    __tablename__ = "signal_gain_day"
+    __table_args__ = (Index("ix_gain_day_day", "day"),)
+
+    paper_id: str = Field(foreign_key="paper.id", max_length=40, primary_key=True)
+    source: str = Field(max_length=40, primary_key=True)
+    day: date = Field(primary_key=True)
+    gains: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class SocialPost(SQLModel, table=True):

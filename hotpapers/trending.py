@@ -40,7 +40,7 @@ from hotpapers.candidates import FIRST_TYPES, paper_views
 from hotpapers.classic import listing_tie_key
 from hotpapers.config import RankingSettings
 from hotpapers.errors import InputError
-from hotpapers.models import Announcement, PaperCategory, SignalSnapshot
+from hotpapers.models import Announcement, PaperCategory, SignalGainDay, SignalSnapshot
 from hotpapers.ranking import Candidate, PaperView, RankedPaper, parsed_weights, rank_papers
 
 WEEK, MONTH = "week", "month"
@@ -49,6 +49,7 @@ PERIOD_DAYS = {WEEK: 7, MONTH: 30}
 _SNAPSHOT = SignalSnapshot.__table__  # type: ignore[attr-defined]
 _ANNOUNCEMENT = Announcement.__table__.c  # type: ignore[attr-defined]
 _CATEGORY = PaperCategory.__table__.c  # type: ignore[attr-defined]
+_GAIN_DAY = SignalGainDay.__table__.c  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,60 @@ def _scores(by_category: bool, weights: tuple[tuple[str, str, float], ...]) -> S
     )
 
 
+@functools.cache
+def _rolled_up_scores(by_category: bool, weights: tuple[tuple[str, str, float], ...]) -> Any:
+    """`_scores` from the per-day roll-up: a metric's window gain is the sum of its daily
+    changes (they telescope to latest in the window minus latest before), never below 0."""
+    sums = [
+        func.sum(func.coalesce(_GAIN_DAY.gains[metric].as_float(), 0.0)).label(f"m{place}")
+        for place, (_, metric, _) in enumerate(weights)
+    ]
+    per_pair = (
+        select(_GAIN_DAY.paper_id, _GAIN_DAY.source, *sums)
+        .where(_GAIN_DAY.day >= bindparam("first_day"), _GAIN_DAY.day <= bindparam("last_day"))
+        .group_by(_GAIN_DAY.paper_id, _GAIN_DAY.source)
+    )
+    pairs = per_pair.subquery("pairs")
+    terms = [
+        case(
+            (
+                and_(pairs.c.source == source, pairs.c[f"m{place}"] > 0),
+                pairs.c[f"m{place}"] * weight,
+            ),
+            else_=0.0,
+        )
+        for place, (source, _, weight) in enumerate(weights)
+    ]
+    score = func.sum(sum(terms[1:], terms[0]) if terms else literal(0.0)).label("score")
+    listed = select(_ANNOUNCEMENT.paper_id).where(
+        _ANNOUNCEMENT.paper_id == pairs.c.paper_id,
+        _ANNOUNCEMENT.announce_type.in_(FIRST_TYPES),
+        _ANNOUNCEMENT.listing_date <= bindparam("last_day"),
+    )
+    chosen = select(pairs.c.paper_id, score).where(listed.exists())
+    if by_category:  # per paper of the few thousand that changed, not per paper of a category
+        in_cats = select(_CATEGORY.paper_id).where(
+            _CATEGORY.paper_id == pairs.c.paper_id,
+            _CATEGORY.category.in_(bindparam("cats", expanding=True)),
+        )
+        chosen = chosen.where(in_cats.exists())
+    return chosen.group_by(pairs.c.paper_id).having(
+        and_(score > 0, score >= bindparam("threshold"))
+    )
+
+
+def _cut_short(session: Session, span: Window) -> bool:
+    """Whether the window ends inside its last day with snapshots after its end (a `now`
+    before some measurement of that day): the roll-up holds whole days, so the snapshots
+    decide then."""
+    midnight = datetime.combine(span.last_day + timedelta(days=1), time(0), tzinfo=UTC)
+    if span.end >= midnight:
+        return False
+    snap = _SNAPSHOT.c
+    later = select(snap.id).where(snap.taken_at >= span.end, snap.taken_at < midnight).limit(1)
+    return session.execute(later).first() is not None
+
+
 _LISTED = (
     select(_ANNOUNCEMENT.paper_id, func.min(_ANNOUNCEMENT.listing_date))
     .where(
@@ -243,7 +298,13 @@ def top_scoring(
     """The `count` papers with the highest weighted gain (database arithmetic), best first."""
     weights = tuple(parsed_weights(ranking.weights))
     params = {**_params(span, categories), "threshold": ranking.threshold}
-    rows = list(session.execute(_scores(bool(categories), weights), params))
+    params["first_day"] = span.first_day
+    query = (
+        _scores(bool(categories), weights)
+        if _cut_short(session, span)
+        else _rolled_up_scores(bool(categories), weights)
+    )
+    rows = list(session.execute(query, params))
     rows.sort(key=lambda row: (-row[1], listing_tie_key(row[0])))
     return [paper_id for paper_id, _ in rows[:count]]
 
@@ -284,7 +345,9 @@ def trending_papers(
     The database sums the weighted gains of every paper measured in the window (most gained
     nothing); only the best few are read whole and ranked by `rank_gains`."""
     chosen = top_scoring(session, ranking, span, categories, top + _SPARE)
-    gains = load_gains(session, span, categories, chosen)
+    # `chosen` are in the categories already: filtering again would read the category's
+    # every paper.
+    gains = load_gains(session, span, None, chosen)
     listed = listing_dates(session, gains)
     bare = {
         paper_id: PaperView(paper_id, "", (), (), "", "", announced=announced_at(day))

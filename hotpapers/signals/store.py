@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from hotpapers import spend
 from hotpapers.models import SignalSnapshot, SocialPost
 from hotpapers.signals.base import Measurement, PostRecord
+from hotpapers.signals.rollup import roll_up
 
 _POST_COUNTS = (
     "reposts",
@@ -28,6 +29,7 @@ _POST_COUNTS = (
 def save_measurements(session: Session, measurements: Iterable[Measurement]) -> int:
     """Append one snapshot per measurement and upsert its posts; returns snapshots written."""
     count = 0
+    measured: list[tuple[str, str, datetime]] = []
     for measurement in measurements:
         session.add(
             SignalSnapshot(
@@ -38,8 +40,10 @@ def save_measurements(session: Session, measurements: Iterable[Measurement]) -> 
             )
         )
         _upsert_posts(session, measurement.posts, measurement.taken_at)
+        measured.append((measurement.paper_id, measurement.source, measurement.taken_at))
         count += 1
     session.flush()
+    roll_up(session, measured)
     return count
 
 
