@@ -29,7 +29,7 @@ MIGRATION = Path(__file__).resolve().parents[1] / "hotpapers/migrations/versions
 
 
 def _migration() -> ModuleType:
-    path = next(MIGRATION.glob("*_trend2_signal_gain_day.py"))
+    path = next(MIGRATION.glob("*_signal_gain_day.py"))
     spec = importlib.util.spec_from_file_location("gain_day_migration", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
