@@ -5,7 +5,7 @@
 
 The database (SQLite bench/data/bot_N.db, PostgreSQL `hp_bot_N`) is built once and reused:
 the generated snapshot bench/data/snapshot_N.jsonl (bench/gen_snapshot.py, made if missing)
-imported with `hotpapers.importer.import_snapshot`, then one listing (the newest 1,500
+imported with `hotpapers.arxiv.importer.import_snapshot`, then one listing (the newest 1,500
 papers, announced on 2026-11-20 in their configured categories) and social posts for 600 of
 them so /hot has a ranking. The bot and the fake run in this process, as in the tests.
 
@@ -41,13 +41,13 @@ import psutil  # noqa: E402
 from sqlalchemy import Engine, bindparam, create_engine, delete, insert, text  # noqa: E402
 from sqlmodel import SQLModel, col  # noqa: E402
 
-import hotpapers.models  # noqa: E402, F401  (the tables, and the full-text index with them)
+import hotpapers.storage.models  # noqa: E402, F401  (the tables, and the full-text index with them)
 from bot.client import HotpapersBot  # noqa: E402
+from hotpapers.arxiv.importer import import_snapshot  # noqa: E402
 from hotpapers.config import DiscordSettings, Settings  # noqa: E402
-from hotpapers.db import make_engine  # noqa: E402
 from hotpapers.fakes.discord import FakeDiscord  # noqa: E402
-from hotpapers.importer import import_snapshot  # noqa: E402
-from hotpapers.models import Announcement, SocialPost  # noqa: E402
+from hotpapers.storage.db import make_engine  # noqa: E402
+from hotpapers.storage.models import Announcement, SocialPost  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 PG_ADMIN = os.environ.get(

@@ -22,11 +22,12 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 import itertools
 
-from hotpapers import jobs, migrate
 from hotpapers.arxiv import calendar
 from hotpapers.config import ArxivSettings, DatabaseSettings, Settings
-from hotpapers.db import make_engine
 from hotpapers.fakes.arxiv import FakeArxiv, generate_papers
+from hotpapers.service import use_cases as jobs
+from hotpapers.storage import migrate
+from hotpapers.storage.db import make_engine
 
 DAY = date(2026, 11, 23)
 CATEGORIES = [

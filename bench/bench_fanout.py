@@ -145,11 +145,11 @@ def make_database(path: Path, channels: int, papers: int) -> list[str]:
     subscribed to cs.LG (top 10 by default: the top `papers` are delivered)."""
     from sqlmodel import SQLModel
 
-    import hotpapers.models  # noqa: F401
-    from hotpapers.db import make_engine, transaction
-    from hotpapers.models import SocialPost, Subscription
-    from hotpapers.records import PaperRecord
-    from hotpapers.store import record_announcements, upsert_papers
+    import hotpapers.storage.models  # noqa: F401
+    from hotpapers.storage.db import make_engine, transaction
+    from hotpapers.storage.models import SocialPost, Subscription
+    from hotpapers.storage.records import PaperRecord
+    from hotpapers.storage.store import record_announcements, upsert_papers
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -275,8 +275,8 @@ async def run_bot(
     from bot.courier import DiscordCourier
     from bot.pacer import pacer_for
     from hotpapers.config import DiscordSettings, Settings
-    from hotpapers.db import make_engine
     from hotpapers.delivery import deliver, plan
+    from hotpapers.storage.db import make_engine
 
     engine = make_engine(f"sqlite:///{db_path}")
     settings = Settings(

@@ -36,9 +36,8 @@ from sqlalchemy import bindparam, inspect, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 from sqlmodel.sql.sqltypes import UTCDateTime  # noqa: E402
 
-from hotpapers import foryou, migrate  # noqa: E402
-from hotpapers import subscriptions as subs  # noqa: E402
-from hotpapers.db import make_engine  # noqa: E402
+from hotpapers import foryou  # noqa: E402
+from hotpapers.delivery import subscriptions as subs  # noqa: E402
 from hotpapers.foryou._candidates import recent_papers  # noqa: E402
 from hotpapers.foryou._rank import (  # noqa: E402
     RIDGE_ALPHA,
@@ -47,6 +46,8 @@ from hotpapers.foryou._rank import (  # noqa: E402
     unit_rows,
 )
 from hotpapers.similar import embed_missing, vectors_for  # noqa: E402
+from hotpapers.storage import migrate  # noqa: E402
+from hotpapers.storage.db import make_engine  # noqa: E402
 
 FIRST_USER = 9_000_000_000
 

@@ -37,10 +37,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
-import hotpapers.models  # noqa: E402, F401  (registers the tables)
-from hotpapers.db import make_engine  # noqa: E402
-from hotpapers.fulltext import SQLITE_DROP, VECTOR_COLUMN  # noqa: E402
-from hotpapers.importer import ImportProgress, import_snapshot  # noqa: E402
+import hotpapers.storage.models  # noqa: E402, F401  (registers the tables)
+from hotpapers.arxiv.importer import ImportProgress, import_snapshot  # noqa: E402
+from hotpapers.storage.db import make_engine  # noqa: E402
+from hotpapers.storage.fulltext import SQLITE_DROP, VECTOR_COLUMN  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 import plain_loader  # noqa: E402
@@ -90,7 +90,8 @@ def database_url(db: str, name: str, admin_url: str, *, fresh: bool) -> str:
 
 
 def drop_fulltext(engine) -> None:  # type: ignore[no-untyped-def]
-    """Remove what hotpapers.fulltext adds to the schema (the GIN index goes with its column)."""
+    """Remove what hotpapers.storage.fulltext adds to the schema (the GIN index goes with its
+    column)."""
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
             for statement in SQLITE_DROP:
@@ -171,7 +172,7 @@ def parse_args() -> argparse.Namespace:
 
 def fresh_engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     engine = make_engine(database_url(args.db, args.name, args.pg_admin, fresh=True))
-    SQLModel.metadata.create_all(engine)  # with the full-text objects (hotpapers.fulltext)
+    SQLModel.metadata.create_all(engine)  # with the full-text objects (hotpapers.storage.fulltext)
     if args.no_fulltext:
         drop_fulltext(engine)
     return engine

@@ -27,7 +27,7 @@ from hotpapers.arxiv import sources
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import ARXIV_HOLIDAYS_2026, ArxivSettings
 from hotpapers.fakes.arxiv import FakeArxiv, FakePaper, generate_papers, generate_past_day
-from hotpapers.records import PaperRecord
+from hotpapers.storage.records import PaperRecord
 
 DAY = date(2026, 11, 24)  # a Tuesday
 CATEGORIES = ["cs.LG", "cs.CV", "cs.CL", "cs.AI"]

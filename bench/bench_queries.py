@@ -31,16 +31,16 @@ from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from hotpapers.arxiv._taxonomy_data import CATEGORIES  # noqa: E402
-from hotpapers.db import make_engine  # noqa: E402
 from hotpapers.errors import InputError  # noqa: E402
-from hotpapers.queries import (  # noqa: E402
+from hotpapers.storage.db import make_engine  # noqa: E402
+from hotpapers.storage.queries import (  # noqa: E402
     author_names,
     get_paper,
     latest_in_category,
     papers_by_author,
 )
-from hotpapers.search import search_papers  # noqa: E402
-from hotpapers.search_query import parse_search  # noqa: E402
+from hotpapers.storage.search import search_papers  # noqa: E402
+from hotpapers.storage.search_query import parse_search  # noqa: E402
 
 
 def sample(session: Session, sql: str, size: int, rng: random.Random) -> list[Any]:

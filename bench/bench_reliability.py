@@ -1,5 +1,6 @@
 """Reliability under kill -9: repeated trials of collect, snapshot import and Discord delivery,
-each killed at a random point (a failpoint, `hotpapers/failpoints.py`), run again and compared
+each killed at a random point (a failpoint, `hotpapers/plumbing/failpoints.py`), run again and
+compared
 row for row with an undisturbed run of the same work. Reports trials, faults survived, rows
 lost and rows doubled, on SQLite and PostgreSQL.
 
@@ -28,15 +29,21 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 
 from hotpapers.arxiv import calendar
-from hotpapers.db import make_engine
 from hotpapers.delivery._run import STALE_CLAIM
 from hotpapers.fakes.arxiv import FakeArxiv, generate_papers
-from tests.discord_support import running_fake
+from hotpapers.storage.db import make_engine
+from tests.arxiv.test_import import record
+from tests.bot.discord_support import running_fake
+from tests.cluster.test_cluster_support import (
+    deliveries,
+    fresh_schema,
+    make_fake,
+    process_env,
+    seed,
+)
 from tests.faults._support import COLLECTED, base_env, content, hotpapers, postgresql_pair
 from tests.faults.test_kill_delivery import age_claims
 from tests.faults.test_kill_points import CATS, arxiv_env
-from tests.test_cluster_support import deliveries, fresh_schema, make_fake, process_env, seed
-from tests.test_import import record
 
 
 @dataclass

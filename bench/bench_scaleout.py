@@ -48,10 +48,10 @@ from sqlalchemy import Engine, create_engine, text  # noqa: E402
 from sqlmodel import Session, col, func, select  # noqa: E402
 
 from hotpapers.cluster import queue  # noqa: E402
-from hotpapers.db import make_engine  # noqa: E402
 from hotpapers.fakes.discord import FakeDiscord  # noqa: E402
-from hotpapers.models import DeliveryTask  # noqa: E402
-from tests.test_cluster_support import (  # noqa: E402
+from hotpapers.storage.db import make_engine  # noqa: E402
+from hotpapers.storage.models import DeliveryTask  # noqa: E402
+from tests.cluster.test_cluster_support import (  # noqa: E402
     BotProcess,
     deliveries,
     fresh_schema,

@@ -47,7 +47,6 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
-from hotpapers import migrate  # noqa: E402
 from hotpapers.arxiv import calendar  # noqa: E402
 from hotpapers.config import (  # noqa: E402
     BlueskySettings,
@@ -59,7 +58,6 @@ from hotpapers.config import (  # noqa: E402
     SignalsSettings,
     XSignalSettings,
 )
-from hotpapers.db import make_engine, transaction  # noqa: E402
 from hotpapers.fakes.social import (  # noqa: E402
     FakeBluesky,
     FakeHF,
@@ -69,14 +67,16 @@ from hotpapers.fakes.social import (  # noqa: E402
     generate_hn_stories,
 )
 from hotpapers.fakes.x import FakeX, generate_posts  # noqa: E402
-from hotpapers.records import PaperRecord  # noqa: E402
 from hotpapers.signals.base import Budget, PaperRef, SourceResult  # noqa: E402
 from hotpapers.signals.bluesky import BlueskySource  # noqa: E402
 from hotpapers.signals.hf import HFSource  # noqa: E402
 from hotpapers.signals.hn import HNSource  # noqa: E402
 from hotpapers.signals.measure import SourceReport, measure  # noqa: E402
 from hotpapers.signals.x import XSource  # noqa: E402
-from hotpapers.store import record_announcements, upsert_papers  # noqa: E402
+from hotpapers.storage import migrate  # noqa: E402
+from hotpapers.storage.db import make_engine, transaction  # noqa: E402
+from hotpapers.storage.records import PaperRecord  # noqa: E402
+from hotpapers.storage.store import record_announcements, upsert_papers  # noqa: E402
 
 LAST_LISTING = date(2026, 11, 23)
 LISTINGS = 7

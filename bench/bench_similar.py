@@ -35,8 +35,8 @@ def machine() -> str:
 
 
 def run_embed(url: str) -> None:
-    from hotpapers.db import make_engine
     from hotpapers.similar import embed_missing
+    from hotpapers.storage.db import make_engine
 
     engine = make_engine(url)
     print("machine:", machine(), flush=True)
@@ -135,9 +135,9 @@ def run_query(url: str, queries: int, hnsw: int) -> None:
     """The /similar use-case at this database's size, then the same vectors three ways."""
     import numpy as np
 
-    from hotpapers.db import make_engine
     from hotpapers.similar import nearest, similar_to
     from hotpapers.similar._index import _index_for
+    from hotpapers.storage.db import make_engine
 
     engine = make_engine(url)
     print("machine:", machine(), flush=True)

@@ -1,4 +1,4 @@
-"""Latency of trending (hotpapers/trending.py) for a week and a month at 1M papers.
+"""Latency of trending (hotpapers/ranking/trending.py) for a week and a month at 1M papers.
 
     python bench/bench_trending.py --url sqlite:////work/data/trend_1m.db [--runs 50]
     python bench/bench_trending.py --url postgresql://postgres@127.0.0.1:5432/trend_1m
@@ -39,8 +39,8 @@ from sqlalchemy import Engine, text  # noqa: E402
 
 from hotpapers.arxiv.calendar import next_listing_date, previous_listing_date  # noqa: E402
 from hotpapers.config import RankingSettings  # noqa: E402
-from hotpapers.db import make_engine  # noqa: E402
-from hotpapers.trending import MONTH, WEEK, find_trending, window  # noqa: E402
+from hotpapers.ranking.trending import MONTH, WEEK, find_trending, window  # noqa: E402
+from hotpapers.storage.db import make_engine  # noqa: E402
 
 TODAY = date(2026, 10, 30)  # the bench's "today": the window's last day
 NOW = datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=18)

@@ -1,7 +1,7 @@
 """The baseline of bench_import.py: a plain loader of the same rows into the same schema.
 
 One process, one thread, one transaction, no pipeline: each line parsed with the project's
-own parser into the same row tuples (`hotpapers.importer.rows.to_rec`, listing dates
+own parser into the same row tuples (`hotpapers.arxiv.importer.rows.to_rec`, listing dates
 included), author names folded once each (an unbounded set), then plain `executemany`
 (SQLite) or `COPY` straight into the tables (PostgreSQL) every 5,000 records. Around the load,
 the same schema work as the importer's bulk path (its helpers, so that part is identical):
@@ -23,13 +23,19 @@ from typing import Any
 from sqlalchemy import Engine
 
 from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
+from hotpapers.arxiv.importer.listing import FirstListings
+from hotpapers.arxiv.importer.postgres import pg_drop_for_bulk
+from hotpapers.arxiv.importer.rows import (
+    ANNOUNCEMENT_COLUMNS,
+    AUTHOR_COLUMNS,
+    PAPER_COLUMNS,
+    Rec,
+    to_rec,
+)
+from hotpapers.arxiv.importer.sqlite import sqlite_drop_for_bulk, sqlite_fts_rebuild
 from hotpapers.arxiv.snapshot import parse_snapshot_line
-from hotpapers.db import is_postgres
-from hotpapers.importer.listing import FirstListings
-from hotpapers.importer.postgres import pg_drop_for_bulk
-from hotpapers.importer.rows import ANNOUNCEMENT_COLUMNS, AUTHOR_COLUMNS, PAPER_COLUMNS, Rec, to_rec
-from hotpapers.importer.sqlite import sqlite_drop_for_bulk, sqlite_fts_rebuild
-from hotpapers.names import name_keys
+from hotpapers.storage.db import is_postgres
+from hotpapers.storage.names import name_keys
 
 BATCH = 5000
 _TABLES = ("paper", "paper_version", "author", "paper_author", "paper_category", "announcement")

@@ -14,7 +14,7 @@ app = typer.Typer(help="The Discord bot.", no_args_is_help=True)
 def run() -> None:
     """Connect to Discord and answer slash commands until interrupted."""
     from bot.runner import require_token, run_bot
-    from hotpapers.cli_common import cli_engine, cli_settings, friendly
+    from hotpapers.cli.common import cli_engine, cli_settings, friendly
 
     @friendly
     def _run() -> None:
@@ -34,7 +34,7 @@ def sync(
 ) -> None:
     """Publish the slash commands to Discord."""
     from bot.runner import sync_commands
-    from hotpapers.cli_common import cli_settings, friendly, out
+    from hotpapers.cli.common import cli_settings, friendly, out
 
     @friendly
     def _sync() -> None:
@@ -66,8 +66,8 @@ def deliver(
 ) -> None:
     """Deliver one listing's hot papers to every subscribed channel and DM, then log out."""
     from bot.runner import deliver_day, require_token
-    from hotpapers.cli_common import cli_engine, cli_settings, friendly, out, parse_date
-    from hotpapers.jobs import no_listing
+    from hotpapers.cli.common import cli_engine, cli_settings, friendly, out, parse_date
+    from hotpapers.service.use_cases import no_listing
 
     @friendly
     def _deliver() -> None:

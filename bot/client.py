@@ -22,10 +22,10 @@ from bot.render import clip_content
 from hotpapers.cluster import AlwaysLeader, LeaderElection, process_name
 from hotpapers.cluster.members import Membership
 from hotpapers.config import DiscordSettings, Settings
-from hotpapers.db import is_postgres
 from hotpapers.errors import ConfigError, HotpapersError
 from hotpapers.foryou import VectorLookup
 from hotpapers.similar import vectors_for
+from hotpapers.storage.db import is_postgres
 
 log = logging.getLogger(__name__)
 

@@ -41,8 +41,8 @@ from hotpapers.delivery import (
     ThreadGone,
     Transient,
 )
-from hotpapers.ranking import RankedPaper
-from hotpapers.text import collapse_ws
+from hotpapers.plumbing.text import collapse_ws
+from hotpapers.ranking.scoring import RankedPaper
 
 log = logging.getLogger(__name__)
 

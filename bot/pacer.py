@@ -14,7 +14,7 @@ import weakref
 import aiohttp
 import discord
 
-from hotpapers.ops.metrics import count_request
+from hotpapers.plumbing.metrics import count_request
 
 DEFAULT_PACE = 45.0  # requests/s, when the client has no settings to say otherwise
 # Interaction callbacks and webhook follow-ups are not bound to the global limit on Discord.

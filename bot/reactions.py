@@ -24,10 +24,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from hotpapers import foryou
-from hotpapers.db import transaction
-from hotpapers.models import Delivery
 from hotpapers.signals.base import Measurement
 from hotpapers.signals.store import save_measurements
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import Delivery
 
 if TYPE_CHECKING:
     from bot.client import HotpapersBot

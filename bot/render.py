@@ -15,10 +15,10 @@ import discord
 from hotpapers.arxiv.ids import abs_url, pdf_url
 from hotpapers.arxiv.taxonomy import category_name
 from hotpapers.delivery._week import WEEK_TITLE
-from hotpapers.ranking import RankedPaper, format_number
+from hotpapers.plumbing.text import collapse_ws
+from hotpapers.ranking.rising import TITLE as RISING_TITLE
+from hotpapers.ranking.scoring import RankedPaper, format_number
 from hotpapers.render.tex import to_unicode
-from hotpapers.rising import TITLE as RISING_TITLE
-from hotpapers.text import collapse_ws
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

@@ -118,7 +118,7 @@ async def sync_commands(settings: Settings, guild_id: int | None = None) -> list
 
     Only the REST API is used: no gateway connection, no database connection.
     """
-    from hotpapers.db import make_engine
+    from hotpapers.storage.db import make_engine
 
     token = require_token(settings)
     engine = make_engine(settings.database.url)
@@ -154,7 +154,7 @@ async def deliver_day(
     now: datetime | None = None,
 ) -> DeliveryReport:
     """Log in over REST, deliver one listing to every subscribed target, log out."""
-    from hotpapers.jobs import no_listing, resolve_listing_date
+    from hotpapers.service.use_cases import no_listing, resolve_listing_date
 
     now = now or datetime.now(UTC)
     day = resolve_listing_date(settings, listing_date, now)

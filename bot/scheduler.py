@@ -34,8 +34,14 @@ from hotpapers.cluster.drain import POLL_SECONDS, Drainer
 from hotpapers.config import Settings
 from hotpapers.delivery import DeliveryReport
 from hotpapers.delivery._schedule import SETTLE, is_due, open_listings
-from hotpapers.models import Delivery, DeliveryTask, DeliveryThread, GuildSettings, Subscription
-from hotpapers.week import is_weekly_day
+from hotpapers.ranking.week import is_weekly_day
+from hotpapers.storage.models import (
+    Delivery,
+    DeliveryTask,
+    DeliveryThread,
+    GuildSettings,
+    Subscription,
+)
 
 if TYPE_CHECKING:
     from bot.client import HotpapersBot

@@ -19,9 +19,9 @@ from bot.render import (
 )
 from hotpapers.arxiv.ids import abs_url, pdf_url
 from hotpapers.arxiv.taxonomy import category_name
-from hotpapers.lookup import PaperScore
-from hotpapers.queries import PaperDetail, PaperSummary
-from hotpapers.ranking import RankedPaper
+from hotpapers.ranking.scoring import RankedPaper
+from hotpapers.service.lookup import PaperScore
+from hotpapers.storage.queries import PaperDetail, PaperSummary
 
 PAPERS_PER_PAGE = 5
 NOT_YOURS = "Only the person who ran this command can turn its pages; run it yourself to browse."

@@ -1,3 +1,3 @@
-from hotpapers.cli import main
+from hotpapers.cli.app import main
 
 main()

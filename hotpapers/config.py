@@ -33,11 +33,11 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
-from hotpapers import classic
 from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.arxiv.taxonomy import normalize_category, suggest_category
 from hotpapers.errors import ConfigError, quoted
 from hotpapers.logs import mask_url
+from hotpapers.ranking import classic
 from hotpapers.tldr.settings import TldrSettings
 
 ARXIV_MIN_INTERVAL = 3.0
@@ -189,7 +189,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 
 class WeeklyDigestSettings(_Section):
-    # The weekly "Hot Papers Week" (hotpapers/weekly.py): the week's trending papers as a post
+    # The weekly "Hot Papers Week" (hotpapers/service/weekly.py): the week's trending papers as a
+    # post
     # next to the daily ones on `weekday`, and the site's `week/` page.
     enabled: bool = False
     weekday: Literal[
@@ -205,7 +206,8 @@ class DigestSettings(_Section):
     category: str = "arXiv"
     tags: list[str] = ["arXiv", "Twitter", "Machine Learning", "Computer Science"]
     draft: bool = False
-    # The classic profile's values (hotpapers/classic.py says which original rule each keeps).
+    # The classic profile's values (hotpapers/ranking/classic.py says which original rule each
+    # keeps).
     embed_min_engagement: int = classic.EMBED_MIN_ENGAGEMENT
     max_embeds: int = Field(classic.MAX_EMBEDS_CONSIDERED, ge=1, le=50)
     # A cap on the papers in the post; none (every paper over the threshold) by default.

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
-from hotpapers.db import make_engine
+from hotpapers.storage.db import make_engine
 
 PG_ADMIN_URL = os.environ.get(
     "HOTPAPERS_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -62,7 +62,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     """An engine on `db_url` with every table created."""
-    import hotpapers.models  # noqa: F401  (registers the tables)
+    import hotpapers.storage.models  # noqa: F401  (registers the tables)
 
     engine = make_engine(db_url)
     SQLModel.metadata.create_all(engine)

@@ -37,8 +37,8 @@ def test_other_marks_and_limit() -> None:
 
 def test_subscription_input_errors_escape_what_they_echo() -> None:
     """The core's subscription checks (the bot's and the CLI's) quote through the same helper."""
+    from hotpapers.delivery.subscriptions import validate_value
     from hotpapers.errors import InputError
-    from hotpapers.subscriptions import validate_value
 
     with pytest.raises(InputError) as caught:
         validate_value("\x1b[2Jcategory\n" + "k" * 500, "cs.LG")

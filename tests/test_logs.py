@@ -14,15 +14,22 @@ import pytest
 from pydantic import SecretStr
 from sqlmodel import SQLModel
 
-from hotpapers import jobs, logs
+from hotpapers import logs
 from hotpapers.arxiv import calendar
 from hotpapers.config import DatabaseSettings, DiscordSettings, PublishSettings, XPublishSettings
-from hotpapers.db import make_engine
-from hotpapers.demo import DEMO_LISTING, DEMO_PASSWORD, DEMO_TOKEN, demo_settings, start_fakes
-from hotpapers.demo import demo_sources as real_sources
+from hotpapers.demo.pipeline import (
+    DEMO_LISTING,
+    DEMO_PASSWORD,
+    DEMO_TOKEN,
+    demo_settings,
+    start_fakes,
+)
+from hotpapers.demo.pipeline import demo_sources as real_sources
 from hotpapers.logs import mask_url, redact, secret_values, setup_logging
 from hotpapers.ops.status import job_statuses, track_job
+from hotpapers.service import use_cases as jobs
 from hotpapers.signals.measure import measure
+from hotpapers.storage.db import make_engine
 
 DB_PASSWORD = "Pg-s3cret-passw0rd"
 DISCORD_TOKEN = "MTIz.discord-bot-token.XyZ"

@@ -29,12 +29,14 @@ from bot.cogs.similar import SimilarButton
 from bot.render import CHOICES_LIMIT, choice_name, clip_content, safe
 from bot.stars import StarButton
 from bot.views import Paginator, list_embed, paper_embed, ranked_pages
-from hotpapers import jobs, lookup, queries, search
 from hotpapers.arxiv.taxonomy import CATEGORIES
-from hotpapers.candidates import rank_listing
 from hotpapers.errors import HotpapersError, InputError
-from hotpapers.ranking import RankedPaper
-from hotpapers.search_query import parse_search
+from hotpapers.ranking.candidates import rank_listing
+from hotpapers.ranking.scoring import RankedPaper
+from hotpapers.service import lookup
+from hotpapers.service import use_cases as jobs
+from hotpapers.storage import queries, search
+from hotpapers.storage.search_query import parse_search
 
 if TYPE_CHECKING:
     from bot.client import HotpapersBot
@@ -102,7 +104,7 @@ class PapersCog(commands.Cog):
     async def read(
         self, interaction: discord.Interaction, query: Callable[..., T], *args: object
     ) -> T:
-        """Run a `hotpapers.queries` function off the event loop, in a short session.
+        """Run a `hotpapers.storage.queries` function off the event loop, in a short session.
 
         Discord wants an answer within 3 seconds: when the query takes longer than
         `bot.thinking_after`, the answer is deferred (the user sees "thinking...").
@@ -331,7 +333,7 @@ def _attention_chart(engine: Engine, paper_id: str) -> bytes | None:
 
     matplotlib is imported on first use: it adds ~40 MB the bot needn't carry until then.
     """
-    from hotpapers.charts import attention_chart_png
+    from hotpapers.render.charts import attention_chart_png
 
     try:
         return attention_chart_png(engine, paper_id)

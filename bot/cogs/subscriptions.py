@@ -1,5 +1,5 @@
-"""/subscribe, /unsubscribe, /subscriptions and /settings: thin wrappers over
-hotpapers.subscriptions. Every reply is ephemeral; user text is escaped before it is shown."""
+"""/subscribe, /unsubscribe, /subscriptions and /settings over hotpapers.delivery.subscriptions.
+Every reply is ephemeral; user text is escaped before it is shown."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from sqlmodel import Session
 from bot.cogs._input import clean
 from bot.cogs.papers import category_choices
 from bot.render import CHOICES_LIMIT, build_embed, choice_name, clip_content, join_lines, safe
-from hotpapers import queries
-from hotpapers import subscriptions as core
 from hotpapers.arxiv.taxonomy import category_name
+from hotpapers.delivery import subscriptions as core
 from hotpapers.errors import InputError
-from hotpapers.models import GuildSettings, Subscription
+from hotpapers.storage import queries
+from hotpapers.storage.models import GuildSettings, Subscription
 
 if TYPE_CHECKING:
     from bot.client import HotpapersBot

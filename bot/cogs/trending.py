@@ -14,7 +14,7 @@ from bot.cogs._input import BadInput, parse_category
 from bot.cogs.papers import category_choices, refuse
 from bot.render import Field, author_list, build_embed, clip, readable
 from bot.views import PAPERS_PER_PAGE, Paginator, links, score_breakdown
-from hotpapers.trending import (
+from hotpapers.ranking.trending import (
     MONTH,
     WEEK,
     TrendingPaper,

@@ -147,7 +147,7 @@ _ASCII_WS_MARKS = ("  ", "\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e
 
 
 def squash(text: str) -> str:
-    """Same result as `hotpapers.text.collapse_ws`, faster: clean ASCII (most of arXiv's
+    """Same result as `hotpapers.plumbing.text.collapse_ws`, faster: clean ASCII (most of arXiv's
     titles and abstracts) is returned as is after a few C-level scans."""
     if text.isascii() and text and not (text[0].isspace() or text[-1].isspace()):
         for mark in _ASCII_WS_MARKS:

@@ -5,7 +5,8 @@ request every three seconds and a single connection at a time. `ArxivClient` enf
 everything it sends, whichever host: one `asyncio.Lock` is held for the whole of a request
 (retries included), the connector allows one connection, and consecutive request *starts* are
 at least `settings.request_interval` seconds apart. Transient failures (5xx, 429, timeouts,
-dropped connections, truncated bodies) are retried by the shared policy (`hotpapers.retry`):
+dropped connections, truncated bodies) are retried by the shared policy
+(`hotpapers.plumbing.retry`):
 at most `settings.max_retries` times, with exponential back-off and full jitter, never sooner
 than a `Retry-After` header asks. `settings.run_timeout` bounds the whole lifetime of the
 client, counted from its first request; a Retry-After past it stops the run at once, saying so.
@@ -29,9 +30,9 @@ from hotpapers import __version__
 from hotpapers.arxiv._xml import MAX_BODY_BYTES
 from hotpapers.config import ARXIV_MIN_INTERVAL, ArxivSettings, is_loopback_url
 from hotpapers.errors import ArxivHTTPError, ArxivUnreachable, RunTimeExceeded
-from hotpapers.http_body import BodyTooLarge, read_capped
-from hotpapers.ops.metrics import counted
-from hotpapers.retry import (
+from hotpapers.plumbing.http_body import BodyTooLarge, read_capped
+from hotpapers.plumbing.metrics import counted
+from hotpapers.plumbing.retry import (
     BACKOFF_CAP,
     CONNECT_TIMEOUT,
     Reachability,
@@ -366,7 +367,7 @@ class ArxivClient:
 
 
 async def _read_capped(response: aiohttp.ClientResponse, url: str) -> bytes:
-    """The (decompressed) body, given up past MAX_BODY_BYTES (see hotpapers.http_body)."""
+    """The (decompressed) body, given up past MAX_BODY_BYTES (see hotpapers.plumbing.http_body)."""
     try:
         return await read_capped(response, MAX_BODY_BYTES)
     except BodyTooLarge:

@@ -29,7 +29,7 @@ from hotpapers.arxiv._xml import (
 )
 from hotpapers.arxiv.ids import split_id
 from hotpapers.errors import ArxivAPIError, FeedParseError
-from hotpapers.records import ANNOUNCE_TYPES, FeedPage, PaperRecord, VersionRecord
+from hotpapers.storage.records import ANNOUNCE_TYPES, FeedPage, PaperRecord, VersionRecord
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from hotpapers.names import is_suffix
-from hotpapers.records import PaperRecord, VersionRecord
+from hotpapers.storage.names import is_suffix
+from hotpapers.storage.records import PaperRecord, VersionRecord
 
 _fast_loads: Callable[[bytes | str], Any]
 try:  # optional: about 2.5x faster than json.loads on these lines

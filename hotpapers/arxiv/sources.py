@@ -18,7 +18,7 @@ from hotpapers.arxiv import calendar
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.arxiv.parse import parse_atom, parse_oai, parse_rss
 from hotpapers.errors import ArxivError, FeedParseError
-from hotpapers.records import FeedPage, PaperRecord, VersionRecord
+from hotpapers.storage.records import FeedPage, PaperRecord, VersionRecord
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from hotpapers.cluster import queue
 from hotpapers.config import Settings
 from hotpapers.delivery import Courier, DeliveryReport, TargetPlan, TargetReport, deliver, plan
 from hotpapers.delivery._week import plan_week
-from hotpapers.models import DeliveryTask
+from hotpapers.storage.models import DeliveryTask
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, text
 
 from hotpapers.cluster._session import discard, open_with
 from hotpapers.config import Settings
-from hotpapers.db import is_postgres
+from hotpapers.storage.db import is_postgres
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import logging
 from sqlalchemy import Connection, Engine, text
 
 from hotpapers.cluster._session import discard, open_with
-from hotpapers.db import is_postgres
+from hotpapers.storage.db import is_postgres
 
 log = logging.getLogger(__name__)
 

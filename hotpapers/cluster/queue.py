@@ -27,9 +27,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Update
 from sqlmodel import Session, col
 
-from hotpapers.db import is_postgres, transaction
 from hotpapers.delivery import STALE_CLAIM
-from hotpapers.models import Delivery, DeliveryTask
+from hotpapers.storage.db import is_postgres, transaction
+from hotpapers.storage.models import Delivery, DeliveryTask
 
 # A task that failed this many times (errors or abandoned leases) is given up.
 MAX_ATTEMPTS = 5

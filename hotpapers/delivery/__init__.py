@@ -1,10 +1,6 @@
-"""Delivering each day's ranked papers to subscribed Discord channels and DMs, exactly once.
-
-The core never talks to Discord directly: it plans (`plan`), then hands papers to a `Courier`
-(the bot implements it with discord.py; tests with a recording class). The `Delivery` table is
-the ledger: a row is *claimed* before a paper is sent and *completed* with the message id after,
-so a run that dies mid-way is finished by the next one without duplicates or gaps. `deliver`
-works on many targets at once (`workers`), each target's papers in order.
+"""Deliver: each day's ranked papers to subscribed channels and DMs exactly once (the plan,
+the run, the `Delivery` ledger), subscriptions and keywords; no Discord types. It may
+import ranking, render, arxiv, storage, plumbing and the base modules.
 """
 
 from __future__ import annotations
@@ -33,7 +29,7 @@ from hotpapers.delivery._types import (
     Transient,
     Update,
 )
-from hotpapers.subscriptions import pause_target, remove_target
+from hotpapers.delivery.subscriptions import pause_target, remove_target
 
 __all__ = [
     "DEFAULT_WORKERS",

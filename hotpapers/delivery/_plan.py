@@ -9,15 +9,15 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from hotpapers.candidates import load_candidates
 from hotpapers.config import Settings
-from hotpapers.db import transaction
 from hotpapers.delivery._types import TargetPlan, Update
-from hotpapers.keywords import Words, wanted
-from hotpapers.models import Announcement, Delivery, GuildSettings, Subscription
-from hotpapers.names import author_matches
-from hotpapers.ranking import RankedPaper, rank_papers
-from hotpapers.rising import DISCORD, record_shown, rising_papers
+from hotpapers.delivery.keywords import Words, wanted
+from hotpapers.ranking.candidates import load_candidates
+from hotpapers.ranking.rising import DISCORD, record_shown, rising_papers
+from hotpapers.ranking.scoring import RankedPaper, rank_papers
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import Announcement, Delivery, GuildSettings, Subscription
+from hotpapers.storage.names import author_matches
 from hotpapers.tldr.store import with_tldrs
 
 NEW_TYPES = frozenset({"new", "cross"})

@@ -21,8 +21,6 @@ from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from hotpapers import failpoints
-from hotpapers.db import is_postgres, transaction
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,
     FORBIDDEN_REASON,
@@ -38,9 +36,11 @@ from hotpapers.delivery._types import (
     Transient,
     Update,
 )
-from hotpapers.models import Delivery, DeliveryThread
-from hotpapers.ranking import RankedPaper
-from hotpapers.subscriptions import clear_target_missing, note_target_missing, pause_target
+from hotpapers.delivery.subscriptions import clear_target_missing, note_target_missing, pause_target
+from hotpapers.plumbing import failpoints
+from hotpapers.ranking.scoring import RankedPaper
+from hotpapers.storage.db import is_postgres, transaction
+from hotpapers.storage.models import Delivery, DeliveryThread
 
 log = logging.getLogger(__name__)
 

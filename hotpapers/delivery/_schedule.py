@@ -31,7 +31,7 @@ _DAY = timedelta(days=1)
 
 
 class PostSettings(Protocol):
-    """What a server's settings say about when to post (hotpapers.models.GuildSettings)."""
+    """What a server's settings say about when to post (hotpapers.storage.models.GuildSettings)."""
 
     timezone: str
     post_time: str

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from hotpapers.ranking import RankedPaper
+from hotpapers.ranking.scoring import RankedPaper
 
 FORBIDDEN_REASON = "the bot lost permission to post in this channel"
 DM_FORBIDDEN_REASON = "the bot can no longer send you direct messages"

@@ -1,6 +1,6 @@
 """Planning the weekly digest's Discord threads (issue #13 §1): on the weekday of an enabled
 `digest.weekly`, every subscribed channel gets one thread of the week's trending papers
-(hotpapers/trending.py, as the weekly Markdown post lists them), whatever its subscriptions
+(hotpapers/ranking/trending.py, as the weekly Markdown post lists them), whatever its subscriptions
 filter: the week is the community's, not a subscription's. Direct messages get none."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from sqlmodel import Session, col, select
 from hotpapers.config import Settings
 from hotpapers.delivery._plan import _engine, _style
 from hotpapers.delivery._types import TargetPlan
-from hotpapers.models import Subscription
-from hotpapers.trending import Window
+from hotpapers.ranking.trending import Window
+from hotpapers.storage.models import Subscription
 
 WEEK_TITLE = "Hot this week"  # how the thread's title starts (bot/render.py's header knows it)
 
@@ -31,7 +31,7 @@ def plan_week(
 
     None when `last_day` is not the configured weekday of an enabled weekly digest, and none
     for a week without trending papers (an empty thread says nothing)."""
-    from hotpapers.week import is_weekly_day, week_of
+    from hotpapers.ranking.week import is_weekly_day, week_of
 
     if not is_weekly_day(settings, last_day):
         return []

@@ -16,11 +16,11 @@ from sqlalchemy import TextClause, bindparam, text
 from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from hotpapers.delivery.keywords import Words, phrase, wanted
 from hotpapers.foryou._likes import Interest
 from hotpapers.foryou._rank import Match
-from hotpapers.keywords import Words, phrase, wanted
-from hotpapers.names import author_matches
-from hotpapers.text import fold
+from hotpapers.plumbing.text import fold
+from hotpapers.storage.names import author_matches
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import Engine, Executable, delete, or_, update
 from sqlmodel import Session, col, select
 
-from hotpapers.db import transaction
-from hotpapers.models import (
+from hotpapers.delivery.subscriptions import dm_target
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import (
     Delivery,
     DeliveryTask,
     DeliveryThread,
@@ -23,7 +24,6 @@ from hotpapers.models import (
     PaperStar,
     Subscription,
 )
-from hotpapers.subscriptions import dm_target
 
 STARRED, REACTED = "starred", "reacted to"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import hotpapers.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from hotpapers.db import make_engine
-from hotpapers.fulltext import include_object  # the full-text objects are not in the models
+import hotpapers.storage.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from hotpapers.storage.db import make_engine
+from hotpapers.storage.fulltext import include_object  # the full-text objects are not in the models
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from hotpapers.arxiv.calendar import current_listing_date
-from hotpapers.models import Announcement
+from hotpapers.storage.models import Announcement
 
 
 def newest_listing(engine: Engine) -> date | None:

@@ -23,10 +23,10 @@ from hotpapers.cluster.leader import process_name
 from hotpapers.config import Settings
 from hotpapers.errors import HotpapersError
 from hotpapers.logs import redact
-from hotpapers.models import JobStatus
 from hotpapers.ops.freshness import newest_listing, stale_listing
-from hotpapers.ops.metrics import REGISTRY, database_registry
 from hotpapers.ops.status import job_statuses
+from hotpapers.plumbing.metrics import REGISTRY, database_registry
+from hotpapers.storage.models import JobStatus
 
 log = logging.getLogger(__name__)
 

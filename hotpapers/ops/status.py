@@ -18,13 +18,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from hotpapers.db import transaction
 from hotpapers.errors import HotpapersError
 from hotpapers.logs import redact
-from hotpapers.models import JobStatus
-from hotpapers.ops.metrics import JOB_RUNS
+from hotpapers.plumbing.metrics import JOB_RUNS
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import JobStatus
 
-log = logging.getLogger("hotpapers.jobs")
+log = logging.getLogger("hotpapers.service.use_cases")
 
 ERROR_LIMIT = 500
 

@@ -1,4 +1,6 @@
-"""Publishing: writing the post to disk (and, elsewhere, to other destinations)."""
+"""Publish: the post written to disk and the daily summary on X (text, client, budget).
+It may import render, ranking, signals, arxiv, storage, plumbing and the base modules.
+"""
 
 from hotpapers.publish.files import write_post
 

@@ -10,8 +10,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from hotpapers import failpoints
 from hotpapers.errors import HotpapersError
+from hotpapers.plumbing import failpoints
 from hotpapers.render.markdown import post_filename
 
 log = logging.getLogger(__name__)

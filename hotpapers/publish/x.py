@@ -19,7 +19,7 @@ the texts and each post id as soon as X returns it (JSON), so:
 Money: every post costs `price_per_post_usd` (X bills per post created: $0.015, or $0.20
 when it holds a link). Before the first post the run reserves the cost of all its posts
 against the UTC day's `daily_budget_usd` in the shared spend ledger
-(`Spend(service="x-post")`, hotpapers/spend.py), atomically, so two runs at once cannot both
+(`Spend(service="x-post")`, hotpapers/storage/spend.py), atomically, so two runs at once cannot both
 spend the same budget; nothing is posted when the reservation is refused. Each post counts
 in the ledger in the transaction that records its id; a run that fails gives back what its
 unmade posts reserved. A run that dies leaves its reservation in place (it cannot know
@@ -44,9 +44,7 @@ from tweepy.asynchronous import AsyncClient
 
 from hotpapers.arxiv import calendar
 from hotpapers.config import Settings, XPublishSettings
-from hotpapers.db import transaction
 from hotpapers.errors import ConfigError, PublishError
-from hotpapers.models import Publication
 from hotpapers.publish.x_client import (
     DuplicateContent,
     create_post,
@@ -55,7 +53,9 @@ from hotpapers.publish.x_client import (
     x_client,
 )
 from hotpapers.publish.x_text import SummaryItem, compose
-from hotpapers.spend import reserve, settle, spent, to_micros, to_usd
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import Publication
+from hotpapers.storage.spend import reserve, settle, spent, to_micros, to_usd
 
 __all__ = ["SPEND_SERVICE", "XPostReport", "archive_url", "publish_daily"]
 
@@ -133,7 +133,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _texts(settings: Settings, engine: Engine, listing_date: date, now: datetime) -> list[str]:
-    from hotpapers.jobs import rank
+    from hotpapers.service.use_cases import rank
 
     config = settings.publish.x
     ranked = rank(settings, engine, listing_date, now=now, top=config.top)[: config.top]

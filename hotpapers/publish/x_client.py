@@ -20,9 +20,9 @@ from tweepy.asynchronous import AsyncClient
 
 from hotpapers.config import XPublishSettings
 from hotpapers.errors import PublishError
-from hotpapers.ops.metrics import POSTS_DELIVERED, count_request
+from hotpapers.plumbing.metrics import POSTS_DELIVERED, count_request
+from hotpapers.plumbing.uncompressed import UNCOMPRESSED
 from hotpapers.signals.x import route_middleware
-from hotpapers.uncompressed import UNCOMPRESSED
 
 __all__ = ["CREDENTIAL_SETTINGS", "DuplicateContent", "create_post", "find_own_post", "x_client"]
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import jinja2
 
-from hotpapers import classic
 from hotpapers.arxiv.ids import abs_url, pdf_url
 from hotpapers.config import DigestSettings
 from hotpapers.errors import ConfigError
-from hotpapers.ranking import PaperView, PostSignal, RankedPaper, X, format_number
+from hotpapers.ranking import classic
+from hotpapers.ranking.scoring import PaperView, PostSignal, RankedPaper, X, format_number
 
 DEFAULT_TEMPLATE = "post.md.j2"
 _PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -40,7 +40,8 @@ def select_embeds(
 ) -> list[PostSignal]:
     """The posts to embed, in the given (most engaging first) order.
 
-    The classic rules (`hotpapers.classic`): of the first `limit` posts, each one - the first
+    The classic rules (`hotpapers.ranking.classic`): of the first `limit` posts, each one - the
+    first
     too - is embedded only when its retweets + likes reach `min_engagement`, and identical
     embed HTML is printed once. Posts without embed HTML are left out (the paper itself stays
     in the post), and a post id appears once.
@@ -78,7 +79,7 @@ def iso_utc(moment: datetime) -> str:
     """`2021-03-16T09:09:31.000Z`: UTC, milliseconds, `Z` (naive times are taken as UTC).
 
     The front matter's `date`: the moment the post was written, really in UTC (the original
-    wrote its Japan-time clock with a `Z`; see `hotpapers.classic`)."""
+    wrote its Japan-time clock with a `Z`; see `hotpapers.ranking.classic`)."""
     moment = _as_utc(moment)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
@@ -217,7 +218,7 @@ def render_post(
     rising: Sequence[Mapping[str, str]] = (),
 ) -> str:
     """The Markdown post for one listing date: front matter, then each ranked paper (and the
-    optional "Rising from earlier days" entries, `hotpapers.rising.post_entries`)."""
+    optional "Rising from earlier days" entries, `hotpapers.ranking.rising.post_entries`)."""
     path = template_path if template_path is not None else settings.template
     template = load_template(path)
     context = {

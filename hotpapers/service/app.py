@@ -112,7 +112,7 @@ def check_startup(settings: Settings, *, now: datetime | None = None) -> None:
 
 def check_template(settings: Settings, now: datetime) -> None:
     """Render the post template against a one-paper sample now, not at post time."""
-    from hotpapers.ranking import PaperView, PostSignal, RankedPaper
+    from hotpapers.ranking.scoring import PaperView, PostSignal, RankedPaper
     from hotpapers.render.markdown import render_post
 
     paper = PaperView(

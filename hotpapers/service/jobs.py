@@ -24,22 +24,22 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
-from hotpapers import jobs
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import Settings
-from hotpapers.db import transaction
 from hotpapers.errors import DatabaseError
-from hotpapers.models import Announcement, Publication
-from hotpapers.ops.metrics import POSTS_DELIVERED
 from hotpapers.ops.status import track_job
+from hotpapers.plumbing.metrics import POSTS_DELIVERED
 from hotpapers.service import schedule
+from hotpapers.service import use_cases as jobs
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import Announcement, Publication
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 MARKDOWN = "markdown"
-WEEK_POST = "markdown-week"  # the weekly digest's post (hotpapers/weekly.py), by its last day
+WEEK_POST = "markdown-week"  # the weekly post (hotpapers/service/weekly.py), by its last day
 X_DRY_RUN = "x-dry-run"  # a dry run of the X post, recorded so it is shown once a day
 DONE_STATES = ("sent", "dry-run")
 # After a failed publication, wait this long before trying again (not at every check).
@@ -263,7 +263,7 @@ class ServiceJobs:
 
     async def weekly(self, now: datetime) -> Path | None:
         """Write the week's post on the configured weekday, once (the ledger says so)."""
-        from hotpapers.weekly import week_due_day, write_week_post
+        from hotpapers.service.weekly import week_due_day, write_week_post
 
         day = week_due_day(self.settings, now)
         if day is None or await self._db("week check", is_published, self.engine, WEEK_POST, day):

@@ -2,7 +2,7 @@
 
 * `JsonClient.get` - one aiohttp GET that returns parsed JSON, with a per-request timeout,
   bounded retries with exponential back-off on 429 / 5xx / timeouts / connection errors
-  (honouring `Retry-After` up to `max_wait`: the shared policy of `hotpapers.retry`), and a
+  (honouring `Retry-After` up to `max_wait`: the shared policy of `hotpapers.plumbing.retry`), and a
   `FetchError` whose message is one readable clause for HTML-instead-of-JSON, malformed JSON
   and HTTP errors.
 * `RateLimiter` - spaces request starts to at most `rate` per second.
@@ -28,9 +28,9 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from hotpapers.arxiv.ids import canonical_id
-from hotpapers.http_body import BodyTooLarge, read_capped
-from hotpapers.ops.metrics import counted
-from hotpapers.retry import (
+from hotpapers.plumbing.http_body import BodyTooLarge, read_capped
+from hotpapers.plumbing.metrics import counted
+from hotpapers.plumbing.retry import (
     CONNECT_TIMEOUT,
     Reachability,
     Unreachable,

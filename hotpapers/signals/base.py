@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from hotpapers.spend import Budget
+from hotpapers.storage.spend import Budget
 
 __all__ = ["Budget", "Measurement", "PaperRef", "PostRecord", "SignalSource", "SourceResult"]
 

@@ -60,8 +60,8 @@ from atproto_client.request import AsyncRequest
 from atproto_core.exceptions import AtProtocolError
 
 from hotpapers.config import BlueskySettings
-from hotpapers.ops.metrics import counted
-from hotpapers.retry import backoff_delay, wait_too_long
+from hotpapers.plumbing.metrics import counted
+from hotpapers.plumbing.retry import backoff_delay, wait_too_long
 from hotpapers.signals._http import (
     LOOKBACK_BEFORE_ANNOUNCEMENT,
     RateLimiter,

@@ -10,9 +10,9 @@ from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
 from hotpapers.config import XSignalSettings
-from hotpapers.db import transaction
-from hotpapers.models import SocialPost
 from hotpapers.signals.oembed import fetch_oembed, oembed_expiry
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import SocialPost
 
 log = logging.getLogger(__name__)
 

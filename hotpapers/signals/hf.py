@@ -21,7 +21,7 @@ import aiohttp
 
 from hotpapers.arxiv.ids import canonical_id
 from hotpapers.config import HuggingFaceSettings
-from hotpapers.retry import UNREACHABLE_AFTER, Reachability
+from hotpapers.plumbing.retry import UNREACHABLE_AFTER, Reachability
 from hotpapers.signals._http import FetchError, JsonClient, need_dict, need_int, need_list
 from hotpapers.signals.base import Budget, Measurement, PaperRef, PostRecord, SourceResult
 

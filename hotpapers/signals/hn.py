@@ -30,7 +30,7 @@ from typing import Any, Literal
 import aiohttp
 
 from hotpapers.config import HackerNewsSettings
-from hotpapers.retry import UNREACHABLE_AFTER, Reachability
+from hotpapers.plumbing.retry import UNREACHABLE_AFTER, Reachability
 from hotpapers.signals._http import (
     FetchError,
     JsonClient,

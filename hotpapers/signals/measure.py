@@ -2,7 +2,7 @@
 
 One failing source never stops the others: each runs in its own task with its own time
 bound, and each source's results land in their own transaction. A paid source (X) spends
-from the day's cap in the shared spend ledger, request by request (hotpapers/spend.py), so
+from the day's cap in the shared spend ledger, request by request (hotpapers/storage/spend.py), so
 runs in other processes at the same time cannot spend the same money.
 """
 
@@ -19,12 +19,12 @@ from sqlmodel import Session, col, select
 
 from hotpapers.arxiv.calendar import announced_at
 from hotpapers.config import Settings
-from hotpapers.db import transaction
-from hotpapers.models import Announcement, Paper
-from hotpapers.retry import Unreachable
+from hotpapers.plumbing.retry import Unreachable
 from hotpapers.signals.base import PaperRef, SignalSource, SourceResult
 from hotpapers.signals.store import last_measured, save_measurements
-from hotpapers.spend import LedgerBudget
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import Announcement, Paper
+from hotpapers.storage.spend import LedgerBudget
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from hotpapers.uncompressed import UNCOMPRESSED
+from hotpapers.plumbing.uncompressed import UNCOMPRESSED
 
 __all__ = ["DEFAULT_CACHE_AGE", "OEmbed", "fetch_oembed", "oembed_expiry"]
 

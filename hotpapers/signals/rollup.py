@@ -3,7 +3,7 @@
 A row per (paper, source, UTC day) on which a numeric metric changed: the day's latest
 snapshot minus the latest snapshot before that day (a missing metric counts as 0; the
 difference may be negative). Trending sums a window's rows: the sum telescopes to "latest in
-the window minus latest before it", the rule of hotpapers/trending.py, while reading a few
+the window minus latest before it", the rule of hotpapers/ranking/trending.py, while reading a few
 thousand rows instead of every snapshot. Rewriting a day's row from the snapshots makes the
 write idempotent; the next measured day is rewritten too, as its base may have changed.
 """
@@ -18,7 +18,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from hotpapers.models import SignalGainDay, SignalSnapshot
+from hotpapers.storage.models import SignalGainDay, SignalSnapshot
 
 
 def numbers(metrics: Mapping[str, object] | None) -> dict[str, float]:

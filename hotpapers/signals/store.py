@@ -9,10 +9,10 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from hotpapers import spend
-from hotpapers.models import SignalSnapshot, SocialPost
 from hotpapers.signals.base import Measurement, PostRecord
 from hotpapers.signals.rollup import roll_up
+from hotpapers.storage import spend
+from hotpapers.storage.models import SignalSnapshot, SocialPost
 
 _POST_COUNTS = (
     "reposts",
@@ -83,12 +83,13 @@ def _post_row(post: PostRecord, taken_at: datetime) -> dict[str, object]:
 
 
 def spent_today(session: Session, service: str, day: date) -> float:
-    """The day's spend in US dollars (the ledger itself is hotpapers/spend.py)."""
+    """The day's spend in US dollars (the ledger itself is hotpapers/storage/spend.py)."""
     return spend.to_usd(spend.spent(session, service, day)[0])
 
 
 def add_spend(session: Session, service: str, day: date, amount_usd: float, units: int) -> None:
-    """Add to the day's spend without a cap; a paid request reserves first (hotpapers/spend.py)."""
+    """Add to the day's spend without a cap; a paid request reserves first
+    (hotpapers/storage/spend.py)."""
     spend.add(session, service, day, spend.to_micros(amount_usd), units)
 
 

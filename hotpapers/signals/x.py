@@ -4,10 +4,10 @@ tweepy hard-codes `https://api.twitter.com`; an aiohttp client middleware sends 
 requests to `settings.api_url` instead (`https://api.x.com` by default, a proxy, or a local
 fake in tests and benchmarks) - the same path in production and in tests.
 
-Counting follows `hotpapers.ranking`: original posts only (retweets are excluded from the
+Counting follows `hotpapers.ranking.scoring`: original posts only (retweets are excluded from the
 search, and any that arrive are dropped), quotes count as posts of their own, accounts in
 `ignore_accounts` are skipped, and every original post counts, two by one account both
-(`hotpapers.classic`).
+(`hotpapers.ranking.classic`).
 
 Money: X bills every post a search returns ($0.005 a post read, [signals.x]
 price_per_read_usd; reading the same post again within one UTC day may go unbilled, which
@@ -37,7 +37,8 @@ from yarl import URL
 
 from hotpapers.arxiv.ids import canonical_id, find_ids
 from hotpapers.config import XSignalSettings
-from hotpapers.ops.metrics import counted
+from hotpapers.plumbing.metrics import counted
+from hotpapers.plumbing.uncompressed import IDENTITY, UNCOMPRESSED
 from hotpapers.signals._x_query import (
     MAX_QUERY_LENGTH,
     SWEEP_QUERY,
@@ -45,8 +46,7 @@ from hotpapers.signals._x_query import (
     query_length,
 )
 from hotpapers.signals.base import Budget, Measurement, PaperRef, PostRecord, SourceResult
-from hotpapers.spend import to_micros
-from hotpapers.uncompressed import IDENTITY, UNCOMPRESSED
+from hotpapers.storage.spend import to_micros
 
 __all__ = ["TOKEN_SETTING", "XSource", "post_url"]
 

@@ -26,8 +26,8 @@ import numpy as np
 from sqlalchemy import BigInteger, ColumnElement, Engine, cast, func, select
 from sqlmodel import col
 
-from hotpapers.models import PaperVector
 from hotpapers.similar._model import DIMENSIONS, MODEL_NAME
+from hotpapers.storage.models import PaperVector
 
 log = logging.getLogger(__name__)
 

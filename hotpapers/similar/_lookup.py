@@ -8,9 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from hotpapers import queries
 from hotpapers.similar._index import nearest
 from hotpapers.similar._store import vectors_for
+from hotpapers.storage import queries
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, and_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from hotpapers.db import transaction
-from hotpapers.models import Paper, PaperVector
 from hotpapers.similar._model import MODEL_NAME, embed_texts, paper_text
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import Paper, PaperVector
 
 log = logging.getLogger(__name__)
 

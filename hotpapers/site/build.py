@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from hotpapers.config import Settings
 from hotpapers.errors import HotpapersError, InputError
-from hotpapers.ranking import RankedPaper
+from hotpapers.ranking.scoring import RankedPaper
 from hotpapers.site import search
 from hotpapers.site.content import Day, SiteContent, gather, measurements, slug
 from hotpapers.site.feeds import (
@@ -150,9 +150,9 @@ def archived_days(live: Path) -> list[date]:
 
 
 def charts_module() -> ModuleType | None:
-    """`hotpapers.charts` when it is installed (the site works without pictures)."""
+    """`hotpapers.render.charts` when it is installed (the site works without pictures)."""
     try:
-        return importlib.import_module("hotpapers.charts")
+        return importlib.import_module("hotpapers.render.charts")
     except ImportError:
         return None
 
@@ -225,8 +225,8 @@ class _Writer:
 
     def _week(self, renderer: Renderer) -> None:
         """`week/`: the last 7 days' trending papers, as the weekly post lists them."""
-        from hotpapers.trending import title
-        from hotpapers.week import week_of
+        from hotpapers.ranking.trending import title
+        from hotpapers.ranking.week import week_of
 
         span, found = week_of(self.settings, self.engine, self.now.date(), self.now)
         self._page("week/index.html", renderer.week(title(span), span, found))
@@ -268,8 +268,8 @@ class _Writer:
     def _week_posts(self, content: SiteContent) -> list[WeekPost]:
         """The week posts written since the feed's oldest day, newest first: one a week on
         the configured weekday, each with that week's trending papers."""
-        from hotpapers.trending import title
-        from hotpapers.week import is_weekly_day, week_of
+        from hotpapers.ranking.trending import title
+        from hotpapers.ranking.week import is_weekly_day, week_of
 
         if not content.days:
             return []

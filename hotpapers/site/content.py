@@ -1,7 +1,7 @@
 """What the site shows, read from the database: the ranked days, per category and per paper.
 
 The ranking is the one `hotpapers rank` prints (`jobs.rank`); nothing is scored again here
-(the newest page's "Rising from earlier days" comes from `hotpapers.rising`, which records
+(the newest page's "Rising from earlier days" comes from `hotpapers.ranking.rising`, which records
 what the pages showed). Everything is ordered explicitly so that the same database always
 gives the same site.
 """
@@ -18,13 +18,13 @@ from datetime import date, datetime
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from hotpapers import jobs
 from hotpapers.config import Settings
-from hotpapers.db import transaction
-from hotpapers.models import Announcement, SignalSnapshot, SocialPost
-from hotpapers.ranking import RankedPaper
-from hotpapers.rising import SITE, record_first_showing, rising_papers
+from hotpapers.ranking.rising import SITE, record_first_showing, rising_papers
+from hotpapers.ranking.scoring import RankedPaper
+from hotpapers.service import use_cases as jobs
 from hotpapers.site.views import safe_url
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import Announcement, SignalSnapshot, SocialPost
 from hotpapers.tldr.store import engine_tldrs
 
 # Rank every paper of a day once (the day page shows the top, category pages dig deeper).

@@ -19,7 +19,7 @@ from xml.etree import ElementTree as ET
 from markupsafe import escape
 
 from hotpapers.arxiv.ids import abs_url, pdf_url
-from hotpapers.ranking import RankedPaper, format_number, ranked_record
+from hotpapers.ranking.scoring import RankedPaper, format_number, ranked_record
 from hotpapers.render.tex import to_unicode
 from hotpapers.site import views
 from hotpapers.site.content import slug

@@ -17,7 +17,7 @@ import jinja2
 
 from hotpapers.arxiv.ids import abs_url, pdf_url
 from hotpapers.config import Settings
-from hotpapers.ranking import RankedPaper, format_number
+from hotpapers.ranking.scoring import RankedPaper, format_number
 from hotpapers.render.tex import to_html, to_unicode
 from hotpapers.site import views
 from hotpapers.site.content import Day, Listing, PaperLinks, SimilarPaper, slug
@@ -154,7 +154,8 @@ class Renderer:
         )
 
     def week(self, heading: str, span: Any, found: Sequence[Any]) -> str:
-        """The week's trending papers (hotpapers/trending.py), when the weekly digest is on."""
+        """The week's trending papers (hotpapers/ranking/trending.py), when the weekly digest is
+        on."""
         return self._render(
             "week.html.j2", "../", "week/", None, heading=heading,
             first_day=span.first_day, last_day=span.last_day, found=found,

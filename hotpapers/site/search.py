@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from hotpapers.ranking import RankedPaper
+from hotpapers.ranking.scoring import RankedPaper
 from hotpapers.render.tex import to_unicode
 from hotpapers.site.content import slug
 

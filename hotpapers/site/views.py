@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from hotpapers.arxiv.calendar import announced_at
 from hotpapers.config import DigestSettings
-from hotpapers.ranking import PostSignal, RankedPaper, X, format_number
+from hotpapers.ranking.scoring import PostSignal, RankedPaper, X, format_number
 
 # X's "posts" is the number of posts counted (one per author, reposts left out).
 _METRIC_NAMES = {"posts": "posts counted"}

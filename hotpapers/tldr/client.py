@@ -6,8 +6,9 @@ Every HTTP attempt first reserves, in the spend ledger, one request of the day's
 to what it cost. An attempt the server refused (429, 5xx, 4xx) costs nothing but counts as a
 request; one that got no answer in time keeps its reservation (it may have been billed);
 one never sent (no connection) gives both back. Retries follow the shared policy
-(`hotpapers.retry`): bounded, with back-off, honouring Retry-After up to `max_wait_seconds`.
-Bodies are read with a cap (`hotpapers.http_body`). The key travels only in the
+(`hotpapers.plumbing.retry`): bounded, with back-off, honouring Retry-After up to
+`max_wait_seconds`.
+Bodies are read with a cap (`hotpapers.plumbing.http_body`). The key travels only in the
 Authorization header and is never part of a message.
 """
 
@@ -25,10 +26,8 @@ from typing import Any
 import aiohttp
 from sqlalchemy import Engine
 
-from hotpapers import spend
-from hotpapers.db import transaction
-from hotpapers.http_body import BodyTooLarge, read_capped
-from hotpapers.retry import (
+from hotpapers.plumbing.http_body import BodyTooLarge, read_capped
+from hotpapers.plumbing.retry import (
     CONNECT_TIMEOUT,
     Reachability,
     Unreachable,
@@ -36,6 +35,8 @@ from hotpapers.retry import (
     parse_retry_after,
     wait_too_long,
 )
+from hotpapers.storage import spend
+from hotpapers.storage.db import transaction
 from hotpapers.tldr.settings import TldrSettings
 from hotpapers.tldr.text import (
     SYSTEM_PROMPT,

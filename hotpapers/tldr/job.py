@@ -18,9 +18,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hotpapers.config import Settings
-from hotpapers.ranking import RankedPaper
-from hotpapers.retry import Unreachable
-from hotpapers.spend import to_usd
+from hotpapers.plumbing.retry import Unreachable
+from hotpapers.ranking.scoring import RankedPaper
+from hotpapers.storage.spend import to_usd
 from hotpapers.tldr.client import DailyCap, StopAsking, TldrClient, TldrError
 from hotpapers.tldr.store import missing_versions, save_tldr
 
@@ -67,7 +67,7 @@ async def summarise_day(
     session: aiohttp.ClientSession | None = None,
 ) -> TldrReport:
     """Make the missing TL;DRs of `listing_date`'s top `tldr.top` papers (default: newest)."""
-    from hotpapers import jobs
+    from hotpapers.service import use_cases as jobs
 
     now = now or datetime.now(UTC)
     day = jobs.resolve_listing_date(settings, listing_date, now)

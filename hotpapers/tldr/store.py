@@ -16,9 +16,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from hotpapers.db import transaction
-from hotpapers.models import Paper, Tldr
-from hotpapers.ranking import RankedPaper
+from hotpapers.ranking.scoring import RankedPaper
+from hotpapers.storage.db import transaction
+from hotpapers.storage.models import Paper, Tldr
 
 _TABLE = Tldr.__table__  # type: ignore[attr-defined]
 

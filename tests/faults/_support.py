@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, create_engine, select, text
 
-from hotpapers.db import normalize_url
+from hotpapers.storage.db import normalize_url
 
 # Columns whose values differ between two correct runs (surrogate keys, wall-clock times).
 VOLATILE = frozenset({"id", "fetched_at", "created_at", "updated_at", "taken_at", "claimed_at"})

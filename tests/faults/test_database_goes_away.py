@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from hotpapers.arxiv import calendar
-from hotpapers.failpoints import ENV
 from hotpapers.fakes.arxiv import FakeArxiv, generate_papers
+from hotpapers.plumbing.failpoints import ENV
 from tests.conftest import PG_ADMIN_URL
 from tests.faults._support import base_env, content, hotpapers
 from tests.faults.test_kill_points import CATS, arxiv_env

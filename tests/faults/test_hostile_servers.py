@@ -38,7 +38,6 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, select, text
 from sqlmodel import SQLModel
 
-from hotpapers import jobs
 from hotpapers.config import (
     BlueskySettings,
     HackerNewsSettings,
@@ -46,13 +45,14 @@ from hotpapers.config import (
     Settings,
     XSignalSettings,
 )
-from hotpapers.db import make_engine, transaction
 from hotpapers.errors import HotpapersError
-from hotpapers.models import SocialPost, Subscription
-from hotpapers.records import PaperRecord
+from hotpapers.service import use_cases as jobs
 from hotpapers.signals.base import SignalSource
 from hotpapers.signals.measure import measure
-from hotpapers.store import record_announcements, upsert_papers
+from hotpapers.storage.db import make_engine, transaction
+from hotpapers.storage.models import SocialPost, Subscription
+from hotpapers.storage.records import PaperRecord
+from hotpapers.storage.store import record_announcements, upsert_papers
 from tests.faults.hostile import ANSWERS, BOMB_EXPANDED, JSON_ONLY, XML_ONLY, HostileServer, Shape
 
 BOUND = 10.0  # seconds a cell may take before it counts as a hang (20 times the timeout)
@@ -361,7 +361,7 @@ def seed(engine: Engine) -> None:
 @pytest.fixture(scope="module")
 def pg_schema(pg_url: str) -> Iterator[Engine]:
     """The run's private PostgreSQL database with every table, shared by the cells."""
-    import hotpapers.models  # noqa: F401  (registers the tables)
+    import hotpapers.storage.models  # noqa: F401  (registers the tables)
 
     engine = make_engine(pg_url)
     SQLModel.metadata.drop_all(engine)
@@ -376,7 +376,7 @@ def pg_schema(pg_url: str) -> Iterator[Engine]:
 def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """An empty SQLite database with every table, as bytes: copying it is quicker than
     creating the tables for each cell."""
-    import hotpapers.models  # noqa: F401  (registers the tables)
+    import hotpapers.storage.models  # noqa: F401  (registers the tables)
 
     path = tmp_path_factory.mktemp("schema") / "empty.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -388,7 +388,7 @@ def sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 @pytest.fixture
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     """A seeded database of the kind the cell asks for, as (url, engine)."""
-    import hotpapers.models  # noqa: F401  (registers the tables)
+    import hotpapers.storage.models  # noqa: F401  (registers the tables)
 
     if request.param == "sqlite":
         path = tmp_path / "hostile.db"

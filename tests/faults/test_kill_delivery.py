@@ -11,12 +11,18 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from hotpapers.db import make_engine
 from hotpapers.delivery._run import STALE_CLAIM
-from hotpapers.models import Delivery
-from tests.discord_support import running_fake
+from hotpapers.storage.db import make_engine
+from hotpapers.storage.models import Delivery
+from tests.bot.discord_support import running_fake
+from tests.cluster.test_cluster_support import (
+    deliveries,
+    fresh_schema,
+    make_fake,
+    process_env,
+    seed,
+)
 from tests.faults._support import hotpapers
-from tests.test_cluster_support import deliveries, fresh_schema, make_fake, process_env, seed
 
 CHANNELS, PAPERS = 3, 4
 

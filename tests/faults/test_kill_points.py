@@ -2,7 +2,7 @@
 undisturbed run's, row for row (SQLite and PostgreSQL), and nothing half-written is left.
 
 Each process is real (`python -m hotpapers ...`) and dies by SIGKILL at a named failpoint
-(`hotpapers/failpoints.py`): no rollback handler, no `finally` runs, as with a power cut.
+(`hotpapers/plumbing/failpoints.py`): no rollback handler, no `finally` runs, as with a power cut.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from hotpapers.arxiv import calendar
 from hotpapers.fakes.arxiv import FakeArxiv, generate_papers
+from tests.arxiv.test_import import record
 from tests.faults._support import COLLECTED, base_env, content, hotpapers
-from tests.test_import import record
 
 CATS = ["cs.LG", "cs.CV"]
 

@@ -152,9 +152,9 @@ def test_an_empty_day_says_why_and_what_to_run(engine: Engine) -> None:
     different sentences, the first two naming the command that fixes it."""
     from datetime import UTC, datetime
 
-    from hotpapers.models import SignalSnapshot
-    from hotpapers.why_empty import NothingToRank, below_threshold, require_rankable
-    from tests.test_measure import DAY, seed
+    from hotpapers.ranking.why_empty import NothingToRank, below_threshold, require_rankable
+    from hotpapers.storage.models import SignalSnapshot
+    from tests.signals.test_measure import DAY, seed
 
     with pytest.raises(NothingToRank, match=f"run `hotpapers collect --date {DAY}` first"):
         require_rankable(engine, DAY)

@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from hotpapers import jobs
 from hotpapers.arxiv.client import ArxivClient
 from hotpapers.config import Settings
 from hotpapers.errors import ArxivUnreachable
-from hotpapers.spend import spent
+from hotpapers.service import use_cases as jobs
+from hotpapers.storage.spend import spent
 from tests.faults._support import base_env, hotpapers
 from tests.faults.test_one_sentence import socket_closed_port
-from tests.test_measure import DAY, NOW, seed
+from tests.signals.test_measure import DAY, NOW, seed
 
 CATS = ["cs.LG"]
 

@@ -12,7 +12,7 @@ from hotpapers.arxiv import calendar
 from hotpapers.arxiv.holidays import ARXIV_HOLIDAYS
 from hotpapers.arxiv.taxonomy import normalize_category
 from hotpapers.fakes.arxiv.state import FakePaper
-from hotpapers.records import PaperRecord, VersionRecord
+from hotpapers.storage.records import PaperRecord, VersionRecord
 
 _METHODS = [
     "Sparse Mixture-of-Experts", "Diffusion Transformers", "Contrastive Pretraining",

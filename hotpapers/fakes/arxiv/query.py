@@ -14,7 +14,7 @@ from aiohttp import web
 from hotpapers.arxiv.ids import split_id
 from hotpapers.arxiv.taxonomy import ARCHIVES
 from hotpapers.fakes.arxiv import wire as xml
-from hotpapers.records import PaperRecord
+from hotpapers.storage.records import PaperRecord
 
 
 async def form_params(request: web.Request) -> dict[str, str]:

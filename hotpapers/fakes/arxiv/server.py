@@ -34,7 +34,7 @@ from hotpapers.fakes.arxiv.state import (
     Fault,
     RecordedRequest,
 )
-from hotpapers.records import ANNOUNCE_TYPES, PaperRecord
+from hotpapers.storage.records import ANNOUNCE_TYPES, PaperRecord
 
 
 class FakeArxiv(LocalServer):

@@ -10,7 +10,7 @@ from datetime import date
 
 from aiohttp import web
 
-from hotpapers.records import PaperRecord
+from hotpapers.storage.records import PaperRecord
 
 ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
 

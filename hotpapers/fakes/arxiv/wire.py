@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from hotpapers.records import PaperRecord, VersionRecord
+from hotpapers.storage.records import PaperRecord, VersionRecord
 
 ET = ZoneInfo("America/New_York")
 ATOM_NS = "http://www.w3.org/2005/Atom"

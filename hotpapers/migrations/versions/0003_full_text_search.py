@@ -2,7 +2,7 @@
 
 SQLite: an FTS5 table with `paper` as external content, kept by triggers. PostgreSQL: a
 stored generated tsvector column (config `hotpapers_search`: `simple` + `unaccent` when the
-extension can be created) with a GIN index. See hotpapers/fulltext.py for the choices; the
+extension can be created) with a GIN index. See hotpapers/storage/fulltext.py for the choices; the
 SQL is repeated here on purpose (a migration must not change when the code does).
 
 Revision ID: 0003

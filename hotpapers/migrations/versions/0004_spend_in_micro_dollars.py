@@ -1,7 +1,7 @@
 """spend in whole micro-dollars
 
 `spend.amount_usd` (a float, summed by read-modify-write) becomes `spend.amount_micros`, a
-BIGINT the ledger reserves against atomically (hotpapers/spend.py). Existing figures are
+BIGINT the ledger reserves against atomically (hotpapers/storage/spend.py). Existing figures are
 converted, rounded to the micro-dollar.
 
 Revision ID: 0004

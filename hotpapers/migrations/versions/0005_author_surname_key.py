@@ -1,7 +1,7 @@
 """author surname key, every author's keys folded again
 
 `author.folded_surname` (the surname with its particles, "vandermaaten") is new, and the rule
-that folds names changed (hotpapers/names.py: anyascii transliteration, so 'Łukasz' folds to
+that folds names changed (hotpapers/storage/names.py: anyascii transliteration, so 'Łukasz' folds to
 'lukasz'; a trailing 'Jr.' is no last name): every row's keys are computed again with the
 current rule. That is the one place where this migration calls project code: the keys must
 be the ones look-ups compute, whatever the rule is when it runs.
@@ -29,8 +29,8 @@ _KEY = sa.String(length=200).with_variant(sa.String(length=200, collation="C"), 
 
 
 def refold_authors(connection: sa.Connection) -> int:
-    """Every author's search keys computed again (hotpapers.names); the rows changed."""
-    from hotpapers.names import name_keys
+    """Every author's search keys computed again (hotpapers.storage.names); the rows changed."""
+    from hotpapers.storage.names import name_keys
 
     select = sa.text(
         "SELECT name, folded_name, folded_last, folded_surname FROM author"

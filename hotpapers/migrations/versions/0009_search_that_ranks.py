@@ -4,7 +4,7 @@ SQLite: the FTS5 table is made again with the `porter` stemmer in front of `unic
 PostgreSQL: the text search configuration `hotpapers_english` (`english`, with `unaccent` when
 the extension can be created) replaces 0003's `simple` one, and the generated column keeps
 word positions (0003 stripped them), so phrases and `ts_rank_cd` work; title words get weight
-A, abstract words B. See hotpapers/fulltext.py; the SQL is repeated here on purpose.
+A, abstract words B. See hotpapers/storage/fulltext.py; the SQL is repeated here on purpose.
 
 Revision ID: 0009
 Revises: 0008
