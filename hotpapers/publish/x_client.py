@@ -22,7 +22,7 @@ from hotpapers.config import XPublishSettings
 from hotpapers.errors import PublishError
 from hotpapers.plumbing.metrics import POSTS_DELIVERED, count_request
 from hotpapers.plumbing.uncompressed import UNCOMPRESSED
-from hotpapers.signals.x import route_middleware
+from hotpapers.plumbing.x_routing import route_middleware
 
 __all__ = ["CREDENTIAL_SETTINGS", "DuplicateContent", "create_post", "find_own_post", "x_client"]
 

@@ -33,12 +33,12 @@ from typing import Any, Literal
 import aiohttp
 import tweepy
 from tweepy.asynchronous import AsyncClient
-from yarl import URL
 
 from hotpapers.arxiv.ids import canonical_id, find_ids
 from hotpapers.config import XSignalSettings
 from hotpapers.plumbing.metrics import counted
 from hotpapers.plumbing.uncompressed import IDENTITY, UNCOMPRESSED
+from hotpapers.plumbing.x_routing import route_middleware
 from hotpapers.signals._x_query import (
     MAX_QUERY_LENGTH,
     SWEEP_QUERY,
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 
 Strategy = Literal["batched", "sweep"]
 TOKEN_SETTING = "HOTPAPERS_SIGNALS__X__BEARER_TOKEN"
-TWEEPY_HOSTS = frozenset({"api.twitter.com", "api.x.com"})
 TWEET_FIELDS = ["public_metrics", "created_at", "author_id", "referenced_tweets", "entities"]
 SEARCH_WINDOW = timedelta(days=7)
 WINDOW_SAFETY = timedelta(minutes=2)  # start_time must stay inside X's 7-day window
@@ -70,31 +69,6 @@ def post_url(username: str, post_id: str) -> str:
 
 def _usd(amount: float) -> str:
     return f"${amount:.2f}" if amount >= 0.01 or amount == 0 else f"${amount:g}"
-
-
-def route_middleware(api_url: str) -> aiohttp.ClientMiddlewareType:
-    """A client middleware sending tweepy's api.twitter.com requests to `api_url`."""
-    base = URL(api_url)
-    prefix = base.raw_path.rstrip("/")
-
-    async def route(
-        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
-    ) -> aiohttp.ClientResponse:
-        if request.url.host in TWEEPY_HOSTS and request.url.host != base.host:
-            target = URL.build(
-                scheme=base.scheme,
-                host=base.raw_host or "",
-                port=base.explicit_port,
-                path=prefix + request.url.raw_path,
-                query_string=request.url.raw_query_string,
-                encoded=True,
-            )
-            request.url = target
-            port = f":{target.explicit_port}" if target.explicit_port else ""
-            request.headers["Host"] = f"{target.raw_host}{port}"
-        return await handler(request)
-
-    return route
 
 
 class _RoutedSession:
