@@ -201,7 +201,7 @@ LONG_MODULES: dict[str, str] = {
     "hotpapers.config": "13 lines over: every [section] model in one place; to split by stage",
     "hotpapers.delivery._run": "4 lines over; the run and its ledger writes belong together",
     "hotpapers.signals.bluesky": "client, session refresh and matching; to split like x",
-    "hotpapers.signals.x": "search, budget and routing; routing moves to plumbing, #15",
+    "hotpapers.signals.x": "search, paging and the budget in one client; to split",
     "tests.bot.test_bot_delivery": "scenarios of the paced delivery; to split by topic",
     "tests.delivery.test_delivery": "plan, run and ledger tests; to split by topic",
     "tests.arxiv.test_import": "follows the importer split",
