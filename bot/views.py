@@ -119,6 +119,17 @@ def ranked_pages(
     return pages
 
 
+async def show_pages(
+    interaction: discord.Interaction, pages: Sequence[discord.Embed], timeout: float
+) -> None:
+    """Replace the "thinking..." placeholder with the first page; Previous/Next when more."""
+    if len(pages) == 1:
+        await interaction.edit_original_response(embed=pages[0])
+        return
+    view = Paginator(pages, owner_id=interaction.user.id, origin=interaction, timeout=timeout)
+    await interaction.edit_original_response(embed=pages[0], view=view)
+
+
 class Paginator(discord.ui.View):
     """Previous/Next through a list of embeds; only `owner_id` may press the buttons."""
 

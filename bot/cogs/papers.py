@@ -28,7 +28,7 @@ from bot.cogs._input import (
 from bot.cogs.similar import SimilarButton
 from bot.render import CHOICES_LIMIT, choice_name, clip_content, safe
 from bot.stars import StarButton
-from bot.views import Paginator, list_embed, paper_embed, ranked_pages
+from bot.views import list_embed, paper_embed, ranked_pages, show_pages
 from hotpapers.arxiv.taxonomy import CATEGORIES
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.ranking.candidates import rank_listing
@@ -166,16 +166,7 @@ class PapersCog(commands.Cog):
             )
             return
         pages = ranked_pages(ranked, day, scope)
-        if len(pages) == 1:
-            await interaction.edit_original_response(embed=pages[0])
-            return
-        view = Paginator(
-            pages,
-            owner_id=interaction.user.id,
-            origin=interaction,
-            timeout=self.bot.paginator_timeout,
-        )
-        await interaction.edit_original_response(embed=pages[0], view=view)
+        await show_pages(interaction, pages, self.bot.paginator_timeout)
 
     def _rank(self, day: date, top: int, categories: list[str] | None) -> list[RankedPaper]:
         """What `jobs.rank` returns, reading the text of the shown papers only (faster)."""

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.cogs._input import BadInput, parse_category
 from bot.cogs.papers import category_choices, refuse
 from bot.render import Field, author_list, build_embed, clip, readable
-from bot.views import PAPERS_PER_PAGE, Paginator, links, score_breakdown
+from bot.views import PAPERS_PER_PAGE, links, score_breakdown, show_pages
 from hotpapers.ranking.trending import (
     MONTH,
     WEEK,
@@ -103,16 +103,7 @@ class TrendingCog(commands.Cog):
             await interaction.edit_original_response(content=sentence)
             return
         pages = trending_pages(found, span, categories)
-        if len(pages) == 1:
-            await interaction.edit_original_response(embed=pages[0])
-            return
-        view = Paginator(
-            pages,
-            owner_id=interaction.user.id,
-            origin=interaction,
-            timeout=self.bot.paginator_timeout,
-        )
-        await interaction.edit_original_response(embed=pages[0], view=view)
+        await show_pages(interaction, pages, self.bot.paginator_timeout)
 
     @trending.autocomplete("category")
     async def _trending_category(
