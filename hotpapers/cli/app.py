@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from hotpapers.cli import configuration, database
 from hotpapers.cli.common import (
     cli_engine,
     cli_settings,
@@ -26,7 +27,7 @@ from hotpapers.cli.common import (
     parse_date,
     state,
 )
-from hotpapers.config import Settings, masked_dump, require_category
+from hotpapers.config import Settings, require_category
 from hotpapers.errors import InputError, quoted
 from hotpapers.logs import setup_logging
 from hotpapers.ranking.scoring import ranked_record
@@ -35,10 +36,10 @@ log = logging.getLogger("hotpapers")
 app = typer.Typer(
     help="hotpapers: which new arXiv papers people are talking about.", no_args_is_help=True
 )
-db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
-config_app = typer.Typer(help="Configuration commands.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(config_app, name="config")
+# Mounted here, not in mount_subcommands: `hotpapers --help` keeps listing them before site
+# and publish, and tests that import `app` without mounting still find them.
+app.add_typer(database.app, name="db")
+app.add_typer(configuration.app, name="config")
 
 
 @app.callback()
@@ -86,20 +87,6 @@ CategoriesOpt = Annotated[
         "--categories", help="Categories (repeat or comma-separate); default from config."
     ),
 ]
-
-
-@db_app.command("upgrade")
-@friendly
-def db_upgrade() -> None:
-    """Create or migrate the database schema to the newest version."""
-    from hotpapers.storage import migrate
-    from hotpapers.storage.db import check_connection, describe_url, make_engine
-
-    settings = cli_settings()
-    engine = make_engine(settings.database.url)
-    check_connection(engine)
-    migrate.upgrade(settings.database.url)
-    out.print(f"database at {describe_url(engine)} is at revision {migrate.current_head()}")
 
 
 @app.command()
@@ -351,30 +338,6 @@ def digest(
         from hotpapers.ranking.why_empty import below_threshold
 
         out.print(below_threshold(day, contents, settings.ranking.threshold), markup=False)
-
-
-@config_app.command("check")
-@friendly
-def config_check() -> None:
-    """Validate the configuration and print it, secrets masked."""
-    settings = cli_settings()
-    out.print(render_toml(masked_dump(settings)), highlight=False, markup=False)
-    out.print("# configuration is valid", highlight=False, markup=False)
-
-
-def render_toml(data: dict[str, Any], prefix: str = "") -> str:
-    """A small TOML writer for the effective configuration (values are JSON-compatible)."""
-    scalars = [
-        f"{k} = {json.dumps(v, ensure_ascii=False)}"
-        for k, v in data.items()
-        if not isinstance(v, dict)
-    ]
-    lines = ([f"[{prefix}]"] if prefix and scalars else []) + scalars
-    for key, value in data.items():
-        if isinstance(value, dict):
-            block = render_toml(value, f"{prefix}.{key}" if prefix else key)
-            lines += ["", block] if block else []
-    return "\n".join(lines).strip("\n")
 
 
 @app.command()

@@ -1,8 +1,8 @@
 """What every `hotpapers` command group shares: the global options, the consoles, settings
 and engine loading, error-to-sentence mapping and date parsing.
 
-The main CLI (`hotpapers.cli.app`) and the command groups (`hotpapers.{publish,service,site}.cli`,
-the bot's `bot.cli`) all import from here, so none of them imports another: no circle.
+The main CLI (`hotpapers.cli.app`) and the command groups (the other `hotpapers.cli` modules,
+the bot's `bot.cli`) all import from here, so no group imports the main CLI: no circle.
 """
 
 from __future__ import annotations
