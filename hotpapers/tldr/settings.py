@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class TldrSettings(BaseModel):
-    # As config._Section (not imported: config imports this module).
+    # As hotpapers.config._sections._Section (not imported: hotpapers.config imports this).
     model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
     enabled: bool = False
