@@ -16,7 +16,7 @@ def tldr(
     ] = None,
 ) -> None:
     """One-sentence TL;DRs for the day's top papers from the configured OpenAI-compatible
-    endpoint ([tldr] in the config; off by default). Papers that have one are not asked again."""
+    endpoint (\\[tldr] in the config; off by default). Papers that have one are not asked again."""
     from hotpapers.cli.common import cli_engine, cli_settings, friendly, out, parse_date
     from hotpapers.service import use_cases as jobs
     from hotpapers.tldr.job import summarise_day

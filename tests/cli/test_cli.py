@@ -54,6 +54,18 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert "collect" in result.stdout and "import-snapshot" in result.stdout
 
 
+def test_help_prints_config_section_names_literally() -> None:
+    """A docstring's `[tldr]` is a config section, not rich markup to swallow."""
+    result = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "tldr", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "([tldr] in the config; off by default)" in " ".join(result.stdout.split())
+
+
 def test_config_check_masks_secrets(runner: CliRunner) -> None:
     """The effective configuration is printed; a token from the environment is not."""
     result = runner.invoke(
