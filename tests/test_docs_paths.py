@@ -30,10 +30,10 @@ DOCUMENTS = sorted(
     ]
 )
 # What the benchmarks write when they run (ignored by git), so absent from a checkout.
-GENERATED = "bench/data"
+GENERATED = ("bench", "data")
 ROOTS = ("hotpapers/", "bot/", "tests/", "bench/", "docs/")
 
-_FULL_PATH = re.compile(r"(?<![\w./-])((?:hotpapers|bot|tests|bench|docs)/[\w./-]*[\w/])")
+_FULL_PATH = re.compile(rf"(?<![\w./-])((?:{'|'.join(ROOTS)})[\w./-]*[\w/])")
 _DOTTED = re.compile(r"(?<![\w./-])(hotpapers(?:\.\w+)+)")
 _RUN_MODULE = re.compile(r"python -m ([\w.]+)")
 _SHORT_NAME = re.compile(r"`(\w[\w/]*(?:\.py|/))`")
@@ -49,11 +49,12 @@ def _blocks(text: str) -> Iterator[str]:
 
 
 def _missing_paths(block: str) -> Iterator[str]:
+    """The names in one block that are neither a file nor a folder of the tree."""
     folder: str | None = None
     for match in re.finditer(f"{_FULL_PATH.pattern}|{_SHORT_NAME.pattern}", block):
         name = match.group(1) or match.group(2)
         if name.startswith(ROOTS):
-            if not name.startswith(GENERATED) and not (ROOT / name).exists():
+            if Path(name).parts[:2] != GENERATED and not (ROOT / name).exists():
                 yield name
             if name.endswith("/"):
                 folder = name
@@ -73,18 +74,19 @@ def _entry_point_groups() -> set[str]:
     return set(pyproject["project"]["entry-points"])
 
 
+def _is_module(dotted: str) -> bool:
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except ModuleNotFoundError:  # a parent is missing, or is a module, not a package
+        return False
+
+
 def _resolves(dotted: str) -> bool:
     """A module, or a name defined in one (`hotpapers.delivery.deliver`)."""
     module, _, name = dotted.rpartition(".")
-    try:
-        importlib.import_module(dotted)
+    if _is_module(dotted):
         return True
-    except ModuleNotFoundError:
-        pass
-    try:
-        return hasattr(importlib.import_module(module), name)
-    except ModuleNotFoundError:
-        return False
+    return _is_module(module) and hasattr(importlib.import_module(module), name)
 
 
 def _missing_modules(text: str) -> Iterator[str]:
@@ -93,7 +95,7 @@ def _missing_modules(text: str) -> Iterator[str]:
         if dotted not in groups and not _resolves(dotted):
             yield dotted
     for module in _RUN_MODULE.findall(text):
-        if importlib.util.find_spec(module) is None:
+        if not _is_module(module):
             yield f"python -m {module}"
 
 
@@ -105,7 +107,7 @@ def test_every_path_in_the_documentation_exists() -> None:
         for block in _blocks(doc.read_text(encoding="utf-8"))
         for name in _missing_paths(block)
     ]
-    assert missing == []
+    assert not missing, "not in the tree:\n" + "\n".join(missing)
 
 
 def test_every_module_name_in_the_documentation_exists() -> None:
@@ -115,4 +117,4 @@ def test_every_module_name_in_the_documentation_exists() -> None:
         for doc in DOCUMENTS
         for name in _missing_modules(doc.read_text(encoding="utf-8"))
     ]
-    assert missing == []
+    assert not missing, "not in the tree:\n" + "\n".join(missing)
