@@ -24,8 +24,6 @@ route buckets (`ROUTE_BUCKETS`: e.g. 5 messages per 5 s per channel) with real `
 headers; `fake.stats` counts requests and 429s by scope, and with `keep_log=True` `fake.log`
 keeps (perf_counter time, method, path, status) per request.
 
-This module is core code: it must not import discord (it speaks only the wire protocol).
-
 Modules: `wire` (Discord's constants, limits and the validation of message, component and
 command bodies), `state` (what the fake holds: channels, messages, threads, reactions,
 interactions), `gateway` (the websocket: IDENTIFY/RESUME, shards, dispatching events and
