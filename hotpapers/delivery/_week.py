@@ -1,17 +1,24 @@
 """Planning the weekly digest's Discord threads (issue #13 §1): on the weekday of an enabled
 `digest.weekly`, every subscribed channel gets one thread of the week's trending papers
 (hotpapers/ranking/trending.py, as the weekly Markdown post lists them), whatever its subscriptions
-filter: the week is the community's, not a subscription's. Direct messages get none."""
+filter: the week is the community's, not a subscription's. Direct messages get none.
+
+An arXiv holiday does not move the week: when the weekday has no listing (the Friday after
+Thanksgiving), its thread still goes out that day, at each channel's post time, dated (and
+keyed in the ledger) by that weekday, with no daily digest beside it. That is what a server
+admin who picked a weekday expects, and what the weekly Markdown post does too."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from hotpapers.arxiv.calendar import current_listing_date, is_listing_date
 from hotpapers.config import Settings
 from hotpapers.delivery._plan import _engine, _style
+from hotpapers.delivery._schedule import SETTLE, open_listings
 from hotpapers.delivery._types import TargetPlan
 from hotpapers.ranking.trending import Window
 from hotpapers.storage.models import Subscription
@@ -22,6 +29,30 @@ WEEK_TITLE = "Hot this week"  # how the thread's title starts (bot/render.py's h
 def week_title(span: Window) -> str:
     """ "Hot this week · 2026-11-21 to 2026-11-27": the thread's header."""
     return f"{WEEK_TITLE} · {span.first_day:%Y-%m-%d} to {span.last_day:%Y-%m-%d}"
+
+
+def unlisted_week_day(settings: Settings, now: datetime) -> date | None:
+    """The weekly digest's day at `now` when arXiv has no listing on it (a holiday): the date
+    the weekday rule alone gives the latest announcement evening; None on any other day."""
+    from hotpapers.ranking.week import is_weekly_day
+
+    day = current_listing_date(now)  # no holidays on purpose: a holiday does not move the week
+    if is_weekly_day(settings, day) and not is_listing_date(day, settings.arxiv.holidays):
+        return day
+    return None
+
+
+def unlisted_week_days(settings: Settings, now: datetime, settle: timedelta = SETTLE) -> list[date]:
+    """The weekly digest's days without a listing whose week threads some channel may be due
+    for at `now` (the scheduler adds them to the open listings: week threads only)."""
+    from hotpapers.ranking.week import is_weekly_day
+
+    holidays = settings.arxiv.holidays
+    return [
+        day
+        for day in open_listings(now, (), settle)  # as if arXiv announced on every weekday
+        if is_weekly_day(settings, day) and not is_listing_date(day, holidays)
+    ]
 
 
 def plan_week(
