@@ -9,7 +9,7 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from hotpapers.delivery import DeliveryReport, deliver
 from hotpapers.delivery._week import plan_week
 from hotpapers.fakes.discord import FakeDiscord
 from tests.bot.discord_support import bot_settings, running_bot, running_fake
+from tests.bot.render_discord_thread import thread_html
 from tests.delivery.test_delivery_week import subscribe
 from tests.ranking.trending_world import NOW, TODAY, build
 
@@ -45,7 +46,10 @@ async def bot(fake: FakeDiscord, engine: Engine) -> AsyncIterator[HotpapersBot]:
     build(engine)
     weekly = DigestSettings(weekly=WeeklyDigestSettings(enabled=True))
     settings = bot_settings(fake).model_copy(update={"digest": weekly})
-    async with running_bot(fake, engine, settings, clock=lambda: NOW) as client:
+    # No scheduler: on the world's holiday Friday it would post the week's thread by itself.
+    async with running_bot(
+        fake, engine, settings, clock=lambda: NOW, schedule_deliveries=False
+    ) as client:
         yield client
 
 
@@ -245,3 +249,54 @@ async def test_cli_deliver_says_what_went_to_the_week_thread(
     again = await asyncio.to_thread(runner.invoke, app, args)
     assert "2026-11-27 channel:3000/week: ok, 0 sent, 0 recovered, 0 edited\n" in again.output
     assert len(fake.threads) == 1
+
+
+@pytest.mark.parametrize(
+    ("weekday", "day", "title"),
+    [
+        ("friday", TODAY, TITLE),  # the Friday after Thanksgiving
+        ("saturday", TODAY + timedelta(days=1), "Hot this week · 2026-11-22 to 2026-11-28"),
+    ],
+)
+async def test_the_scheduler_posts_the_week_on_a_weekday_without_a_listing_once(
+    fake: FakeDiscord, engine: Engine, tmp_path: Path, weekday: str, day: date, title: str
+) -> None:
+    """A weekly day without a listing (a holiday, a weekend): at the channel's post time that
+    day the leader queues the week's thread alone (no day's digest) and it goes out once."""
+    from bot.scheduler import SchedulerCog
+    from tests.bot.test_bot_scheduler import Clock, _running, done_tasks
+
+    build(engine)
+    subscribe(engine, "channel:3000", "cs.LG", guild="2000")  # defaults: 09:00 UTC
+    post_time = datetime.combine(day, time(9), tzinfo=UTC)
+    clock = Clock(post_time - timedelta(minutes=1))
+    weekly = DigestSettings(weekly=WeeklyDigestSettings(enabled=True, weekday=weekday))
+    settings = bot_settings(fake).model_copy(update={"digest": weekly})
+    async with aiohttp.ClientSession() as session:
+        client = HotpapersBot(
+            settings, engine, session, clock=clock, guild_ready_timeout=0.05,
+            schedule_deliveries=False,
+        )  # fmt: skip
+        task = await _running(client, fake)
+        try:
+            await client.campaign()
+            await asyncio.wait_for(client.leader.wait_until_leader(), 10)
+            cog = SchedulerCog(client, autostart=False)
+            await client.add_cog(cog)
+            await cog.tick()
+            assert fake.threads == [] and done_tasks(engine, day) == set()  # not yet 09:00
+            clock.now = post_time
+            await cog.tick()
+            assert done_tasks(engine, day) == {"channel:3000/week"}
+            [week] = fake.threads
+            assert week["name"] == title and fake.papers_in(week["id"]) == WEEK
+            for later in (timedelta(minutes=5), timedelta(hours=20)):
+                clock.now = post_time + later
+                assert sum(report.sent for report in await cog.tick()) == 0
+            assert len(fake.threads) == 1 and fake.papers_in(week["id"]) == WEEK
+            shown = [fake.in_channel(3000)[0], *fake.in_channel(week["id"])]
+            sample = tmp_path / f"{weekday}-week-thread.html"
+            sample.write_text(thread_html(shown, title), encoding="utf-8")
+        finally:
+            await client.close()
+            await asyncio.wait_for(task, 10)
