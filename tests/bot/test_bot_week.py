@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.client import HotpapersBot
 from bot.courier import DiscordCourier
@@ -300,3 +300,40 @@ async def test_the_scheduler_posts_the_week_on_a_weekday_without_a_listing_once(
         finally:
             await client.close()
             await asyncio.wait_for(task, 10)
+
+
+async def test_a_week_thread_alone_never_supersedes_the_digest_before_it(
+    fake: FakeDiscord, engine: Engine
+) -> None:
+    """Thursday's digest still owed to a channel posting at 03:30 UTC (it missed Thursday's
+    03:30) is queued at Friday 03:45 beside Friday's week thread: a day without a listing has
+    no digest to replace Thursday's."""
+    from bot.scheduler import SchedulerCog
+    from hotpapers.storage.db import transaction
+    from hotpapers.storage.models import DeliveryTask, GuildSettings
+    from tests.bot.test_bot_scheduler import Clock, _running
+
+    subscribe(engine, "channel:3000", "cs.LG", guild="2000")
+    with transaction(engine) as session:
+        session.add(GuildSettings(guild_id="2000", timezone="UTC", post_time="03:30"))
+    clock = Clock(datetime(2026, 11, 27, 3, 45, tzinfo=UTC))
+    weekly = DigestSettings(weekly=WeeklyDigestSettings(enabled=True))
+    settings = bot_settings(fake).model_copy(update={"digest": weekly})
+    async with aiohttp.ClientSession() as session:
+        client = HotpapersBot(
+            settings, engine, session, clock=clock, guild_ready_timeout=0.05,
+            schedule_deliveries=False,
+        )  # fmt: skip
+        task = await _running(client, fake)
+        try:
+            await client.campaign()
+            await asyncio.wait_for(client.leader.wait_until_leader(), 10)
+            cog = SchedulerCog(client, autostart=False)
+            await client.add_cog(cog)
+            assert await cog.schedule() == 2
+        finally:
+            await client.close()
+            await asyncio.wait_for(task, 10)
+    with Session(engine) as db:
+        queued = {(row.listing_date, row.target) for row in db.exec(select(DeliveryTask))}
+    assert queued == {(date(2026, 11, 26), "channel:3000"), (TODAY, "channel:3000/week")}
