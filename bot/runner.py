@@ -157,13 +157,13 @@ async def deliver_day(
     """Log in over REST, deliver one listing to every subscribed target, log out.
 
     On the weekly digest's day the week's threads go too (their reports' targets are the
-    ledger keys, "channel:N/week"), also when that day has no listing (a holiday): by default
-    such a day comes after the newest listing, as the scheduler posts it."""
+    ledger keys, "channel:N/week"), also when that day has no listing (a holiday, a weekend
+    weekday): by default such a day, once come, is taken over the older listing before it."""
     from hotpapers.ranking.week import is_weekly_day
     from hotpapers.service.use_cases import no_listing, resolve_listing_date
 
     now = now or datetime.now(UTC)
-    week_day = unlisted_week_day(settings, now)  # a holiday, after the newest listing
+    week_day = unlisted_week_day(settings, now)  # no listing that day: newer than the newest
     if week_day is not None and listing_date in (None, week_day):
         day = week_day
     else:

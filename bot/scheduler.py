@@ -6,8 +6,8 @@ SQLite the only process): it looks at the listings still open (`open_listings`: 
 weekends and holidays once the last digest is out), asks the database which active targets
 are due (`is_due`, in their server's time zone) and queues one task per due target in the
 `delivery_task` work queue. On the weekly digest's weekday the week's thread of each channel is
-queued beside its digest, and also on that weekday when it has no listing (an arXiv holiday:
-the week's thread alone). The *drainer* runs in every process: up to
+queued beside its digest, and also on that weekday when it has no listing (an arXiv holiday
+or a weekend weekday: the week's thread alone). The *drainer* runs in every process: up to
 `discord.delivery_workers` workers claim tasks, plan the target (the listing's plans are
 computed once, in a thread, and shared) and deliver it through one shared, paced courier.
 
@@ -167,9 +167,9 @@ class SchedulerCog(commands.Cog):
 def _enqueue_due(
     engine: Engine, settings: Settings, days: list[date], now: datetime, settle: timedelta
 ) -> int:
-    """Queue, per open listing (newest first; a holiday weekly day among them), the active
-    targets due now that have no task for it yet and whose digest is not already out (e.g.
-    sent by the CLI); the number queued."""
+    """Queue, per open listing (newest first; a weekly day without a listing among them), the
+    active targets due now that have no task for it yet and whose digest is not already out
+    (e.g. sent by the CLI); the number queued."""
     queued = 0
     with Session(engine) as session:
         guild_of = _active_targets(session)
