@@ -23,6 +23,7 @@ from bot.courier import DiscordCourier
 from bot.pacer import pacer_for
 from hotpapers.config import Settings
 from hotpapers.delivery import DeliveryReport, TargetPlan, deliver, plan
+from hotpapers.delivery._week import plan_week, unlisted_week_day
 from hotpapers.errors import ConfigError, HotpapersError
 
 log = logging.getLogger(__name__)
@@ -153,12 +154,22 @@ async def deliver_day(
     *,
     now: datetime | None = None,
 ) -> DeliveryReport:
-    """Log in over REST, deliver one listing to every subscribed target, log out."""
+    """Log in over REST, deliver one listing to every subscribed target, log out.
+
+    On the weekly digest's day the week's threads go too (their reports' targets are the
+    ledger keys, "channel:N/week"), also when that day has no listing (a holiday, a weekend
+    weekday): by default such a day, once come, is taken over the older listing before it."""
+    from hotpapers.ranking.week import is_weekly_day
     from hotpapers.service.use_cases import no_listing, resolve_listing_date
 
     now = now or datetime.now(UTC)
-    day = resolve_listing_date(settings, listing_date, now)
-    if (reason := no_listing(settings, day, "nothing to deliver")) is not None:
+    week_day = unlisted_week_day(settings, now)  # no listing that day: newer than the newest
+    if week_day is not None and listing_date in (None, week_day):
+        day = week_day
+    else:
+        day = resolve_listing_date(settings, listing_date, now)
+    reason = no_listing(settings, day, "nothing to deliver")
+    if reason is not None and not is_weekly_day(settings, day):
         log.info("%s", reason)  # whatever is stored under that date, it was never announced
         return DeliveryReport(day)
     plans = await asyncio.to_thread(_plan, settings, engine, day, now)
@@ -177,6 +188,8 @@ async def deliver_day(
                 await client.login(token)
         workers = settings.discord.delivery_workers
         report = await deliver(engine, DiscordCourier(client), plans, day, now, workers=workers)
+        for target_plan, result in zip(plans, report.targets, strict=True):
+            result.target = target_plan.ledger  # a channel's week thread apart from its digest
         log.info(
             "Discord requests: %d (%d failed, 429s: %d global, %d route)",
             pacer.requests,
@@ -188,5 +201,6 @@ async def deliver_day(
 
 
 def _plan(settings: Settings, engine: Engine, day: date, now: datetime) -> list[TargetPlan]:
+    """The day's digests (none on a day without a listing), then the week's threads."""
     with Session(engine) as session:
-        return plan(session, settings, day, now)
+        return plan(session, settings, day, now) + plan_week(session, settings, day, now)

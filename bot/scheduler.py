@@ -5,7 +5,9 @@ Two loops run once the bot is connected. The *ticker* (every minute) runs only o
 SQLite the only process): it looks at the listings still open (`open_listings`: none on
 weekends and holidays once the last digest is out), asks the database which active targets
 are due (`is_due`, in their server's time zone) and queues one task per due target in the
-`delivery_task` work queue. The *drainer* runs in every process: up to
+`delivery_task` work queue. On the weekly digest's weekday the week's thread of each channel is
+queued beside its digest, and also on that weekday when it has no listing (an arXiv holiday
+or a weekend weekday: the week's thread alone). The *drainer* runs in every process: up to
 `discord.delivery_workers` workers claim tasks, plan the target (the listing's plans are
 computed once, in a thread, and shared) and deliver it through one shared, paced courier.
 
@@ -29,11 +31,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.courier import DiscordCourier
+from hotpapers.arxiv.calendar import is_listing_date
 from hotpapers.cluster import queue
 from hotpapers.cluster.drain import POLL_SECONDS, Drainer
 from hotpapers.config import Settings
 from hotpapers.delivery import DeliveryReport
 from hotpapers.delivery._schedule import SETTLE, is_due, open_listings
+from hotpapers.delivery._week import unlisted_week_days
 from hotpapers.ranking.week import is_weekly_day
 from hotpapers.storage.models import (
     Delivery,
@@ -146,6 +150,7 @@ class SchedulerCog(commands.Cog):
             now = self.clock()
             settings: Settings = self.bot.settings
             days = open_listings(now, settings.arxiv.holidays, self.settle)
+            days = sorted({*days, *unlisted_week_days(settings, now, self.settle)}, reverse=True)
             if not days:
                 return 0
             return await asyncio.to_thread(
@@ -162,8 +167,9 @@ class SchedulerCog(commands.Cog):
 def _enqueue_due(
     engine: Engine, settings: Settings, days: list[date], now: datetime, settle: timedelta
 ) -> int:
-    """Queue, per open listing, the active targets due now that have no task for it yet and
-    whose digest is not already out (e.g. sent by the CLI); the number queued."""
+    """Queue, per open listing (newest first; a weekly day without a listing among them), the
+    active targets due now that have no task for it yet and whose digest is not already out
+    (e.g. sent by the CLI); the number queued."""
     queued = 0
     with Session(engine) as session:
         guild_of = _active_targets(session)
@@ -173,13 +179,15 @@ def _enqueue_due(
         query = select(GuildSettings).where(col(GuildSettings.guild_id).in_(guilds))
         by_guild = {row.guild_id: row for row in session.exec(query)}
         defaults = settings.discord
+        holidays = settings.arxiv.holidays
         newer: date | None = None  # the listing after `day`, if it is open too
         due_by_day: list[tuple[date, list[str]]] = []
         for day in days:
             known = _queued(session, day)
+            listed = is_listing_date(day, holidays)
             due = [
                 key
-                for key, target in _task_keys(settings, day, guild_of)
+                for key, target in _task_keys(settings, day, guild_of, listed)
                 if key not in known
                 and is_due(
                     target,
@@ -194,7 +202,8 @@ def _enqueue_due(
             ]
             done = _delivered(session, day, due)
             due_by_day.append((day, [target for target in due if target not in done]))
-            newer = day
+            if listed:  # a week thread alone never supersedes the digest before it
+                newer = day
     for day, targets in reversed(due_by_day):  # the older listing first
         added = queue.enqueue(engine, targets, day, now)
         if added:
@@ -204,11 +213,12 @@ def _enqueue_due(
 
 
 def _task_keys(
-    settings: Settings, day: date, guild_of: dict[str, str | None]
+    settings: Settings, day: date, guild_of: dict[str, str | None], listed: bool = True
 ) -> list[tuple[str, str]]:
-    """(task key, target) of what may be due on `day`: every target's digest and, on the
-    weekly digest's day, every channel's week thread (keyed "channel:N/week", as its ledger)."""
-    keys = [(target, target) for target in guild_of]
+    """(task key, target) of what may be due on `day`: every target's digest (when `day` is
+    `listed`) and, on the weekly digest's day, every channel's week thread (keyed
+    "channel:N/week", as its ledger)."""
+    keys = [(target, target) for target in guild_of] if listed else []
     if is_weekly_day(settings, day):
         keys += [(f"{t}/week", t) for t in guild_of if t.startswith("channel:")]
     return keys

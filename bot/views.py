@@ -54,8 +54,16 @@ def categories_text(categories: Sequence[str]) -> str:
     return ", ".join(f"`{c}` {safe(category_name(c))}" for c in categories) or "none"
 
 
-def paper_embed(paper: PaperDetail, score: PaperScore | None) -> discord.Embed:
-    """One paper in full: title linking to its abs page, authors, abstract, links, score."""
+def tldr_line(tldr: str) -> str:
+    """A model's one sentence, labelled as the daily thread labels it (bot/render.py)."""
+    return f"**TL;DR:** {safe(tldr)}"
+
+
+def paper_embed(
+    paper: PaperDetail, score: PaperScore | None, tldr: str | None = None
+) -> discord.Embed:
+    """One paper in full: title linking to its abs page, authors, abstract (after its cached
+    TL;DR, as in the daily thread), links, score."""
     url = abs_url(paper.arxiv_id)
     fields = [
         Field("Authors", author_list(paper.authors)),
@@ -74,10 +82,13 @@ def paper_embed(paper: PaperDetail, score: PaperScore | None) -> discord.Embed:
     footer = f"arXiv:{paper.arxiv_id}v{paper.latest_version}"
     if paper.submitted:
         footer += f" · submitted {paper.submitted:%Y-%m-%d}"
+    description = readable(paper.abstract)
+    if tldr:
+        description = f"{tldr_line(tldr)}\n\n{description}"
     return build_embed(
         title=readable(paper.title),
         url=url,
-        description=readable(paper.abstract),
+        description=description,
         fields=fields,
         footer=footer,
     )
@@ -109,7 +120,8 @@ def ranked_pages(
             Field(
                 f"#{item.rank} · {clip(readable(item.paper.title), 230)}",
                 f"{author_list(item.paper.authors, 300)}\n"
-                f"Score {score_breakdown(item)}\n{links(item.paper.arxiv_id)}",
+                + (f"{tldr_line(item.tldr)}\n" if item.tldr else "")
+                + f"Score {score_breakdown(item)}\n{links(item.paper.arxiv_id)}",
             )
             for item in chunk
         ]

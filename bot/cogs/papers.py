@@ -169,16 +169,14 @@ class PapersCog(commands.Cog):
         await show_pages(interaction, pages, self.bot.paginator_timeout)
 
     def _rank(self, day: date, top: int, categories: list[str] | None) -> list[RankedPaper]:
-        """What `jobs.rank` returns, reading the text of the shown papers only (faster)."""
+        """What `jobs.rank` returns, reading the text of the shown papers only (faster), with
+        their cached TL;DRs."""
+        settings = self.bot.settings
         with Session(self.bot.engine) as session:
-            return rank_listing(
-                session,
-                self.bot.settings.ranking,
-                day,
-                self.bot.clock(),
-                top=top,
-                categories=categories,
+            ranked = rank_listing(
+                session, settings.ranking, day, self.bot.clock(), top=top, categories=categories
             )
+            return lookup.with_cached_tldrs(session, settings, ranked)
 
     @hot.autocomplete("category")
     async def _hot_category(
@@ -221,7 +219,8 @@ class PapersCog(commands.Cog):
             ),
             asyncio.to_thread(_attention_chart, self.bot.engine, found.arxiv_id),
         )
-        embed = paper_embed(found, score)
+        tldr = await self.read(interaction, lookup.paper_tldr, self.bot.settings, found.arxiv_id)
+        embed = paper_embed(found, score, tldr)
         view = paper_buttons(found.arxiv_id)
         if chart is None:  # never measured anywhere: no picture to show
             await answer(interaction, embed, view)

@@ -26,7 +26,7 @@ from hotpapers.delivery._types import TargetPlan
 # After the announcement, before the first digest: time for the first signals to arrive.
 SETTLE = timedelta(hours=2)
 # The latest a post time can fall after `announced_at + settle`: a day, plus a DST hour.
-_LONGEST_WAIT = timedelta(hours=25)
+LONGEST_WAIT = timedelta(hours=25)
 _DAY = timedelta(days=1)
 
 
@@ -161,7 +161,7 @@ def open_listings(
     found = []
     day = current_listing_date(now, holidays)
     for _ in range(2):
-        if now < announced_at(day) + settle + _LONGEST_WAIT:
+        if now < announced_at(day) + settle + LONGEST_WAIT:
             found.append(day)
         day = previous_listing_date(day, holidays)
     return found

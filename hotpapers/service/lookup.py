@@ -1,6 +1,5 @@
 """Look-ups the interactive commands need beyond `hotpapers.storage.queries`: the listing date a
-paper
-ranks on and its score there."""
+paper ranks on and its score there, and the cached TL;DRs they show."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from hotpapers.config import Settings
 from hotpapers.ranking.scoring import RankedPaper
 from hotpapers.service import use_cases as jobs
 from hotpapers.storage.models import Announcement
+from hotpapers.tldr.store import current_tldrs, with_tldrs
 
 # Enough to find any paper of one listing in the ranking (RankingSettings.top's maximum).
 WHOLE_LISTING = 1000
@@ -46,3 +46,21 @@ def paper_score(
     ranking = jobs.rank(settings, engine, day, now=now, top=WHOLE_LISTING)
     found = next((item for item in ranking if item.paper.arxiv_id == arxiv_id), None)
     return PaperScore(day, found) if found is not None else None
+
+
+# A slash command only reads the TL;DR cache (hotpapers/tldr/store.py), never asks the endpoint:
+# Discord wants an answer within seconds, and every request is spent from the daily cap.
+
+
+def paper_tldr(session: Session, settings: Settings, arxiv_id: str) -> str | None:
+    """The cached TL;DR of the paper's current version; None without one or with [tldr] off."""
+    if not settings.tldr.enabled:
+        return None
+    return current_tldrs(session, [arxiv_id]).get(arxiv_id)
+
+
+def with_cached_tldrs(
+    session: Session, settings: Settings, ranked: list[RankedPaper]
+) -> list[RankedPaper]:
+    """`ranked` with each cached TL;DR attached; as it is with [tldr] off."""
+    return with_tldrs(session, ranked) if settings.tldr.enabled else ranked

@@ -10,13 +10,14 @@ May import: the storage layer (models, db) and numpy. Never Discord.
 """
 
 from hotpapers.similar._index import Neighbour, forget_cached_indexes, nearest
-from hotpapers.similar._lookup import SimilarResult, similar_to
+from hotpapers.similar._lookup import SIMILARITY_FLOOR, SimilarResult, similar_to
 from hotpapers.similar._model import DIMENSIONS, MODEL_NAME, embed_texts, paper_text
 from hotpapers.similar._store import EmbedReport, embed_missing, vectors_for
 
 __all__ = [
     "DIMENSIONS",
     "MODEL_NAME",
+    "SIMILARITY_FLOOR",
     "EmbedReport",
     "Neighbour",
     "SimilarResult",

@@ -67,11 +67,18 @@ async def running_bot(
     settings: Settings | None = None,
     *,
     clock: Callable[[], datetime] | None = None,
+    schedule_deliveries: bool = True,
 ) -> AsyncIterator[HotpapersBot]:
-    """The real bot (settings: bot_settings(fake) by default), logged in to the fake."""
+    """The real bot (settings: bot_settings(fake) by default), logged in to the fake;
+    `schedule_deliveries=False` leaves its scheduler out (the test delivers by hand)."""
     async with aiohttp.ClientSession() as session:
         client = HotpapersBot(
-            settings or bot_settings(fake), engine, session, clock=clock, guild_ready_timeout=0.05
+            settings or bot_settings(fake),
+            engine,
+            session,
+            clock=clock,
+            guild_ready_timeout=0.05,
+            schedule_deliveries=schedule_deliveries,
         )
         async with logged_in(client, fake):
             yield client

@@ -132,3 +132,33 @@ def _photograph(messages: list[dict[str, Any]], png: Path) -> None:
     page.write_text(thread_html(messages, "/paper, then its Similar button"), encoding="utf-8")
     screenshot(page, png, page_height(messages) + 500)
     assert png.stat().st_size > 0
+
+
+async def test_nothing_close_enough_is_one_private_sentence_on_command_and_button(
+    bot: HotpapersBot, fake: FakeDiscord, tmp_path: Path
+) -> None:
+    """The qubit paper's only neighbours are on other topics (cosine near 0): /similar and the
+    Similar button say so in one sentence instead of listing five unrelated papers."""
+    sentence = (
+        "No stored paper is close enough to arXiv:2611.00006 by title and abstract "
+        "(none reaches a similarity of 0.20)."
+    )
+    asked = await fake.send_interaction("similar", {"id": "2611.00006"})
+    assert asked.ephemeral and asked.content == sentence and not asked.embeds
+    shown = await fake.send_interaction("paper", {"id": "2611.00006"}, timeout=60)
+    pressed = await fake.send_interaction(
+        custom_id="hp:similar:2611.00006", message_id=int(shown.message["id"]), user_id=8
+    )
+    assert pressed.ephemeral and pressed.content == sentence and not pressed.embeds
+    sample = tmp_path / "similar-nothing-close.html"
+    sample.write_text(thread_html([asked.message], "/similar 2611.00006"), encoding="utf-8")
+    assert sentence in sample.read_text("utf-8")
+
+
+async def test_only_neighbours_close_enough_are_listed(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    """The graph paper's list stops at the papers on its own topic."""
+    result = await fake.send_interaction("similar", {"id": "2611.00001"})
+    [embed] = result.embeds
+    assert set(_titles(embed)) == {"Molecular graph networks", "Graph learning for chemistry"}

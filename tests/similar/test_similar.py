@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from hotpapers.similar import (
     DIMENSIONS,
+    SIMILARITY_FLOOR,
     embed_missing,
     embed_texts,
     nearest,
@@ -200,3 +201,26 @@ def test_the_faster_tokenizer_cuts_abstracts_into_the_same_tokens() -> None:
         for title, abstract in TOPICS.values()
     ]
     assert [e.ids for e in ours.encode_batch(texts)] == [e.ids for e in shipped.encode_batch(texts)]
+
+
+def test_only_papers_close_enough_are_listed(topical: Engine) -> None:
+    """A paper's own topic passes the floor; the other topics (cosine near 0) never pad the
+    list up to `k`."""
+    embed_missing(topical)
+    result = similar_to(topical, "2611.00020", k=5)
+    assert result.sentence is None
+    assert {s.arxiv_id for s, _ in result.neighbours} == {"2611.00021", "2611.00022"}
+    assert all(score >= SIMILARITY_FLOOR for _, score in result.neighbours)
+
+
+def test_nothing_close_enough_is_one_sentence(engine: Engine) -> None:
+    """On a tiny database of unrelated papers the answer says so instead of listing them."""
+    store(engine, [paper("2611.00001", "graphs", 0), paper("2611.00002", "cosmology", 0)])
+    store(engine, [paper("2611.00003", "quantum", 0)])
+    embed_missing(engine)
+    result = similar_to(engine, "2611.00001", k=5)
+    assert result.paper is not None and result.neighbours == []
+    assert result.sentence == (
+        "No stored paper is close enough to arXiv:2611.00001 by title and abstract "
+        "(none reaches a similarity of 0.20)."
+    )

@@ -148,6 +148,27 @@ def test_paper_page_lists_similar_papers_when_vectors_exist(engine: Engine, tmp_
     assert scores == sorted(scores, reverse=True)
 
 
+def test_paper_pages_list_no_paper_below_the_similarity_floor(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A paper whose nearest papers are all on other topics (the hostile one: cosine near 0)
+    gets no "Similar papers" section; no page lists a paper under the floor."""
+    from hotpapers.similar import SIMILARITY_FLOOR, embed_missing
+
+    seed(engine)
+    embed_missing(engine)
+    out = tmp_path / "site"
+    build_site(site_settings(), engine, out, now=NOW)
+    lonely = page(out / f"paper/{slug(HOSTILE_ID)}/index.html")
+    assert not lonely.xpath("//h2[text()='Similar papers'] | //ol[@class='similar']")
+    shown = [
+        float(span.text_content().rsplit(" ", 1)[1])
+        for path in (out / "paper").glob("*/index.html")
+        for span in page(path).xpath("//ol[@class='similar']/li/span")
+    ]
+    assert shown and min(shown) >= SIMILARITY_FLOOR
+
+
 def test_hostile_text_is_escaped_everywhere(site: Path) -> None:
     """HTML in titles, abstracts, names and posts is shown as text, never run or linked."""
     for path in site.rglob("*.html"):

@@ -20,8 +20,9 @@ from hotpapers.fakes.openai import FakeOpenAI
 from hotpapers.service import use_cases as jobs
 from hotpapers.site.build import build_site
 from hotpapers.tldr.job import summarise_day
-from tests.bot.discord_support import running_fake
-from tests.bot.render_discord_thread import CHANNEL, record_thread
+from hotpapers.tldr.store import save_tldr
+from tests.bot.discord_support import bot_settings, running_bot, running_fake
+from tests.bot.render_discord_thread import CHANNEL, record_thread, thread_html
 from tests.tldr.test_tldr import DAY, FAULT_DETAIL, KEY, NOW, RANKED_IDS, make_settings, seed
 
 FIRST = (
@@ -105,3 +106,54 @@ async def test_after_a_failing_endpoint_everything_goes_out_as_without_them(
     pages = site_pages(seeded, settings, tmp_path / "site")
     assert pages == pages_off
     assert not any('class="tldr"' in page for page in pages)
+
+
+# --- /paper and /hot: the cached sentence, never a request -----------------------------------
+
+CACHED = "Vision transformers work again when trained longer."
+
+
+def cache_one(engine: Engine) -> None:
+    """A TL;DR cached for the top paper only (the others have none)."""
+    save_tldr(
+        engine, RANKED_IDS[0], 1, CACHED, model="fake-mini", tokens=(50, 10), now=NOW
+    )  # fmt: skip
+
+
+async def paper_and_hot(engine: Engine, settings: Settings) -> tuple[dict[str, Any], ...]:
+    """/paper on the top paper and /hot of the day, as the fake Discord recorded them."""
+    async with running_fake(FakeDiscord(channels={CHANNEL: "papers"})) as discord_fake:
+        bot = bot_settings(discord_fake)
+        chosen = bot.model_copy(update={"arxiv": settings.arxiv, "tldr": settings.tldr})
+        async with running_bot(discord_fake, engine, chosen, clock=lambda: NOW):
+            paper = await discord_fake.send_interaction("paper", {"id": RANKED_IDS[0]}, timeout=60)
+            hot = await discord_fake.send_interaction("hot", {"date": DAY.isoformat()})
+    return paper.message, hot.message
+
+
+async def test_paper_and_hot_show_the_cached_tldr_and_ask_nothing(
+    fake: FakeOpenAI, seeded: Engine, tmp_path: Path
+) -> None:
+    """With [tldr] on, /paper opens with the cached sentence and /hot's entry has it; a paper
+    without one shows none; the endpoint is never asked from a slash command."""
+    cache_one(seeded)
+    paper, hot = await paper_and_hot(seeded, make_settings(fake))
+    assert fake.requests == []
+    description = paper["embeds"][0]["description"]
+    abstract = "We study vision transformers, again and find that it works. It scales, too."
+    assert description == f"**TL;DR:** {CACHED}\n\n{abstract}"
+    entries = [field["value"] for field in hot["embeds"][0]["fields"]]
+    assert f"\n**TL;DR:** {CACHED}\n" in entries[0]
+    assert not any("TL;DR" in entry for entry in entries[1:])
+    sample = tmp_path / "paper-and-hot-tldr.html"
+    sample.write_text(thread_html([paper, hot], "/paper, then /hot"), encoding="utf-8")
+
+
+async def test_paper_and_hot_are_unchanged_with_tldr_off(fake: FakeOpenAI, seeded: Engine) -> None:
+    """A sentence cached earlier is not shown once [tldr] is off: the answers are exactly
+    those of a database without it."""
+    off = make_settings(fake, enabled=False)
+    before = [shown([m]) for m in await paper_and_hot(seeded, off)]
+    cache_one(seeded)
+    after = [shown([m]) for m in await paper_and_hot(seeded, off)]
+    assert after == before and "TL;DR" not in json.dumps(after, ensure_ascii=False)
