@@ -12,6 +12,12 @@ from sqlmodel import SQLModel
 
 from hotpapers.storage.db import make_engine
 
+# pytest-xdist's workers set COLUMNS=80 (the parent's terminal); the CLI's rich consoles read
+# it once, when hotpapers.cli.common is imported, so a test's own COLUMNS would be ignored.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 PG_ADMIN_URL = os.environ.get(
     "HOTPAPERS_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

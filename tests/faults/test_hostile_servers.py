@@ -20,6 +20,9 @@ Each cell must
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
+import gc
 import logging
 import re
 import threading
@@ -300,12 +303,24 @@ def cells() -> Iterator[Any]:
 # --- measuring a cell ----------------------------------------------------------------------
 
 
+def _release_free_memory() -> None:
+    """Give freed heap pages back to the system before a baseline is taken. Without it the
+    pages an earlier test freed (another bomb, in the same worker) stay resident and a later
+    bomb fills them without growing RSS, so the measurement would depend on test order."""
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    if libc is not None and hasattr(libc, "malloc_trim"):  # glibc only
+        libc.malloc_trim(0)
+
+
 class PeakMemory:
     """The highest RSS of this process while the block runs, sampled from a thread (a bomb
     read into memory and dropped again would not show in a before/after comparison)."""
 
     def __init__(self) -> None:
         self._process = psutil.Process()
+        _release_free_memory()
         self.baseline = self.peak = self._process.memory_info().rss
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
