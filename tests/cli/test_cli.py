@@ -120,20 +120,34 @@ def test_missing_snapshot_file_exits_2(runner: CliRunner) -> None:
     assert "no such file" in result.output
 
 
-def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
-    """`hotpapers demo` works offline with no credentials and shows every stage: the post,
-    the site (its local URL), the Discord thread as delivered to the fake, the X text."""
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One `hotpapers demo` run (its work folder and what it printed), shared by the tests
+    that read it: the demo is the slowest command, and the readers do not change its files."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
     env["COLUMNS"] = "250"  # wide enough that no title is wrapped inside a panel
-    workdir = tmp_path / "demo"
+    workdir = tmp_path_factory.mktemp("demo-run") / "demo"
     result = subprocess.run(
         [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(workdir)],
         capture_output=True, text=True, env=env, timeout=300,
     )  # fmt: skip
     # What a user sees, kept to look at: `pytest --basetemp=DIR` leaves it in DIR.
-    (tmp_path / "demo-output.txt").write_text(result.stdout + result.stderr)
+    (workdir.parent / "demo-output.txt").write_text(result.stdout + result.stderr)
+    return workdir, result
+
+
+def _demo_env(workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
+    env["HOTPAPERS_DATABASE__URL"] = f"sqlite:///{workdir / 'demo.db'}"
+    return env
+
+
+def test_demo_runs_the_whole_pipeline(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """`hotpapers demo` works offline with no credentials and shows every stage: the post,
+    the site (its local URL), the Discord thread as delivered to the fake, the X text."""
+    workdir, result = demo
     assert result.returncode == 0, result.stderr
-    assert_post_written(tmp_path, result.stdout)
+    assert_post_written(workdir, result.stdout)
     assert_site_shown(workdir, result.stdout)
     assert_discord_thread_shown(workdir, result.stdout)
     assert "Hot on arXiv, listing of 2026-11-23:" in result.stdout  # the X summary's text
@@ -173,8 +187,8 @@ def assert_discord_thread_shown(workdir: Path, stdout: str) -> None:
     assert where == sorted(where)
 
 
-def assert_post_written(tmp_path: Path, stdout: str) -> None:
-    post = tmp_path / "demo" / "posts" / "2026-11-23---Hot-Papers.md"
+def assert_post_written(workdir: Path, stdout: str) -> None:
+    post = workdir / "posts" / "2026-11-23---Hot-Papers.md"
     assert post.is_file()
     text = post.read_text()
     assert text.startswith("---\ntitle: Hot Papers 2026-11-23\n")
@@ -186,15 +200,13 @@ def assert_post_written(tmp_path: Path, stdout: str) -> None:
     assert "Hot papers 2026-11-23" in stdout and str(post) in stdout.replace("\n", "")
 
 
-def test_rank_json_after_demo(tmp_path: Path) -> None:
+def test_rank_json_after_demo(
+    demo: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
     """`rank --json` prints rank, id, title, score and the per-source breakdown."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
-    workdir = tmp_path / "demo"
-    subprocess.run(
-        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(workdir)],
-        capture_output=True, text=True, env=env, timeout=300, check=True,
-    )  # fmt: skip
-    env["HOTPAPERS_DATABASE__URL"] = f"sqlite:///{workdir / 'demo.db'}"
+    workdir, run = demo
+    assert run.returncode == 0, run.stderr
+    env = _demo_env(workdir)
     result = subprocess.run(
         [sys.executable, "-m", "hotpapers", "rank", "--date", "2026-11-23", "--json", "--top", "3"],
         capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
@@ -210,15 +222,13 @@ def test_rank_json_after_demo(tmp_path: Path) -> None:
     )
 
 
-def test_rank_explain_shows_each_term(tmp_path: Path) -> None:
+def test_rank_explain_shows_each_term(
+    demo: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
     """`rank --explain ID` shows how the paper's score was made, and refuses a non-id."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
-    workdir = tmp_path / "demo"
-    subprocess.run(
-        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(workdir)],
-        capture_output=True, text=True, env=env, timeout=300, check=True,
-    )  # fmt: skip
-    env["HOTPAPERS_DATABASE__URL"] = f"sqlite:///{workdir / 'demo.db'}"
+    workdir, run = demo
+    assert run.returncode == 0, run.stderr
+    env = _demo_env(workdir)
     ranked = subprocess.run(
         [sys.executable, "-m", "hotpapers", "rank", "--date", "2026-11-23", "--json", "--top", "1"],
         capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path, check=True,
