@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -82,3 +85,20 @@ def pg_engine(pg_url: str) -> Iterator[Engine]:
     engine = make_engine(pg_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One `hotpapers demo` run (its work folder and what it printed), shared by the tests
+    that read it: the demo is the slowest command. Readers must not change its files; a test
+    that writes copies the folder first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
+    env["COLUMNS"] = "250"  # wide enough that no title is wrapped inside a panel
+    workdir = tmp_path_factory.mktemp("demo-run") / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(workdir)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    # What a user sees, kept to look at: `pytest --basetemp=DIR` leaves it in DIR.
+    (workdir.parent / "demo-output.txt").write_text(result.stdout + result.stderr)
+    return workdir, result

@@ -120,22 +120,6 @@ def test_missing_snapshot_file_exits_2(runner: CliRunner) -> None:
     assert "no such file" in result.output
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """One `hotpapers demo` run (its work folder and what it printed), shared by the tests
-    that read it: the demo is the slowest command, and the readers do not change its files."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
-    env["COLUMNS"] = "250"  # wide enough that no title is wrapped inside a panel
-    workdir = tmp_path_factory.mktemp("demo-run") / "demo"
-    result = subprocess.run(
-        [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(workdir)],
-        capture_output=True, text=True, env=env, timeout=300,
-    )  # fmt: skip
-    # What a user sees, kept to look at: `pytest --basetemp=DIR` leaves it in DIR.
-    (workdir.parent / "demo-output.txt").write_text(result.stdout + result.stderr)
-    return workdir, result
-
-
 def _demo_env(workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOTPAPERS_")}
     env["HOTPAPERS_DATABASE__URL"] = f"sqlite:///{workdir / 'demo.db'}"

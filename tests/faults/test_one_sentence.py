@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,16 +75,17 @@ def _clean_env(tmp_path: Path, extra: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_failure_is_one_sentence(case: Case, tmp_path: Path) -> None:
+def test_failure_is_one_sentence(
+    case: Case, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     for name, content in case.files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(content)
     env = _clean_env(tmp_path, case.env)
-    if case.demo:
-        subprocess.run(
-            [sys.executable, "-m", "hotpapers", "demo", "--workdir", str(tmp_path / "demo")],
-            capture_output=True, env=env, cwd=tmp_path, timeout=300, check=True,
-        )  # fmt: skip
+    if case.demo:  # a copy of the session's demo run: this case writes to its database
+        workdir, run = request.getfixturevalue("demo")
+        assert run.returncode == 0, run.stderr
+        shutil.copytree(workdir, tmp_path / "demo")
         env["HOTPAPERS_DATABASE__URL"] = f"sqlite:///{tmp_path / 'demo' / 'demo.db'}"
     if case.config:
         (tmp_path / "config.toml").write_text(case.config)
