@@ -209,7 +209,6 @@ LONG_MODULES: dict[str, str] = {
     "tests.delivery.test_delivery": "plan, run and ledger tests; to split by topic",
     "tests.arxiv.test_import": "follows the importer split",
     "tests.arxiv.test_parse": "one fixture page per case; to split listing / OAI",
-    "tests.publish.test_publish_x": "to split: text, client, budget",
     "tests.site.test_site": "to split: pages, feeds, search",
 }
 
