@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 
 from hotpapers.arxiv import calendar
-from hotpapers.delivery._run import STALE_CLAIM
+from hotpapers.delivery import STALE_CLAIM
 from hotpapers.fakes.arxiv import FakeArxiv, generate_papers
 from hotpapers.storage.db import make_engine
 from tests.arxiv.test_import import record

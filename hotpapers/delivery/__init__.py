@@ -5,14 +5,9 @@ import ranking, render, arxiv, storage, plumbing and the base modules.
 
 from __future__ import annotations
 
+from hotpapers.delivery._ledger import STALE_CLAIM
 from hotpapers.delivery._plan import digest_title, matching, plan
-from hotpapers.delivery._run import (
-    DEFAULT_WORKERS,
-    STALE_CLAIM,
-    DeliveryReport,
-    TargetReport,
-    deliver,
-)
+from hotpapers.delivery._run import DEFAULT_WORKERS, DeliveryReport, TargetReport, deliver
 from hotpapers.delivery._schedule import due_targets
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,

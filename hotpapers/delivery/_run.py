@@ -1,4 +1,5 @@
-"""Delivering planned digests exactly once, through the ledger (claim, send, complete).
+"""Delivering planned digests exactly once, through the ledger (claim, send, complete;
+the ledger's rows are read and written in `_ledger`).
 
 Targets are delivered concurrently by a bounded pool of workers: one target's papers always
 go out one after the other, in rank order, by one worker, while up to `workers` targets are in
@@ -14,13 +15,29 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine, delete, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlalchemy import Engine
 
+from hotpapers.delivery._ledger import (
+    STALE_CLAIM,
+    claim_paper,
+    claim_thread,
+    complete_paper,
+    fail_paper,
+    forget_thread,
+    is_stale,
+    known_thread,
+    ledger_rows,
+    older_versions,
+    record_thread,
+    release_claim,
+    release_thread,
+    retake_thread,
+    set_version,
+    stale_since,
+)
 from hotpapers.delivery._types import (
     DM_FORBIDDEN_REASON,
     FORBIDDEN_REASON,
@@ -39,15 +56,13 @@ from hotpapers.delivery._types import (
 from hotpapers.delivery.subscriptions import clear_target_missing, note_target_missing, pause_target
 from hotpapers.plumbing import failpoints
 from hotpapers.ranking.scoring import RankedPaper
-from hotpapers.storage.db import is_postgres, transaction
-from hotpapers.storage.models import Delivery, DeliveryThread
+from hotpapers.storage.db import is_postgres
+from hotpapers.storage.models import Delivery
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# A claim younger than this may belong to a run still sending it: left alone.
-STALE_CLAIM = timedelta(minutes=5)
 # Targets in flight by default (the bot passes settings.discord.delivery_workers).
 DEFAULT_WORKERS = 50
 
@@ -176,8 +191,8 @@ async def _write(engine: Engine, call: Callable[..., T], *args: object) -> T:
 async def _deliver_target(
     engine: Engine, courier: Courier, plan: TargetPlan, now: datetime, result: TargetReport
 ) -> None:
-    ledger = await _read(_ledger, engine, plan.ledger, plan.listing_date)
-    live = [row for row in ledger.values() if row.state == "claimed" and not _stale(row, now)]
+    ledger = await _read(ledger_rows, engine, plan.ledger, plan.listing_date)
+    live = [row for row in ledger.values() if row.state == "claimed" and not is_stale(row, now)]
     if live:
         # Another run is delivering to this target right now: let it finish, in order.
         result.outcome = "busy"
@@ -226,7 +241,7 @@ async def _deliver_papers(
             log.warning(
                 "%s: the digest thread was deleted (%s); starting a new one", plan.target, exc
             )
-            await _write(engine, _forget_thread, engine, plan.ledger, plan.listing_date, thread_id)
+            await _write(engine, forget_thread, engine, plan.ledger, plan.listing_date, thread_id)
             thread_id = await _thread(engine, courier, plan, now)
             await _deliver_paper(engine, courier, plan, thread_id, item, now, result)
     if result.sent + result.resent > posted_before:
@@ -240,26 +255,7 @@ async def _deliver_papers(
 def _needs_work(row: Delivery | None, now: datetime) -> bool:
     if row is None:
         return True
-    return row.state == "claimed" and _stale(row, now)
-
-
-def _stale(row: Delivery, now: datetime) -> bool:
-    return _stale_since(row.claimed_at, now)
-
-
-def _stale_since(claimed: datetime | None, now: datetime) -> bool:
-    """Claimed at `claimed` (None: never) long enough ago to be a run that died."""
-    if claimed is None:
-        return True
-    if claimed.tzinfo is None and now.tzinfo is not None:
-        now = now.replace(tzinfo=None) - (now.utcoffset() or timedelta(0))
-    return now - claimed >= STALE_CLAIM
-
-
-def _ledger(engine: Engine, target: str, day: date) -> dict[str, Delivery]:
-    with Session(engine) as session:
-        query = select(Delivery).where(Delivery.target == target, Delivery.listing_date == day)
-        return {row.paper_id: row for row in session.exec(query)}
+    return row.state == "claimed" and is_stale(row, now)
 
 
 class _StartingElsewhere(Exception):
@@ -274,16 +270,16 @@ async def _thread(engine: Engine, courier: Courier, plan: TargetPlan, now: datet
     posting: its header is looked for (and its thread opened if that is what was missing)
     before a new one is posted, so a crash never leaves two headers."""
     day = plan.listing_date
-    found = await _read(_known_thread, engine, plan.ledger, day)
+    found = await _read(known_thread, engine, plan.ledger, day)
     if found is not None and found.header_message_id is not None:
         return found.thread_id
     started: tuple[str, str | None] | None = None
     if found is None:
-        if not await _write(engine, _claim_thread, engine, plan.ledger, day, now):
+        if not await _write(engine, claim_thread, engine, plan.ledger, day, now):
             raise _StartingElsewhere
     else:
-        if not _stale_since(found.created_at, now) or not await _write(
-            engine, _retake_thread, engine, found, now
+        if not stale_since(found.created_at, now) or not await _write(
+            engine, retake_thread, engine, found, now
         ):
             raise _StartingElsewhere
     try:
@@ -295,73 +291,10 @@ async def _thread(engine: Engine, courier: Courier, plan: TargetPlan, now: datet
             started = await courier.start_digest(plan.target, plan.title, plan.style)
     except Exception:
         # Maybe posted, maybe not (a timeout): the next run looks before posting, at once.
-        await _write(engine, _release_thread, engine, plan.ledger, day)
+        await _write(engine, release_thread, engine, plan.ledger, day)
         raise
-    await _write(engine, _record_thread, engine, plan.ledger, day, *started)
+    await _write(engine, record_thread, engine, plan.ledger, day, *started)
     return started[1]
-
-
-def _known_thread(engine: Engine, target: str, day: date) -> DeliveryThread | None:
-    with Session(engine) as session:
-        return session.get(DeliveryThread, (target, day))
-
-
-def _claim_thread(engine: Engine, target: str, day: date, now: datetime) -> bool:
-    try:
-        with transaction(engine) as session:
-            session.add(DeliveryThread(target=target, listing_date=day, created_at=now))
-        return True
-    except IntegrityError:  # another run claimed it first
-        return False
-
-
-def _retake_thread(engine: Engine, found: DeliveryThread, now: datetime) -> bool:
-    """Take a stale header claim over, unless another run just did (compare-and-set)."""
-    with transaction(engine) as session:
-        taken = session.execute(
-            update(DeliveryThread)
-            .where(col(DeliveryThread.target) == found.target)
-            .where(col(DeliveryThread.listing_date) == found.listing_date)
-            .where(col(DeliveryThread.created_at) == found.created_at)
-            .where(col(DeliveryThread.header_message_id).is_(None))
-            .values(created_at=now)
-        )
-        return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def _release_thread(engine: Engine, target: str, day: date) -> None:
-    """Make our header claim stale now (no claim time), so the next run may take it over."""
-    with transaction(engine) as session:
-        session.execute(
-            update(DeliveryThread)
-            .where(col(DeliveryThread.target) == target)
-            .where(col(DeliveryThread.listing_date) == day)
-            .where(col(DeliveryThread.header_message_id).is_(None))
-            .values(created_at=None)
-        )
-
-
-def _forget_thread(engine: Engine, target: str, day: date, thread_id: str | None) -> None:
-    """Drop the record of a deleted thread, unless another run already replaced it."""
-    with transaction(engine) as session:
-        session.execute(
-            delete(DeliveryThread)
-            .where(col(DeliveryThread.target) == target)
-            .where(col(DeliveryThread.listing_date) == day)
-            .where(col(DeliveryThread.thread_id) == thread_id)
-        )
-
-
-def _record_thread(
-    engine: Engine, target: str, day: date, header_id: str, thread_id: str | None
-) -> None:
-    with transaction(engine) as session:
-        session.execute(
-            update(DeliveryThread)
-            .where(col(DeliveryThread.target) == target)
-            .where(col(DeliveryThread.listing_date) == day)
-            .values(header_message_id=header_id, thread_id=thread_id)
-        )
 
 
 async def _deliver_paper(
@@ -374,7 +307,7 @@ async def _deliver_paper(
     result: TargetReport,
 ) -> None:
     paper_id = item.paper.arxiv_id
-    row_id = await _write(engine, _claim, engine, plan, paper_id, now)
+    row_id = await _write(engine, claim_paper, engine, plan, paper_id, now)
     if row_id is None:  # someone else holds it, live: theirs to finish
         return
     fresh = row_id > 0
@@ -383,91 +316,25 @@ async def _deliver_paper(
         if not fresh:
             found = await courier.find_paper_message(plan.target, thread_id, paper_id)
             if found is not None:
-                await _write(engine, _complete, engine, row_id, *found, now)
+                await _write(engine, complete_paper, engine, row_id, *found, now)
                 result.recovered += 1
                 return
         channel_id, message_id = await courier.send_paper(plan.target, thread_id, item)
     except ThreadGone:
         # Not sent: give the claim up at once, so the retry in a new thread may take it.
-        await _write(engine, _release_claim, engine, row_id)
+        await _write(engine, release_claim, engine, row_id)
         raise
     except MessageRejected as exc:
-        await _write(engine, _fail, engine, row_id, str(exc))
+        await _write(engine, fail_paper, engine, row_id, str(exc))
         result.failed += 1
         log.error("%s: %s was refused: %s", plan.target, paper_id, exc)
         return
     failpoints.reach("delivery.after_send")  # sent, not yet recorded: the crash that matters
-    await _write(engine, _complete, engine, row_id, channel_id, message_id, now)
+    await _write(engine, complete_paper, engine, row_id, channel_id, message_id, now)
     if fresh:
         result.sent += 1
     else:
         result.resent += 1
-
-
-def _claim(engine: Engine, plan: TargetPlan, paper_id: str, now: datetime) -> int | None:
-    """A new claim's id (> 0); minus the id of a stale claim taken over; None if not ours."""
-    try:
-        with Session(engine) as session:
-            row = Delivery(
-                target=plan.ledger,
-                listing_date=plan.listing_date,
-                paper_id=paper_id,
-                subscription_id=plan.subscription_for.get(paper_id),
-                state="claimed",
-                claimed_at=now,
-            )
-            session.add(row)
-            session.commit()
-            assert row.id is not None
-            return row.id
-    except IntegrityError:
-        pass
-    with Session(engine) as session:
-        query = select(Delivery).where(
-            Delivery.target == plan.ledger,
-            Delivery.listing_date == plan.listing_date,
-            Delivery.paper_id == paper_id,
-        )
-        existing = session.exec(query).one()
-        if existing.state != "claimed" or not _stale(existing, now):
-            return None
-        # Take the stale claim over, unless another run just did (compare-and-set).
-        taken = session.execute(
-            update(Delivery)
-            .where(col(Delivery.id) == existing.id, col(Delivery.claimed_at) == existing.claimed_at)
-            .where(col(Delivery.state) == "claimed")
-            .values(claimed_at=now)
-        )
-        session.commit()
-        return -(existing.id or 0) if taken.rowcount == 1 else None  # type: ignore[attr-defined]
-
-
-def _complete(engine: Engine, row_id: int, channel_id: str, message_id: str, now: datetime) -> None:
-    with transaction(engine) as session:
-        session.execute(
-            update(Delivery)
-            .where(col(Delivery.id) == row_id)
-            .values(state="sent", channel_id=channel_id, message_id=message_id, sent_at=now)
-        )
-
-
-def _release_claim(engine: Engine, row_id: int) -> None:
-    """Make our claim stale now (no claim time), as a dead run's would be."""
-    with transaction(engine) as session:
-        session.execute(
-            update(Delivery)
-            .where(col(Delivery.id) == row_id, col(Delivery.state) == "claimed")
-            .values(claimed_at=None)
-        )
-
-
-def _fail(engine: Engine, row_id: int, error: str) -> None:
-    with transaction(engine) as session:
-        session.execute(
-            update(Delivery)
-            .where(col(Delivery.id) == row_id)
-            .values(state="failed", error=error[:300])
-        )
 
 
 async def _update(
@@ -475,7 +342,7 @@ async def _update(
 ) -> None:
     """Edit every earlier message of the paper in this target to show the new version."""
     paper_id = change.ranked.paper.arxiv_id
-    rows = await _read(_older_versions, engine, target, paper_id, change.version)
+    rows = await _read(older_versions, engine, target, paper_id, change.version)
     for row in rows:
         if row.channel_id and row.message_id:
             try:
@@ -484,21 +351,4 @@ async def _update(
                 result.edited += 1
             except MessageGone:
                 log.info("%s: the message of %s was deleted; not edited", target, paper_id)
-        await _write(engine, _set_version, engine, row.id, change.version)
-
-
-def _older_versions(engine: Engine, target: str, paper_id: str, version: int) -> list[Delivery]:
-    """The target's sent messages of `paper_id` that show a version older than `version`."""
-    with Session(engine) as session:
-        query = select(Delivery).where(
-            Delivery.target == target,
-            Delivery.paper_id == paper_id,
-            Delivery.state == "sent",
-            col(Delivery.version) < version,
-        )
-        return list(session.exec(query))
-
-
-def _set_version(engine: Engine, row_id: int | None, version: int) -> None:
-    with transaction(engine) as session:
-        session.execute(update(Delivery).where(col(Delivery.id) == row_id).values(version=version))
+        await _write(engine, set_version, engine, row.id, change.version)

@@ -273,7 +273,7 @@ _DISCORD_BOMB = (
 )
 KNOWN: dict[tuple[str, str], str] = {
     ("bluesky", "gzip_bomb"): (
-        "the atproto client (httpx) inflates the whole body before hotpapers/signals/bluesky.py "
+        "the atproto client (httpx) inflates the whole body before hotpapers/signals/bluesky/ "
         "sees it: RSS grows by 200-450 MB"
     ),
     ("discord-sync", "gzip_bomb"): _DISCORD_BOMB,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from hotpapers.delivery._run import STALE_CLAIM
+from hotpapers.delivery import STALE_CLAIM
 from hotpapers.storage.db import make_engine
 from hotpapers.storage.models import Delivery
 from tests.bot.discord_support import running_fake

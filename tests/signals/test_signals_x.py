@@ -13,7 +13,9 @@ from pydantic import SecretStr
 from hotpapers.arxiv.ids import find_ids
 from hotpapers.config import XSignalSettings
 from hotpapers.fakes.x import FakeTweet, FakeX, generate_posts, url_matches
-from hotpapers.signals._x_query import (
+from hotpapers.signals.base import Budget, PaperRef, SignalSource, SourceResult
+from hotpapers.signals.x import XSource
+from hotpapers.signals.x._query import (
     MAX_QUERY_LENGTH,
     SWEEP_QUERY,
     batch_query,
@@ -21,8 +23,6 @@ from hotpapers.signals._x_query import (
     paper_term,
     query_length,
 )
-from hotpapers.signals.base import Budget, PaperRef, SignalSource, SourceResult
-from hotpapers.signals.x import XSource
 
 TOKEN = "test-bearer-token"
 NOW = datetime.now(UTC)

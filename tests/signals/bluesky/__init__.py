@@ -1,0 +1,2 @@
+"""Tests of `hotpapers.signals.bluesky`: the real atproto SDK (httpx) against the local fake
+XRPC server."""
