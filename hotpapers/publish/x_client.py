@@ -1,8 +1,8 @@
 """The X calls the daily summary makes, through tweepy's AsyncClient (OAuth 1.0a user context).
 
-tweepy hard-codes api.twitter.com; the routing middleware of `hotpapers.plumbing.x_routing` sends its
-requests to `[publish.x] api_url` (X itself, a proxy, or the local fake in tests). Every
-refusal becomes a PublishError with one sentence and one log line on "hotpapers.publish.x".
+tweepy hard-codes api.twitter.com; the routing middleware of `hotpapers.plumbing.x_routing`
+sends its requests to `[publish.x] api_url` (X itself, a proxy, or the local fake in tests).
+Every refusal becomes a PublishError with one sentence and one log line on "hotpapers.publish.x".
 """
 
 from __future__ import annotations
