@@ -51,12 +51,16 @@ def known_thread(engine: Engine, target: str, day: date) -> DeliveryThread | Non
 
 def claim_thread(engine: Engine, target: str, day: date, now: datetime) -> bool:
     """Claim the day's header for this run; False if another run claimed it first."""
-    try:
-        with transaction(engine) as session:
-            session.add(DeliveryThread(target=target, listing_date=day, created_at=now))
-        return True
-    except IntegrityError:  # another run claimed it first
-        return False
+    # A plain session, not transaction(): that one turns the IntegrityError of a lost race
+    # into a DatabaseError and logs it as a failure, and losing this race is normal.
+    with Session(engine) as session:
+        session.add(DeliveryThread(target=target, listing_date=day, created_at=now))
+        try:
+            session.commit()
+        except IntegrityError:  # another run claimed it first
+            session.rollback()
+            return False
+    return True
 
 
 def retake_thread(engine: Engine, found: DeliveryThread, now: datetime) -> bool:
