@@ -135,7 +135,7 @@ async def _deliver_one(
         log.info(
             "%s %s: %s, %d sent, %d recovered, %d resent, %d edited, %d refused",
             target_plan.listing_date,
-            result.target,
+            target_plan.ledger,  # `channel:N/week` for a week's thread, as the CLI prints it
             result.outcome,
             result.sent,
             result.recovered,

@@ -3,6 +3,7 @@ PostgreSQL, from the trending tests' world (tests/ranking/trending_world.py)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
 import pytest
@@ -62,10 +63,13 @@ def delivered(engine: Engine) -> list[tuple[str, str, str]]:
     return [(row.target, row.paper_id, row.state) for row in rows]
 
 
-async def test_the_week_is_delivered_once_apart_from_the_days_digest(engine: Engine) -> None:
+async def test_the_week_is_delivered_once_apart_from_the_days_digest(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     """A week thread per channel through the exactly-once ledger, keyed apart from the daily
     digest of the same day (a paper the day's digest already had is still in the week's
-    thread); a re-run after it completed posts nothing."""
+    thread); a re-run after it completed posts nothing. The log names the week's ledger key."""
+    caplog.set_level(logging.INFO, logger="hotpapers")
     build(engine)
     subscribe(engine, "channel:100", "cs.LG")
     with transaction(engine) as session:  # the day's digest already posted WEEKLY here
@@ -77,6 +81,7 @@ async def test_the_week_is_delivered_once_apart_from_the_days_digest(engine: Eng
     courier = RecordingCourier()
     report = await deliver(engine, courier, plans, TODAY, NOW)
     assert [(t.target, t.outcome, t.sent) for t in report.targets] == [("channel:100", "ok", 3)]
+    assert "2026-11-27 channel:100/week: ok, 3 sent" in caplog.text
     assert courier.headers_in("channel:100") == ["Hot this week · 2026-11-21 to 2026-11-27"]
     assert courier.papers_in("thread:1") == ["2611.00002", "2609.00001", "2611.00006"]
     assert courier.closings == [("thread:1", "Hot this week · 2026-11-21 to 2026-11-27")]
