@@ -52,8 +52,9 @@ def plan(
     by_target: dict[str, list[Subscription]] = defaultdict(list)
     for subscription in subscriptions:
         by_target[subscription.target].append(subscription)
-    risers = with_tldrs(session, _risers(session, settings, listing_date, now))
-    hot = with_tldrs(session, hot)  # where a TL;DR was made (hotpapers/tldr/), it is shown
+    shown = settings.tldr.enabled  # where a TL;DR was made (hotpapers/tldr/), it is shown
+    risers = with_tldrs(session, _risers(session, settings, listing_date, now), enabled=shown)
+    hot = with_tldrs(session, hot, enabled=shown)
     plans = []
     texts: dict[str, Words] = {}  # each paper's text is read once, for every subscription
     for target, subs in by_target.items():

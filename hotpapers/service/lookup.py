@@ -63,4 +63,4 @@ def with_cached_tldrs(
     session: Session, settings: Settings, ranked: list[RankedPaper]
 ) -> list[RankedPaper]:
     """`ranked` with each cached TL;DR attached; as it is with [tldr] off."""
-    return with_tldrs(session, ranked) if settings.tldr.enabled else ranked
+    return with_tldrs(session, ranked, enabled=settings.tldr.enabled)

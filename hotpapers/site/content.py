@@ -126,7 +126,8 @@ def gather(settings: Settings, engine: Engine, now: datetime) -> SiteContent:
     content.similar = similar_papers(engine, list(content.papers))
     content.days = _with_rising(settings, engine, content.days, now)
     risers = [item.paper.arxiv_id for day in content.days for item in day.rising]
-    content.tldrs = engine_tldrs(engine, [*content.papers, *risers])
+    if settings.tldr.enabled:  # sentences cached while [tldr] was on are not shown once off
+        content.tldrs = engine_tldrs(engine, [*content.papers, *risers])
     return content
 
 

@@ -36,8 +36,13 @@ def current_tldrs(session: Session, paper_ids: Iterable[str]) -> dict[str, str]:
     return {paper_id: text for paper_id, text in session.execute(query)}
 
 
-def with_tldrs(session: Session, ranked: Sequence[RankedPaper]) -> list[RankedPaper]:
-    """`ranked` with each paper's current TL;DR attached where one is cached."""
+def with_tldrs(
+    session: Session, ranked: Sequence[RankedPaper], *, enabled: bool
+) -> list[RankedPaper]:
+    """`ranked` with each paper's current TL;DR attached where one is cached; as it is when
+    [tldr] is off (`enabled` False): sentences cached while it was on are not shown then."""
+    if not enabled:
+        return list(ranked)
     found = current_tldrs(session, (item.paper.arxiv_id for item in ranked))
     return [
         replace(item, tldr=found[item.paper.arxiv_id]) if item.paper.arxiv_id in found else item

@@ -157,3 +157,16 @@ async def test_paper_and_hot_are_unchanged_with_tldr_off(fake: FakeOpenAI, seede
     cache_one(seeded)
     after = [shown([m]) for m in await paper_and_hot(seeded, off)]
     assert after == before and "TL;DR" not in json.dumps(after, ensure_ascii=False)
+
+
+async def test_the_thread_and_the_site_show_none_with_tldr_off(
+    fake: FakeOpenAI, seeded: Engine, tmp_path: Path
+) -> None:
+    """Turning [tldr] off hides sentences made while it was on, everywhere /paper and /hot
+    already hide them: the day's thread and the site are those of a database without them."""
+    off = make_settings(fake, enabled=False)
+    thread_before = shown(await discord_thread(seeded, off))
+    pages_before = site_pages(seeded, off, tmp_path / "before")
+    cache_one(seeded)
+    assert shown(await discord_thread(seeded, off)) == thread_before
+    assert site_pages(seeded, off, tmp_path / "after") == pages_before
