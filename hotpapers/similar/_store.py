@@ -56,11 +56,12 @@ def vectors_for(session: Session, paper_ids: Iterable[str]) -> dict[str, np.ndar
 def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
     """One prepared INSERT ... ON CONFLICT run for every row (executemany): a multi-row VALUES
     statement is compiled anew for each batch, and compiling 5,000 bound parameters cost more CPU
-    than pooling the vectors."""
+    than pooling the vectors. On the session's connection (Core): the ORM's bulk path would
+    walk every row again."""
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(PaperVector)
+    statement = dialect.insert(PaperVector.__table__)  # type: ignore[attr-defined]
     excluded = statement.excluded
-    session.execute(
+    session.connection().execute(
         statement.on_conflict_do_update(
             index_elements=["paper_id"],
             set_={
