@@ -41,6 +41,22 @@ def test_vectors_are_wordllamas_own_byte_for_byte() -> None:
     assert ours.tobytes() == np.ascontiguousarray(theirs, dtype=np.float32).tobytes()
 
 
+def test_the_shipped_normalizer_runs_in_python_with_the_same_tokens() -> None:
+    """The normalizer done by str.replace (the fast path, taken for the shipped tokenizer) and
+    the tokenizer's own give the same tokens."""
+    from tokenizers import Tokenizer
+
+    from hotpapers.similar._model import _Encoder, _encoder, _load_lock
+
+    with _load_lock:
+        fast = _encoder()
+    assert fast.normalizes_here
+    own = Tokenizer.from_str(model().tokenizer.to_str())
+    own.no_padding()
+    plain = _Encoder(own, fast.table, normalizes_here=False)
+    assert [e.ids for e in fast.encode(TEXTS)] == [e.ids for e in plain.encode(TEXTS)]
+
+
 def test_one_thread_and_parallel_tokenizing_give_identical_bytes() -> None:
     """A process whose tokenizer runs on one thread stores the same bytes as this process's
     parallel batch encoding."""
