@@ -1,10 +1,12 @@
 """Similar papers at scale (#13 §2): embedding speed, nearest-neighbour latency, and quality.
 
     python bench/bench_similar.py embed --url sqlite:////work/data/similar_1m.db
+    python bench/bench_similar.py stages --url sqlite:////work/data/similar_1m.db --papers 5000
     python bench/bench_similar.py query --url sqlite:////work/data/similar_1m.db
     python bench/bench_similar.py quality --snapshot bench/data/snapshot_1000000.jsonl
 
-`embed` runs hotpapers' own `embed_missing` over every paper without a vector; `query` times the
+`embed` runs hotpapers' own `embed_missing` over every paper without a vector; `stages` times its
+parts one by one (CPU seconds) on papers without a vector, writing nothing; `query` times the
 `/similar` use-case (`similar_to`) and, side by side on the same vectors, a plain float32 scan and
 an HNSW index (usearch); `quality` compares WordLlama with a TF-IDF baseline (scikit-learn).
 Results go to BENCHMARKS.md by hand, with the load average printed here.
@@ -17,6 +19,8 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,11 +49,58 @@ def run_embed(url: str) -> None:
         if done % 100_000 < 4000:
             print(f"  {done:,} embedded  {time.strftime('%H:%M:%S')}", flush=True)
 
+    cpu = time.process_time()
     report = embed_missing(engine, on_progress=progress)
+    cpu = time.process_time() - cpu
     rate = report.per_second
     print(f"embedded {report.embedded:,} papers in {report.seconds:.1f} s -> {rate:,.0f} papers/s")
+    if report.embedded:
+        print(f"CPU time {cpu:.1f} s (all threads) -> {report.embedded / cpu:,.0f} papers/CPU-s")
     if rate:
         print(f"2.9M papers at this rate: {2_900_000 / rate / 60:.1f} min")
+    print("machine at the end:", machine())
+
+
+def run_stages(url: str, papers: int) -> None:
+    """CPU seconds of each part of embedding `papers` papers without a vector: read, text,
+    tokenize, pool, float16, write (rolled back: the database is left as it was)."""
+    from sqlmodel import Session
+
+    from hotpapers.similar._model import _encoder, _pooled, embed_texts, paper_text
+    from hotpapers.similar._store import _missing_batch, store_vectors
+    from hotpapers.storage.db import make_engine
+
+    engine = make_engine(url)
+    print("machine:", machine(), flush=True)
+    embed_texts(["the model loads outside the measurement"])
+    encoder, spent = _encoder(), dict.fromkeys(("read", "text", "tokenize", "pool", "write"), 0.0)
+
+    @contextmanager
+    def clock(stage: str) -> Iterator[None]:
+        started = time.process_time()
+        yield
+        spent[stage] = spent.get(stage, 0.0) + time.process_time() - started
+
+    with Session(engine) as session:
+        with clock("read"):
+            rows = _missing_batch(session, "", papers)
+        for start in range(0, len(rows), 4000):  # embed_missing's batch size
+            batch = rows[start : start + 4000]
+            with clock("text"):
+                texts = [paper_text(title, abstract) for _, title, abstract, _ in batch]
+            with clock("tokenize"):
+                tokens = encoder.encode(texts)
+            with clock("pool"):
+                vectors = _pooled(encoder.table, tokens)
+            with clock("write"):
+                store_vectors(session, [(row[0], row[3]) for row in batch], vectors)
+            with clock("float16 (inside write)"):
+                [vector.tobytes() for vector in vectors.astype("<f2")]
+        session.rollback()
+    total = sum(v for k, v in spent.items() if not k.startswith("float16"))
+    for stage, seconds in spent.items():
+        print(f"  {stage:>22}: {seconds:6.2f} CPU-s  ({seconds / max(total, 1e-9):4.0%})")
+    print(f"{len(rows):,} papers, {total:.2f} CPU-s -> {len(rows) / total:,.0f} papers/CPU-s")
     print("machine at the end:", machine())
 
 
@@ -243,6 +294,9 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     embed = sub.add_parser("embed")
     embed.add_argument("--url", required=True)
+    stages = sub.add_parser("stages")
+    stages.add_argument("--url", required=True)
+    stages.add_argument("--papers", type=int, default=5000)
     fill = sub.add_parser("fill")
     fill.add_argument("--url", required=True)
     fill.add_argument("--seed-papers", type=int, default=5000)
@@ -260,6 +314,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "embed":
         run_embed(args.url)
+    elif args.command == "stages":
+        run_stages(args.url, args.papers)
     elif args.command == "fill":
         run_fill(args.url, args.seed_papers)
     elif args.command == "query":

@@ -54,10 +54,14 @@ def vectors_for(session: Session, paper_ids: Iterable[str]) -> dict[str, np.ndar
 
 
 def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
+    """One prepared INSERT ... ON CONFLICT run for every row (executemany): a multi-row VALUES
+    statement is compiled anew for each batch, and compiling 5,000 bound parameters cost more CPU
+    than pooling the vectors. On the session's connection (Core): the ORM's bulk path would
+    walk every row again."""
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(PaperVector).values(rows)
+    statement = dialect.insert(PaperVector.__table__)  # type: ignore[attr-defined]
     excluded = statement.excluded
-    session.execute(
+    session.connection().execute(
         statement.on_conflict_do_update(
             index_elements=["paper_id"],
             set_={
@@ -66,7 +70,8 @@ def _upsert(session: Session, rows: list[dict[str, object]]) -> None:
                 "submitted": excluded.submitted,
                 "added_at": excluded.added_at,
             },
-        )
+        ),
+        rows,
     )
 
 
@@ -76,19 +81,21 @@ def store_vectors(
     vectors: np.ndarray,
 ) -> None:
     """Write (or replace) the vectors of `papers` ((id, submitted) pairs, same order)."""
+    if not papers:
+        return
     now = datetime.now(UTC)
+    stored = np.asarray(vectors, dtype=_STORED)  # one conversion for the batch
     rows: list[dict[str, object]] = [
         {
             "paper_id": paper_id,
             "model": MODEL_NAME,
-            "vector": to_bytes(vector),
+            "vector": vector.tobytes(),
             "submitted": submitted,
             "added_at": now,
         }
-        for (paper_id, submitted), vector in zip(papers, vectors, strict=True)
+        for (paper_id, submitted), vector in zip(papers, stored, strict=True)
     ]
-    for start in range(0, len(rows), 1000):  # SQLite's bound-parameter limit
-        _upsert(session, rows[start : start + 1000])
+    _upsert(session, rows)
 
 
 _Row = tuple[str, str, str, datetime | None]
