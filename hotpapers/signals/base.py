@@ -11,11 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from hotpapers.storage.spend import Budget
 
-__all__ = ["Budget", "Measurement", "PaperRef", "PostRecord", "SignalSource", "SourceResult"]
+__all__ = [
+    "Budget",
+    "Measurement",
+    "PaperRef",
+    "PostRecord",
+    "SignalSource",
+    "SourceResult",
+    "parse_time",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +88,14 @@ class SignalSource(Protocol):
     async def measure(
         self, papers: Sequence[PaperRef], now: datetime, budget: Budget | None = None
     ) -> SourceResult: ...
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A timestamp from a service's JSON (ISO 8601, `Z` included); None when absent or bad:
+    one odd field never costs the rest of the answer."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

@@ -23,7 +23,14 @@ from hotpapers.arxiv.ids import canonical_id
 from hotpapers.config import HuggingFaceSettings
 from hotpapers.plumbing.retry import UNREACHABLE_AFTER, Reachability
 from hotpapers.signals._http import FetchError, JsonClient, need_dict, need_int, need_list
-from hotpapers.signals.base import Budget, Measurement, PaperRef, PostRecord, SourceResult
+from hotpapers.signals.base import (
+    Budget,
+    Measurement,
+    PaperRef,
+    PostRecord,
+    SourceResult,
+    parse_time,
+)
 
 HF_PAPER_URL = "https://huggingface.co/papers/{}"
 PAGE_LIMIT = 100
@@ -188,17 +195,8 @@ def _entry(item: dict[str, Any], what: str) -> _Entry:
         stars=need_int(paper, "githubStars", "paper") if stars is not None else None,
         repo=repo if isinstance(repo, str) else "",
         title=title if isinstance(title, str) else "",
-        submitted=_parse_time(paper.get("submittedOnDailyAt") or item.get("publishedAt")),
+        submitted=parse_time(paper.get("submittedOnDailyAt") or item.get("publishedAt")),
     )
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _measurement(arxiv_id: str, entry: _Entry, now: datetime) -> Measurement:

@@ -15,7 +15,7 @@ from typing import Any
 from atproto_client.models.utils import get_model_as_dict
 
 from hotpapers.signals._http import arxiv_link_id
-from hotpapers.signals.base import PostRecord
+from hotpapers.signals.base import PostRecord, parse_time
 
 POST_URL = "https://bsky.app/profile/{}/post/{}"
 
@@ -81,8 +81,8 @@ def linked_ids(data: dict[str, Any]) -> set[str | None]:
 def sort_time(data: dict[str, Any]) -> datetime | None:
     """The time search sorts and filters a post by: the earlier of createdAt and indexedAt."""
     record = data.get("record")
-    created = _parse_time(record.get("createdAt")) if isinstance(record, dict) else None
-    times = [t for t in (created, _parse_time(data.get("indexedAt"))) if t is not None]
+    created = parse_time(record.get("createdAt")) if isinstance(record, dict) else None
+    times = [t for t in (created, parse_time(data.get("indexedAt"))) if t is not None]
     times = [t if t.tzinfo else t.replace(tzinfo=UTC) for t in times]
     return min(times) if times else None
 
@@ -117,7 +117,7 @@ def record_of(data: dict[str, Any], arxiv_id: str) -> PostRecord | None:
         author_handle=handle,
         text=text if isinstance(text, str) else "",
         url=POST_URL.format(handle, rkey),
-        created_at=_parse_time(record.get("createdAt")),
+        created_at=parse_time(record.get("createdAt")),
         reposts=_count(data.get("repostCount")),
         likes=_count(data.get("likeCount")),
         replies=_count(data.get("replyCount")),
@@ -127,12 +127,3 @@ def record_of(data: dict[str, Any], arxiv_id: str) -> PostRecord | None:
 
 def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from hotpapers.arxiv.ids import find_ids
-from hotpapers.signals.base import Measurement, PostRecord
+from hotpapers.signals.base import Measurement, PostRecord, parse_time
 
 SOURCE = "x"
 TOP_POSTS = 10
@@ -62,7 +62,7 @@ def post_records(
                     author_handle=handle,
                     text=str(item.get("text") or ""),
                     url=post_url(handle, post_id),
-                    created_at=_parse_time(item.get("created_at")),
+                    created_at=parse_time(item.get("created_at")),
                     reposts=_count(metrics, "retweet_count"),
                     likes=_count(metrics, "like_count"),
                     replies=_count(metrics, "reply_count"),
@@ -112,12 +112,3 @@ def _linked_ids(item: dict[str, Any]) -> list[str]:
 def _count(metrics: Any, name: str) -> int:
     value = metrics.get(name) if isinstance(metrics, dict) else None
     return value if isinstance(value, int) and value >= 0 else 0
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
