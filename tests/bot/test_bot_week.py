@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -251,6 +252,31 @@ async def test_cli_deliver_says_what_went_to_the_week_thread(
     assert len(fake.threads) == 1
 
 
+@asynccontextmanager
+async def scheduling_leader(
+    fake: FakeDiscord, engine: Engine, settings: Settings, clock: Any
+) -> AsyncIterator[Any]:
+    """A bot logged in to the fake, elected leader, with its scheduler cog (ticked by hand)."""
+    from bot.scheduler import SchedulerCog
+    from tests.bot.test_bot_scheduler import _running
+
+    async with aiohttp.ClientSession() as session:
+        client = HotpapersBot(
+            settings, engine, session, clock=clock, guild_ready_timeout=0.05,
+            schedule_deliveries=False,
+        )  # fmt: skip
+        task = await _running(client, fake)
+        try:
+            await client.campaign()
+            await asyncio.wait_for(client.leader.wait_until_leader(), 10)
+            cog = SchedulerCog(client, autostart=False)
+            await client.add_cog(cog)
+            yield cog
+        finally:
+            await client.close()
+            await asyncio.wait_for(task, 10)
+
+
 @pytest.mark.parametrize(
     ("weekday", "day", "title"),
     [
@@ -263,8 +289,7 @@ async def test_the_scheduler_posts_the_week_on_a_weekday_without_a_listing_once(
 ) -> None:
     """A weekly day without a listing (a holiday, a weekend): at the channel's post time that
     day the leader queues the week's thread alone (no day's digest) and it goes out once."""
-    from bot.scheduler import SchedulerCog
-    from tests.bot.test_bot_scheduler import Clock, _running, done_tasks
+    from tests.bot.test_bot_scheduler import Clock, done_tasks
 
     build(engine)
     subscribe(engine, "channel:3000", "cs.LG", guild="2000")  # defaults: 09:00 UTC
@@ -272,34 +297,21 @@ async def test_the_scheduler_posts_the_week_on_a_weekday_without_a_listing_once(
     clock = Clock(post_time - timedelta(minutes=1))
     weekly = DigestSettings(weekly=WeeklyDigestSettings(enabled=True, weekday=weekday))
     settings = bot_settings(fake).model_copy(update={"digest": weekly})
-    async with aiohttp.ClientSession() as session:
-        client = HotpapersBot(
-            settings, engine, session, clock=clock, guild_ready_timeout=0.05,
-            schedule_deliveries=False,
-        )  # fmt: skip
-        task = await _running(client, fake)
-        try:
-            await client.campaign()
-            await asyncio.wait_for(client.leader.wait_until_leader(), 10)
-            cog = SchedulerCog(client, autostart=False)
-            await client.add_cog(cog)
-            await cog.tick()
-            assert fake.threads == [] and done_tasks(engine, day) == set()  # not yet 09:00
-            clock.now = post_time
-            await cog.tick()
-            assert done_tasks(engine, day) == {"channel:3000/week"}
-            [week] = fake.threads
-            assert week["name"] == title and fake.papers_in(week["id"]) == WEEK
-            for later in (timedelta(minutes=5), timedelta(hours=20)):
-                clock.now = post_time + later
-                assert sum(report.sent for report in await cog.tick()) == 0
-            assert len(fake.threads) == 1 and fake.papers_in(week["id"]) == WEEK
-            shown = [fake.in_channel(3000)[0], *fake.in_channel(week["id"])]
-            sample = tmp_path / f"{weekday}-week-thread.html"
-            sample.write_text(thread_html(shown, title), encoding="utf-8")
-        finally:
-            await client.close()
-            await asyncio.wait_for(task, 10)
+    async with scheduling_leader(fake, engine, settings, clock) as cog:
+        await cog.tick()
+        assert fake.threads == [] and done_tasks(engine, day) == set()  # not yet 09:00
+        clock.now = post_time
+        await cog.tick()
+        assert done_tasks(engine, day) == {"channel:3000/week"}
+        [week] = fake.threads
+        assert week["name"] == title and fake.papers_in(week["id"]) == WEEK
+        for later in (timedelta(minutes=5), timedelta(hours=20)):
+            clock.now = post_time + later
+            assert sum(report.sent for report in await cog.tick()) == 0
+        assert len(fake.threads) == 1 and fake.papers_in(week["id"]) == WEEK
+        shown = [fake.in_channel(3000)[0], *fake.in_channel(week["id"])]
+        sample = tmp_path / f"{weekday}-week-thread.html"
+        sample.write_text(thread_html(shown, title), encoding="utf-8")
 
 
 async def test_a_week_thread_alone_never_supersedes_the_digest_before_it(
@@ -308,10 +320,9 @@ async def test_a_week_thread_alone_never_supersedes_the_digest_before_it(
     """Thursday's digest still owed to a channel posting at 03:30 UTC (it missed Thursday's
     03:30) is queued at Friday 03:45 beside Friday's week thread: a day without a listing has
     no digest to replace Thursday's."""
-    from bot.scheduler import SchedulerCog
     from hotpapers.storage.db import transaction
     from hotpapers.storage.models import DeliveryTask, GuildSettings
-    from tests.bot.test_bot_scheduler import Clock, _running
+    from tests.bot.test_bot_scheduler import Clock
 
     subscribe(engine, "channel:3000", "cs.LG", guild="2000")
     with transaction(engine) as session:
@@ -319,21 +330,8 @@ async def test_a_week_thread_alone_never_supersedes_the_digest_before_it(
     clock = Clock(datetime(2026, 11, 27, 3, 45, tzinfo=UTC))
     weekly = DigestSettings(weekly=WeeklyDigestSettings(enabled=True))
     settings = bot_settings(fake).model_copy(update={"digest": weekly})
-    async with aiohttp.ClientSession() as session:
-        client = HotpapersBot(
-            settings, engine, session, clock=clock, guild_ready_timeout=0.05,
-            schedule_deliveries=False,
-        )  # fmt: skip
-        task = await _running(client, fake)
-        try:
-            await client.campaign()
-            await asyncio.wait_for(client.leader.wait_until_leader(), 10)
-            cog = SchedulerCog(client, autostart=False)
-            await client.add_cog(cog)
-            assert await cog.schedule() == 2
-        finally:
-            await client.close()
-            await asyncio.wait_for(task, 10)
+    async with scheduling_leader(fake, engine, settings, clock) as cog:
+        assert await cog.schedule() == 2
     with Session(engine) as db:
         queued = {(row.listing_date, row.target) for row in db.exec(select(DeliveryTask))}
     assert queued == {(date(2026, 11, 26), "channel:3000"), (TODAY, "channel:3000/week")}
