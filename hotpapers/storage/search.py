@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from hotpapers.errors import DatabaseError, InputError, quoted
-from hotpapers.storage.fulltext import TS_CONFIG
+from hotpapers.storage.fulltext import TS_CONFIG, category_token
 from hotpapers.storage.queries import (
     _MAX_AUTHORS,
     PaperSummary,
@@ -68,7 +68,7 @@ _SQLITE_COMMON = (
     " LIMIT 1 OFFSET :common"
 )
 _SQLITE_RANKED = (
-    "SELECT p.id" + _SQLITE_MATCHES + " ORDER BY bm25(paper_fts, 4.0, 1.0),"
+    "SELECT p.id" + _SQLITE_MATCHES + " ORDER BY bm25(paper_fts, 4.0, 1.0, 0.0),"
     " p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
 )
 _SQLITE_NEWEST = (
@@ -183,7 +183,12 @@ def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
             sql = sql.format(filters=(in_category + filters).replace("{plus}", "+"))
             params.update(q=_fts5_query(query), in_title=_fts5_query(query, title_only=True))
             return list(session.execute(_typed(sql), {**params, "cap": _WINDOW}).scalars())
-        return _sqlite_ids(session, query, (in_category + filters).replace("{plus}", "+"), params)
+        # The category is a column of the index: FTS5 intersects its papers with the words'.
+        params.update(
+            q=_fts5_query(query, category=True),
+            in_title=_fts5_query(query, title_only=True, category=True),
+        )
+        return _sqlite_ids(session, query, filters.replace("{plus}", "+"), params)
     if query.author:
         filters += _BY_AUTHORS.replace("{names}", marks)
     return _pg_ids(
@@ -194,7 +199,6 @@ def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
 def _sqlite_ids(
     session: Session, query: SearchQuery, filters: str, params: dict[str, Any]
 ) -> list[str]:
-    params.update(q=_fts5_query(query), in_title=_fts5_query(query, title_only=True))
     bound = _typed(_SQLITE_BOUND.format(filters=filters))
     many = session.execute(bound, params).scalar()
     if many is None and not _has_common_word(session, query):
@@ -261,14 +265,19 @@ def _typed(sql: str) -> TextClause:
     return statement
 
 
-def _fts5_query(query: SearchQuery, *, title_only: bool = False) -> str:
+def _fts5_query(query: SearchQuery, *, title_only: bool = False, category: bool = False) -> str:
     """The FTS5 query: every word and phrase as a "string" (never FTS5 syntax: the parser
     keeps letters and digits only), then NOT each exclusion; or the words and phrases in the
-    title alone (a column filter), for ordering matches found by the first."""
+    title alone (a column filter), for ordering matches found by the first. With `category`,
+    also the category's token in the categories column (see fulltext.py)."""
     wanted = [*query.words, *(" ".join(phrase) for phrase in query.phrases)]
     found = "(" + " ".join(f'"{item}"' for item in wanted) + ")"
     if title_only:
-        return "{title} : " + found
+        found = "{title} : " + found
+    if category and query.category:
+        found += f' AND {{categories}} : "{category_token(query.category)}"'
+    if title_only:
+        return found
     return found + "".join(f' NOT "{" ".join(words)}"' for words in query.excluded)
 
 
