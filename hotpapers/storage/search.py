@@ -78,16 +78,29 @@ _SQLITE_NEWEST = (
     " paper_fts.rowid DESC LIMIT :limit"
 )
 # An author: filter: FTS5 walking every match of a common word and checking its authors
-# costs ~10 us a match (seconds at a million papers); the authors' newest papers are few, and
-# each is looked up in the index by rowid instead (~0.1-0.5 ms each). Not scored: bm25()
-# would count every paper with each word.
-_SQLITE_AUTHORS_FIRST = (
+# costs ~10 us a match (seconds at a million papers); the authors' newest :cap papers are few,
+# and each is looked up in the index by rowid instead (~30 us each). Not scored: bm25() would
+# count every paper with each word. Title matches first, newest first, then the other
+# matches: two statements, each walking the candidates newest first (SQLite reads the IN list
+# in rowid order) and stopping at :limit, so only as many are looked up as the answer needs.
+_SQLITE_AUTHORS_CANDIDATES = (
     "SELECT p.id FROM paper p WHERE p.rowid IN (SELECT a.rowid FROM paper_author pa"
     "  JOIN paper a ON a.id = pa.paper_id WHERE pa.author_name IN ({names})"
     "  ORDER BY a.rowid DESC LIMIT :cap){filters}"
-    " AND EXISTS (SELECT 1 FROM paper_fts f WHERE f.paper_fts MATCH :q AND f.rowid = p.rowid)"
-    " ORDER BY EXISTS (SELECT 1 FROM paper_fts t"
-    "  WHERE t.paper_fts MATCH :in_title AND t.rowid = p.rowid) DESC, p.rowid DESC LIMIT :limit"
+)
+_SQLITE_HAS = (
+    " AND {no}EXISTS (SELECT 1 FROM paper_fts f WHERE f.paper_fts MATCH :{q} AND f.rowid = p.rowid)"
+)
+_SQLITE_AUTHORS_IN_TITLE = (
+    _SQLITE_AUTHORS_CANDIDATES
+    + _SQLITE_HAS.format(no="", q="in_title_only")
+    + " ORDER BY p.rowid DESC LIMIT :limit"
+)
+_SQLITE_AUTHORS_ELSEWHERE = (
+    _SQLITE_AUTHORS_CANDIDATES
+    + _SQLITE_HAS.format(no="", q="q")
+    + _SQLITE_HAS.format(no="NOT ", q="in_title")
+    + " ORDER BY p.rowid DESC LIMIT :limit"
 )
 
 # PostgreSQL: the stored tsvector (title words weight A) and its GIN index.
@@ -179,10 +192,8 @@ def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
     in_category = _IN_CATEGORY if query.category else ""
     if session.get_bind().dialect.name != "postgresql":
         if query.author:
-            sql = _SQLITE_AUTHORS_FIRST.replace("{names}", marks)
-            sql = sql.format(filters=(in_category + filters).replace("{plus}", "+"))
-            params.update(q=_fts5_query(query), in_title=_fts5_query(query, title_only=True))
-            return list(session.execute(_typed(sql), {**params, "cap": _WINDOW}).scalars())
+            filters = (in_category + filters).replace("{plus}", "+")
+            return _sqlite_author_ids(session, query, marks, filters, params)
         # The category is a column of the index: FTS5 intersects its papers with the words'.
         params.update(
             q=_fts5_query(query, category=True),
@@ -210,6 +221,27 @@ def _sqlite_ids(
     params["bound"] = many if many is not None else -1
     sql = _SQLITE_NEWEST.format(filters=filters)
     return list(session.execute(_typed(sql), params).scalars())
+
+
+def _sqlite_author_ids(
+    session: Session, query: SearchQuery, marks: str, filters: str, params: dict[str, Any]
+) -> list[str]:
+    """The authors' newest _WINDOW papers that match: title matches first, newest first."""
+    in_title = _fts5_query(query, title_only=True)
+    params.update(
+        cap=_WINDOW,
+        q=_fts5_query(query),
+        in_title=in_title,
+        # Every word and phrase in the title implies them in the paper: only the exclusions.
+        in_title_only=in_title + _fts5_exclusions(query),
+    )
+    order: list[str] = []
+    for sql in (_SQLITE_AUTHORS_IN_TITLE, _SQLITE_AUTHORS_ELSEWHERE):
+        if len(order) < params["limit"]:
+            sql = sql.replace("{names}", marks).format(filters=filters)
+            rest = {**params, "limit": params["limit"] - len(order)}
+            order += session.execute(_typed(sql), rest).scalars()
+    return order
 
 
 def _has_common_word(session: Session, query: SearchQuery) -> bool:
@@ -278,7 +310,11 @@ def _fts5_query(query: SearchQuery, *, title_only: bool = False, category: bool 
         found += f' AND {{categories}} : "{category_token(query.category)}"'
     if title_only:
         return found
-    return found + "".join(f' NOT "{" ".join(words)}"' for words in query.excluded)
+    return found + _fts5_exclusions(query)
+
+
+def _fts5_exclusions(query: SearchQuery) -> str:
+    return "".join(f' NOT "{" ".join(words)}"' for words in query.excluded)
 
 
 def _pg_tsquery(query: SearchQuery, params: dict[str, Any]) -> str:
