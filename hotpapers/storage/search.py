@@ -56,12 +56,17 @@ _SQLITE_MATCHES = (
     " FROM paper_fts CROSS JOIN paper p ON p.rowid = paper_fts.rowid"
     " WHERE paper_fts MATCH :q{filters}"
 )
-# The rowid just below the newest :cap matches; none when there are not that many. FTS5 walks
-# its doclists newest first and stops there.
-_SQLITE_BOUND = (
-    "SELECT paper_fts.rowid" + _SQLITE_MATCHES + " ORDER BY paper_fts.rowid DESC"
-    " LIMIT 1 OFFSET :cap"
+# The newest :cap + 1 matches' rowids, newest first: FTS5 walks its doclists newest first and
+# stops there. One walk tells whether there are more than :cap and gives the window. The paper
+# row is joined only for a filter on its columns (a lookup per match otherwise wasted).
+_SQLITE_NEWEST_ROWIDS = (
+    "SELECT paper_fts.rowid FROM paper_fts{join} WHERE paper_fts MATCH :q{filters}"
+    " ORDER BY paper_fts.rowid DESC LIMIT :cap + 1"
 )
+_SQLITE_PAPER = " CROSS JOIN paper p ON p.rowid = paper_fts.rowid"
+# Which of the window's matches have every word and phrase in the title (a walk of the title
+# matches from the oldest of the window up).
+_SQLITE_IN_TITLE = "SELECT rowid FROM paper_fts WHERE paper_fts MATCH :in_title AND rowid >= :low"
 # Is the word in more than :common papers? (the same walk, over one word's doclist)
 _SQLITE_COMMON = (
     "SELECT rowid FROM paper_fts WHERE paper_fts MATCH :word ORDER BY rowid DESC"
@@ -70,12 +75,6 @@ _SQLITE_COMMON = (
 _SQLITE_RANKED = (
     "SELECT p.id" + _SQLITE_MATCHES + " ORDER BY bm25(paper_fts, 4.0, 1.0, 0.0),"
     " p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
-)
-_SQLITE_NEWEST = (
-    "SELECT p.id" + _SQLITE_MATCHES + " AND paper_fts.rowid > :bound"
-    " ORDER BY paper_fts.rowid IN (SELECT rowid FROM paper_fts"
-    "  WHERE paper_fts MATCH :in_title AND rowid > :bound) DESC,"
-    " paper_fts.rowid DESC LIMIT :limit"
 )
 # An author: filter: FTS5 walking every match of a common word and checking its authors
 # costs ~10 us a match (seconds at a million papers); the authors' newest :cap papers are few,
@@ -210,17 +209,23 @@ def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
 def _sqlite_ids(
     session: Session, query: SearchQuery, filters: str, params: dict[str, Any]
 ) -> list[str]:
-    bound = _typed(_SQLITE_BOUND.format(filters=filters))
-    many = session.execute(bound, params).scalar()
-    if many is None and not _has_common_word(session, query):
+    newest = _SQLITE_NEWEST_ROWIDS.format(join=_SQLITE_PAPER if filters else "", filters=filters)
+    cap = max(_RANK_ALL, _WINDOW)  # (tests make the window the larger)
+    rowids = list(session.execute(_typed(newest), {**params, "cap": cap}).scalars())
+    if len(rowids) <= _RANK_ALL and not _has_common_word(session, query):
         return list(
             session.execute(_typed(_SQLITE_RANKED.format(filters=filters)), params).scalars()
         )
-    if many is not None and _WINDOW != _RANK_ALL:
-        many = session.execute(bound, {**params, "cap": _WINDOW}).scalar()
-    params["bound"] = many if many is not None else -1
-    sql = _SQLITE_NEWEST.format(filters=filters)
-    return list(session.execute(_typed(sql), params).scalars())
+    window = rowids[:_WINDOW] if len(rowids) > _RANK_ALL else rowids
+    if not window:
+        return []
+    in_title = {*session.execute(text(_SQLITE_IN_TITLE), {**params, "low": window[-1]}).scalars()}
+    # Title matches first, newest first in each group (sorted() keeps the window's order).
+    chosen = sorted(window, key=lambda rowid: rowid not in in_title)[: params["limit"]]
+    marks, named = _expanding("rowid", chosen)
+    sql = f"SELECT rowid, id FROM paper WHERE rowid IN ({marks})"
+    ids = {rowid: paper_id for rowid, paper_id in session.execute(text(sql), named)}
+    return [ids[rowid] for rowid in chosen]
 
 
 def _sqlite_author_ids(
