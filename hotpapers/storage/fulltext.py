@@ -1,17 +1,21 @@
 """The full-text index over paper titles and abstracts, for databases made without Alembic.
 
-Migration 0009 (which replaced 0003's) creates the same objects on migrated databases (it
-keeps its own copy of the SQL, as migrations must not change when this module does;
+Migrations 0009 (which replaced 0003's) and 0014 create the same objects on migrated databases
+(they keep their own copy of the SQL, as migrations must not change when this module does;
 tests/storage/test_search.py checks that both give the same schema). Here they are attached to the
-`paper` table's CREATE and DROP, so `SQLModel.metadata.create_all` (tests, benchmarks) gives
-a searchable database too. `hotpapers.storage.models` calls `attach_to(paper_table)`: this module
-knows no models, so the two import in one direction only.
+`paper_category` table's CREATE and DROP (made after `paper`), so `SQLModel.metadata.create_all`
+(tests, benchmarks) gives a searchable database too. `hotpapers.storage.models` calls
+`attach_to(category_table)`: this module knows no models, so the two import in one direction only.
 
-* SQLite: an FTS5 table with external content (`paper` itself: the text is not stored twice),
-  tokenizer `porter unicode61 remove_diacritics 2` (case- and accent-insensitive words,
-  English stemming: "transformers" finds "transformer"), kept in sync by triggers, so every
-  writer (ORM, the importer's `executemany`) keeps it current. It is keyed by `paper`'s
-  implicit rowid: after a `VACUUM` that renumbers rowids, run
+* SQLite: an FTS5 table over the title, the abstract and the categories, with external content
+  (the view `paper_fts_content` of `paper` and `paper_category`: the text is not stored
+  twice), tokenizer `porter unicode61 remove_diacritics 2` (case- and accent-insensitive
+  words, English stemming: "transformers" finds "transformer"), kept in sync by triggers on
+  both tables, so every writer (ORM, the importer's `executemany`) keeps it current; the
+  importer's bulk path drops the triggers and rebuilds instead. The categories column makes
+  `category:` an intersection inside FTS5 (`... AND {categories} : "<token>"`, see
+  `category_token`) instead of a check of every match. It is keyed by `paper`'s implicit
+  rowid: after a `VACUUM` that renumbers rowids, run
   `INSERT INTO paper_fts(paper_fts) VALUES ('rebuild')`.
 * PostgreSQL: a stored generated `tsvector` column (computed by the server for ORM inserts,
   upserts and COPY alike) with a GIN index. The text search configuration `hotpapers_english`

@@ -1,5 +1,5 @@
 """Full-text search: `search_papers` (the index: hotpapers/storage/fulltext.py, migrations 0003,
-0009).
+0009, 0014).
 
 How a search is answered depends on how much it matches, so that no search costs more than a
 bounded amount of work at a million papers (BENCHMARKS.md, "Search at a million papers"):
@@ -18,6 +18,9 @@ bounded amount of work at a million papers (BENCHMARKS.md, "Search at a million 
   the tsvector).
 * **An author: filter on SQLite**: the authors' newest `_WINDOW` papers that match, title
   matches first, newest first (never scored), as walking the words' matches costs far more.
+* **A category: filter on SQLite** is part of the FTS5 query (the categories are a column of
+  the index), so FTS5 intersects the category's papers with the words' matches; PostgreSQL
+  checks paper_category (with very common words: walking the category's newest papers).
 """
 
 from __future__ import annotations
