@@ -4,9 +4,10 @@
                                   [--drop] [--pg-admin URL] [--search-only] [--url URL]
 
 SQLite: bench/data/bench_N.db. PostgreSQL: the database `hp_bench_N` (import with --keep);
---drop drops it at the end. --url measures another database instead (a copy of those). Arguments are drawn with a fixed seed from the data itself:
-author prefixes are 4-8 leading characters of a last name or full name as printed (accents,
-capitals), so they exercise the case- and accent-insensitive range scans.
+--drop drops it at the end. --url measures another database instead (a copy of those).
+Arguments are drawn with a fixed seed from the data itself: author prefixes are 4-8 leading
+characters of a last name or full name as printed (accents, capitals), so they exercise the
+case- and accent-insensitive range scans.
 Searches come in mixes (see search_mixes): 1, 2 and 3 title words, a word found nowhere, a
 phrase, each filter, an exclusion; --search-only measures those alone.
 """
