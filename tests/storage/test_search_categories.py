@@ -122,3 +122,20 @@ def test_an_import_into_a_filled_database_keeps_the_index(listed: Engine, tmp_pa
     assert set(found(listed, "diffusion category:nlin.AO")) == {"2103.00102", "2103.00105"}
     assert set(found(listed, "diffusion category:math.PR")) == {"2103.00101", "2103.00105"}
     _check_index(listed)
+
+
+def test_sqlite_an_index_older_than_0014_gets_a_sentence(tmp_path: Path) -> None:
+    """A category: search on a database not upgraded yet: the sentence, not a crash."""
+    from hotpapers.errors import DatabaseError
+    from hotpapers.storage import migrate
+    from hotpapers.storage.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(url, "0013")
+    engine = make_engine(url)
+    try:
+        assert found(engine, "diffusion") == []
+        with pytest.raises(DatabaseError, match="run `hotpapers db upgrade`"):
+            found(engine, "diffusion category:math.PR")
+    finally:
+        engine.dispose()
