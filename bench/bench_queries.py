@@ -1,12 +1,13 @@
 """Latency of the read-side queries on the database bench_import.py left behind.
 
     python bench/bench_queries.py --db sqlite|postgresql [--records 1000000] [--queries 1000]
-                                  [--drop] [--pg-admin URL] [--search-only]
+                                  [--drop] [--pg-admin URL] [--search-only] [--url URL]
 
 SQLite: bench/data/bench_N.db. PostgreSQL: the database `hp_bench_N` (import with --keep);
---drop drops it at the end. Arguments are drawn with a fixed seed from the data itself:
-author prefixes are 4-8 leading characters of a last name or full name as printed (accents,
-capitals), so they exercise the case- and accent-insensitive range scans.
+--drop drops it at the end. --url measures another database instead (a copy of those).
+Arguments are drawn with a fixed seed from the data itself: author prefixes are 4-8 leading
+characters of a last name or full name as printed (accents, capitals), so they exercise the
+case- and accent-insensitive range scans.
 Searches come in mixes (see search_mixes): 1, 2 and 3 title words, a word found nowhere, a
 phrase, each filter, an exclusion; --search-only measures those alone.
 """
@@ -175,10 +176,11 @@ def main() -> None:
     parser.add_argument("--drop", action="store_true", help="drop the PostgreSQL database after")
     parser.add_argument("--pg-admin", default=PG_ADMIN)
     parser.add_argument("--search-only", action="store_true", help="only the search mixes")
+    parser.add_argument("--url", help="this database instead (a copy), of the --db kind")
     args = parser.parse_args()
 
     name = f"{'hp_bench' if args.db == 'postgresql' else 'bench'}_{args.records}"
-    engine = make_engine(database_url(args.db, name, args.pg_admin, fresh=False))
+    engine = make_engine(args.url or database_url(args.db, name, args.pg_admin, fresh=False))
     if args.db == "postgresql":
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
@@ -219,7 +221,7 @@ def main() -> None:
             )
         plans = explain(session, args.db)
     engine.dispose()
-    if args.db == "postgresql" and args.drop:
+    if args.db == "postgresql" and args.drop and not args.url:
         drop_pg(name, args.pg_admin)
 
     print(f"command: python bench/bench_queries.py {' '.join(sys.argv[1:])}")

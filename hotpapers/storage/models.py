@@ -393,4 +393,5 @@ class PaperReaction(SQLModel, table=True):
 
 
 # The full-text index rides on the paper table: create_all makes it too.
-fulltext.attach_to(Paper.__table__)  # type: ignore[attr-defined]
+# After paper_category, whose rows the index holds too (create_all makes it after paper).
+fulltext.attach_to(PaperCategory.__table__)  # type: ignore[attr-defined]

@@ -1,5 +1,5 @@
 """Full-text search: `search_papers` (the index: hotpapers/storage/fulltext.py, migrations 0003,
-0009).
+0009, 0014).
 
 How a search is answered depends on how much it matches, so that no search costs more than a
 bounded amount of work at a million papers (BENCHMARKS.md, "Search at a million papers"):
@@ -18,6 +18,9 @@ bounded amount of work at a million papers (BENCHMARKS.md, "Search at a million 
   the tsvector).
 * **An author: filter on SQLite**: the authors' newest `_WINDOW` papers that match, title
   matches first, newest first (never scored), as walking the words' matches costs far more.
+* **A category: filter on SQLite** is part of the FTS5 query (the categories are a column of
+  the index), so FTS5 intersects the category's papers with the words' matches; PostgreSQL
+  checks paper_category (with very common words: walking the category's newest papers).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from hotpapers.errors import DatabaseError, InputError, quoted
-from hotpapers.storage.fulltext import TS_CONFIG
+from hotpapers.storage.fulltext import TS_CONFIG, category_token
 from hotpapers.storage.queries import (
     _MAX_AUTHORS,
     PaperSummary,
@@ -56,38 +59,50 @@ _SQLITE_MATCHES = (
     " FROM paper_fts CROSS JOIN paper p ON p.rowid = paper_fts.rowid"
     " WHERE paper_fts MATCH :q{filters}"
 )
-# The rowid just below the newest :cap matches; none when there are not that many. FTS5 walks
-# its doclists newest first and stops there.
-_SQLITE_BOUND = (
-    "SELECT paper_fts.rowid" + _SQLITE_MATCHES + " ORDER BY paper_fts.rowid DESC"
-    " LIMIT 1 OFFSET :cap"
+# The newest :cap + 1 matches' rowids, newest first: FTS5 walks its doclists newest first and
+# stops there. One walk tells whether there are more than :cap and gives the window. The paper
+# row is joined only for a filter on its columns (a lookup per match otherwise wasted).
+_SQLITE_NEWEST_ROWIDS = (
+    "SELECT paper_fts.rowid FROM paper_fts{join} WHERE paper_fts MATCH :q{filters}"
+    " ORDER BY paper_fts.rowid DESC LIMIT :cap + 1"
 )
+_SQLITE_PAPER = " CROSS JOIN paper p ON p.rowid = paper_fts.rowid"
+# Which of the window's matches have every word and phrase in the title (a walk of the title
+# matches from the oldest of the window up).
+_SQLITE_IN_TITLE = "SELECT rowid FROM paper_fts WHERE paper_fts MATCH :in_title AND rowid >= :low"
 # Is the word in more than :common papers? (the same walk, over one word's doclist)
 _SQLITE_COMMON = (
     "SELECT rowid FROM paper_fts WHERE paper_fts MATCH :word ORDER BY rowid DESC"
     " LIMIT 1 OFFSET :common"
 )
 _SQLITE_RANKED = (
-    "SELECT p.id" + _SQLITE_MATCHES + " ORDER BY bm25(paper_fts, 4.0, 1.0),"
+    "SELECT p.id" + _SQLITE_MATCHES + " ORDER BY bm25(paper_fts, 4.0, 1.0, 0.0),"
     " p.submitted DESC NULLS LAST, p.id DESC LIMIT :limit"
 )
-_SQLITE_NEWEST = (
-    "SELECT p.id" + _SQLITE_MATCHES + " AND paper_fts.rowid > :bound"
-    " ORDER BY paper_fts.rowid IN (SELECT rowid FROM paper_fts"
-    "  WHERE paper_fts MATCH :in_title AND rowid > :bound) DESC,"
-    " paper_fts.rowid DESC LIMIT :limit"
-)
 # An author: filter: FTS5 walking every match of a common word and checking its authors
-# costs ~10 us a match (seconds at a million papers); the authors' newest papers are few, and
-# each is looked up in the index by rowid instead (~0.1-0.5 ms each). Not scored: bm25()
-# would count every paper with each word.
-_SQLITE_AUTHORS_FIRST = (
+# costs ~10 us a match (seconds at a million papers); the authors' newest :cap papers are few,
+# and each is looked up in the index by rowid instead (~30 us each). Not scored: bm25() would
+# count every paper with each word. Title matches first, newest first, then the other
+# matches: two statements, each walking the candidates newest first (SQLite reads the IN list
+# in rowid order) and stopping at :limit, so only as many are looked up as the answer needs.
+_SQLITE_AUTHORS_CANDIDATES = (
     "SELECT p.id FROM paper p WHERE p.rowid IN (SELECT a.rowid FROM paper_author pa"
     "  JOIN paper a ON a.id = pa.paper_id WHERE pa.author_name IN ({names})"
     "  ORDER BY a.rowid DESC LIMIT :cap){filters}"
-    " AND EXISTS (SELECT 1 FROM paper_fts f WHERE f.paper_fts MATCH :q AND f.rowid = p.rowid)"
-    " ORDER BY EXISTS (SELECT 1 FROM paper_fts t"
-    "  WHERE t.paper_fts MATCH :in_title AND t.rowid = p.rowid) DESC, p.rowid DESC LIMIT :limit"
+)
+_SQLITE_HAS = (
+    " AND {no}EXISTS (SELECT 1 FROM paper_fts f WHERE f.paper_fts MATCH :{q} AND f.rowid = p.rowid)"
+)
+_SQLITE_AUTHORS_IN_TITLE = (
+    _SQLITE_AUTHORS_CANDIDATES
+    + _SQLITE_HAS.format(no="", q="in_title_only")
+    + " ORDER BY p.rowid DESC LIMIT :limit"
+)
+_SQLITE_AUTHORS_ELSEWHERE = (
+    _SQLITE_AUTHORS_CANDIDATES
+    + _SQLITE_HAS.format(no="", q="q")
+    + _SQLITE_HAS.format(no="NOT ", q="in_title")
+    + " ORDER BY p.rowid DESC LIMIT :limit"
 )
 
 # PostgreSQL: the stored tsvector (title words weight A) and its GIN index.
@@ -179,11 +194,14 @@ def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
     in_category = _IN_CATEGORY if query.category else ""
     if session.get_bind().dialect.name != "postgresql":
         if query.author:
-            sql = _SQLITE_AUTHORS_FIRST.replace("{names}", marks)
-            sql = sql.format(filters=(in_category + filters).replace("{plus}", "+"))
-            params.update(q=_fts5_query(query), in_title=_fts5_query(query, title_only=True))
-            return list(session.execute(_typed(sql), {**params, "cap": _WINDOW}).scalars())
-        return _sqlite_ids(session, query, (in_category + filters).replace("{plus}", "+"), params)
+            filters = (in_category + filters).replace("{plus}", "+")
+            return _sqlite_author_ids(session, query, marks, filters, params)
+        # The category is a column of the index: FTS5 intersects its papers with the words'.
+        params.update(
+            q=_fts5_query(query, category=True),
+            in_title=_fts5_query(query, title_only=True, category=True),
+        )
+        return _sqlite_ids(session, query, filters.replace("{plus}", "+"), params)
     if query.author:
         filters += _BY_AUTHORS.replace("{names}", marks)
     return _pg_ids(
@@ -194,18 +212,44 @@ def _search_ids(session: Session, query: SearchQuery, limit: int) -> list[str]:
 def _sqlite_ids(
     session: Session, query: SearchQuery, filters: str, params: dict[str, Any]
 ) -> list[str]:
-    params.update(q=_fts5_query(query), in_title=_fts5_query(query, title_only=True))
-    bound = _typed(_SQLITE_BOUND.format(filters=filters))
-    many = session.execute(bound, params).scalar()
-    if many is None and not _has_common_word(session, query):
+    newest = _SQLITE_NEWEST_ROWIDS.format(join=_SQLITE_PAPER if filters else "", filters=filters)
+    cap = max(_RANK_ALL, _WINDOW)  # (tests make the window the larger)
+    rowids = list(session.execute(_typed(newest), {**params, "cap": cap}).scalars())
+    if len(rowids) <= _RANK_ALL and not _has_common_word(session, query):
         return list(
             session.execute(_typed(_SQLITE_RANKED.format(filters=filters)), params).scalars()
         )
-    if many is not None and _WINDOW != _RANK_ALL:
-        many = session.execute(bound, {**params, "cap": _WINDOW}).scalar()
-    params["bound"] = many if many is not None else -1
-    sql = _SQLITE_NEWEST.format(filters=filters)
-    return list(session.execute(_typed(sql), params).scalars())
+    window = rowids[:_WINDOW] if len(rowids) > _RANK_ALL else rowids
+    if not window:
+        return []
+    in_title = {*session.execute(text(_SQLITE_IN_TITLE), {**params, "low": window[-1]}).scalars()}
+    # Title matches first, newest first in each group (sorted() keeps the window's order).
+    chosen = sorted(window, key=lambda rowid: rowid not in in_title)[: params["limit"]]
+    marks, named = _expanding("rowid", chosen)
+    sql = f"SELECT rowid, id FROM paper WHERE rowid IN ({marks})"
+    ids = {rowid: paper_id for rowid, paper_id in session.execute(text(sql), named)}
+    return [ids[rowid] for rowid in chosen]
+
+
+def _sqlite_author_ids(
+    session: Session, query: SearchQuery, marks: str, filters: str, params: dict[str, Any]
+) -> list[str]:
+    """The authors' newest _WINDOW papers that match: title matches first, newest first."""
+    in_title = _fts5_query(query, title_only=True)
+    params.update(
+        cap=_WINDOW,
+        q=_fts5_query(query),
+        in_title=in_title,
+        # Every word and phrase in the title implies them in the paper: only the exclusions.
+        in_title_only=in_title + _fts5_exclusions(query),
+    )
+    order: list[str] = []
+    for sql in (_SQLITE_AUTHORS_IN_TITLE, _SQLITE_AUTHORS_ELSEWHERE):
+        if len(order) < params["limit"]:
+            sql = sql.replace("{names}", marks).format(filters=filters)
+            rest = {**params, "limit": params["limit"] - len(order)}
+            order += session.execute(_typed(sql), rest).scalars()
+    return order
 
 
 def _has_common_word(session: Session, query: SearchQuery) -> bool:
@@ -261,15 +305,24 @@ def _typed(sql: str) -> TextClause:
     return statement
 
 
-def _fts5_query(query: SearchQuery, *, title_only: bool = False) -> str:
+def _fts5_query(query: SearchQuery, *, title_only: bool = False, category: bool = False) -> str:
     """The FTS5 query: every word and phrase as a "string" (never FTS5 syntax: the parser
     keeps letters and digits only), then NOT each exclusion; or the words and phrases in the
-    title alone (a column filter), for ordering matches found by the first."""
+    title alone (a column filter), for ordering matches found by the first. With `category`,
+    also the category's token in the categories column (see fulltext.py)."""
     wanted = [*query.words, *(" ".join(phrase) for phrase in query.phrases)]
     found = "(" + " ".join(f'"{item}"' for item in wanted) + ")"
     if title_only:
-        return "{title} : " + found
-    return found + "".join(f' NOT "{" ".join(words)}"' for words in query.excluded)
+        found = "{title} : " + found
+    if category and query.category:
+        found += f' AND {{categories}} : "{category_token(query.category)}"'
+    if title_only:
+        return found
+    return found + _fts5_exclusions(query)
+
+
+def _fts5_exclusions(query: SearchQuery) -> str:
+    return "".join(f' NOT "{" ".join(words)}"' for words in query.excluded)
 
 
 def _pg_tsquery(query: SearchQuery, params: dict[str, Any]) -> str:

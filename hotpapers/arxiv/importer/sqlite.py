@@ -284,12 +284,18 @@ def sqlite_drop_for_bulk(conn: sqlite3.Connection) -> tuple[list[str], list[str]
     """Drop the import tables' secondary indexes, and the triggers that feed an external-content
     FTS5 index of them (rebuilt instead); their CREATE statements and the FTS tables."""
     marks = ", ".join("?" * len(IMPORT_TABLES))
+    # An FTS5 table's content is an import table, or a view of them (paper_fts_content).
+    views = {
+        name
+        for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")
+        if any(re.search(rf"\b{table}\b", sql) for table in IMPORT_TABLES)
+    }
     fts_tables = [
         name
         for name, sql in conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE '%fts5%'"
         )
-        if (match := _FTS_CONTENT.search(sql)) and match.group(1) in IMPORT_TABLES
+        if (match := _FTS_CONTENT.search(sql)) and match.group(1) in {*IMPORT_TABLES, *views}
     ]
     indexes: list[str] = []
     triggers: list[str] = []
