@@ -6,6 +6,7 @@ difference may be negative). Trending sums a window's rows: the sum telescopes t
 the window minus latest before it", the rule of hotpapers/ranking/trending.py, while reading a few
 thousand rows instead of every snapshot. Rewriting a day's row from the snapshots makes the
 write idempotent; the next measured day is rewritten too, as its base may have changed.
+The weighted metrics of GAIN_COLUMNS are written twice: in `gains` and as columns.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from hotpapers.storage.models import SignalGainDay, SignalSnapshot
+from hotpapers.storage.models import GAIN_COLUMNS, SignalGainDay, SignalSnapshot
 
 
 def numbers(metrics: Mapping[str, object] | None) -> dict[str, float]:
@@ -93,10 +94,13 @@ def rewrite_day(session: Session, paper_id: str, source: str, day: date) -> None
     # An upsert: two signal runs at once may write the same day (the later one wins).
     is_postgres = session.get_bind().dialect.name == "postgresql"
     statement = (postgresql.insert if is_postgres else sqlite.insert)(SignalGainDay.__table__)  # type: ignore[attr-defined]
-    statement = statement.values(paper_id=paper_id, source=source, day=day, gains=gains)
+    columns = {name: gains.get(name, 0.0) for name in GAIN_COLUMNS}
+    statement = statement.values(paper_id=paper_id, source=source, day=day, gains=gains, **columns)
+    written = ("gains", *GAIN_COLUMNS)
     session.execute(
         statement.on_conflict_do_update(
-            index_elements=["paper_id", "source", "day"], set_={"gains": statement.excluded.gains}
+            index_elements=["paper_id", "source", "day"],
+            set_={name: statement.excluded[name] for name in written},
         )
     )
 

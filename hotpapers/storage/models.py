@@ -15,11 +15,13 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     Index,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlmodel import Field, SQLModel
@@ -133,20 +135,37 @@ class SignalSnapshot(SQLModel, table=True):
     metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+# The metrics the default `ranking.weights` read (X's retweets and likes, Discord's
+# reactions), each also a column of `signal_gain_day`: a window's sum of them is then a plain
+# aggregate over an index, not a JSON read per row. Other metrics are read from `gains`.
+GAIN_COLUMNS = ("likes", "retweets", "reactions")
+
+
+def _gain_column() -> Any:
+    return Field(default=0.0, sa_column=Column(Float, nullable=False, server_default=text("0")))
+
+
 class SignalGainDay(SQLModel, table=True):
     """Per (paper, source, UTC day) with a change: the day's latest snapshot minus the latest
     before that day, per numeric metric (missing = 0, may be negative). Summed over a window's
     days it telescopes to "latest in the window minus latest before it"
     (hotpapers/ranking/trending.py);
-    written with the snapshots (hotpapers/signals/rollup.py). Days without change have no row."""
+    written with the snapshots (hotpapers/signals/rollup.py). Days without change have no row.
+    `likes`, `retweets`, `reactions` repeat `gains` (0 when it lacks them): GAIN_COLUMNS."""
 
     __tablename__ = "signal_gain_day"
-    __table_args__ = (Index("ix_gain_day_day", "day"),)
+    __table_args__ = (
+        # Covers trending's window sum: the day range, then each row's pair and columns.
+        Index("ix_gain_day_sums", "day", "paper_id", "source", *GAIN_COLUMNS),
+    )
 
     paper_id: str = Field(foreign_key="paper.id", max_length=40, primary_key=True)
     source: str = Field(max_length=40, primary_key=True)
     day: date = Field(primary_key=True)
     gains: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    likes: float = _gain_column()
+    retweets: float = _gain_column()
+    reactions: float = _gain_column()
 
 
 class SocialPost(SQLModel, table=True):

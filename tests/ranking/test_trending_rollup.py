@@ -1,6 +1,7 @@
 """The per-day roll-up (`signal_gain_day`) agrees with the snapshots it summarises: after
-several signal runs the rows written with the snapshots equal the migration's SQL backfill,
-and trending's scores from the roll-up equal those from the snapshots, on both databases."""
+several signal runs the rows written with the snapshots equal the migration's SQL backfill
+(the gains, 0013, and the metric columns, 0014), and trending's scores from the roll-up equal
+those from the snapshots, on both databases."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from hotpapers.ranking.trending import MONTH, WEEK, _params, _rolled_up_scores, 
 from hotpapers.signals.base import Measurement
 from hotpapers.signals.store import save_measurements
 from hotpapers.storage.db import transaction
-from hotpapers.storage.models import SignalGainDay
+from hotpapers.storage.models import GAIN_COLUMNS, SignalGainDay
 from tests.ranking.trending_world import MONTHLY, OLD, QUIET, REACTED, WEEKLY, build
 
 RANKING = RankingSettings()
@@ -28,8 +29,8 @@ PAPERS = [OLD, WEEKLY, MONTHLY, QUIET, REACTED]
 MIGRATION = Path(__file__).resolve().parents[2] / "hotpapers/migrations/versions"
 
 
-def _migration() -> ModuleType:
-    path = next(MIGRATION.glob("*_signal_gain_day.py"))
+def _migration(name: str = "signal_gain_day") -> ModuleType:
+    path = next(MIGRATION.glob(f"*_{name}.py"))
     spec = importlib.util.spec_from_file_location("gain_day_migration", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -109,3 +110,51 @@ def test_scores_from_the_roll_up_equal_scores_from_the_snapshots(
             assert rolled == pytest.approx(exact), (period, last_day, cats)
             compared += len(exact)
     assert compared > 20
+
+
+def _columns(engine: Engine) -> dict[tuple[str, str, date], tuple[float, ...]]:
+    with Session(engine) as session:
+        return {
+            (row.paper_id, row.source, row.day): tuple(getattr(row, name) for name in GAIN_COLUMNS)
+            for row in session.exec(select(SignalGainDay))
+        }
+
+
+def test_the_metric_columns_written_with_the_snapshots_equal_the_sql_backfill(
+    engine: Engine,
+) -> None:
+    """Each metric column holds its gain (0 when the day's gains lack it), both when the
+    signal runs write the row and when migration 0014 fills it from the gains."""
+    build(engine)
+    _signal_runs(engine)
+    gains, written = _rows(engine), _columns(engine)
+    assert written == {
+        key: tuple(found.get(name, 0.0) for name in GAIN_COLUMNS) for key, found in gains.items()
+    }
+    assert all(any(row[place] for row in written.values()) for place in range(len(GAIN_COLUMNS)))
+    backfill = _migration("gain_day_metric_columns")
+    sql = backfill._POSTGRES if engine.dialect.name == "postgresql" else backfill._SQLITE
+    spoiled = ", ".join(f"{name} = -1" for name in GAIN_COLUMNS)
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE signal_gain_day SET {spoiled}"))
+        connection.execute(text(sql))
+    assert _columns(engine) == written
+
+
+def test_scores_weighing_a_metric_without_a_column_equal_scores_from_the_snapshots(
+    engine: Engine,
+) -> None:
+    """A weighted metric that has no column of its own (`x.posts`) is read from the gains."""
+    build(engine)
+    _signal_runs(engine)
+    weights = tuple(parsed_weights({"x.likes": 1.0, "x.posts": 40.0, "discord.reactions": 5.0}))
+    compared = 0
+    for last_day in [date(2026, 11, 1) + timedelta(days=step) for step in range(0, 30, 5)]:
+        span = window(MONTH, last_day, datetime(2026, 12, 31, tzinfo=UTC))
+        params = {**_params(span, None), "threshold": 0.0, "first_day": span.first_day}
+        with Session(engine) as session:
+            exact = dict(session.execute(_scores(False, weights), params).all())
+            rolled = dict(session.execute(_rolled_up_scores(False, weights), params).all())
+        assert rolled == pytest.approx(exact), last_day
+        compared += len(exact)
+    assert compared > 10
