@@ -64,7 +64,10 @@ def test_gain_day_metric_columns_upgrade_fill_and_downgrade(db_url: str) -> None
                 " ('2611.00001', 'x', '2026-11-02', :x),"
                 " ('2611.00001', 'discord', '2026-11-03', :discord)"
             ),
-            {"x": '{"likes": 12.5, "retweets": -3.0, "posts": 1.0}', "discord": '{"reactions": 4.0}'},
+            {
+                "x": '{"likes": 12.5, "retweets": -3.0, "posts": 1.0}',
+                "discord": '{"reactions": 4.0}',
+            },
         )
     as_of_0013 = _gain_day_columns(engine), _gain_day_indexes(engine)
     migrate.upgrade(db_url)
