@@ -21,8 +21,7 @@ _COLUMNS = ("likes", "retweets", "reactions")
 
 # A gain is a number (the roll-up writes numbers only); a missing one is 0.
 _SQLITE = "UPDATE signal_gain_day SET " + ", ".join(
-    f"{name} = coalesce(CAST(json_extract(gains, '$.\"{name}\"') AS REAL), 0)"
-    for name in _COLUMNS
+    f"{name} = coalesce(CAST(json_extract(gains, '$.\"{name}\"') AS REAL), 0)" for name in _COLUMNS
 )
 _POSTGRES = "UPDATE signal_gain_day SET " + ", ".join(
     f"{name} = coalesce(CAST(gains ->> '{name}' AS double precision), 0)" for name in _COLUMNS
