@@ -41,7 +41,13 @@ from hotpapers.errors import InputError
 from hotpapers.ranking.candidates import FIRST_TYPES, paper_views
 from hotpapers.ranking.classic import listing_tie_key
 from hotpapers.ranking.scoring import Candidate, PaperView, RankedPaper, parsed_weights, rank_papers
-from hotpapers.storage.models import Announcement, PaperCategory, SignalGainDay, SignalSnapshot
+from hotpapers.storage.models import (
+    GAIN_COLUMNS,
+    Announcement,
+    PaperCategory,
+    SignalGainDay,
+    SignalSnapshot,
+)
 
 WEEK, MONTH = "week", "month"
 PERIOD_DAYS = {WEEK: 7, MONTH: 30}
@@ -213,20 +219,28 @@ def _scores(by_category: bool, weights: tuple[tuple[str, str, float], ...]) -> S
     )
 
 
+def _day_change(metric: str) -> Any:
+    """A roll-up row's change of `metric`: its column when it has one (no JSON read)."""
+    if metric in GAIN_COLUMNS:
+        return _GAIN_DAY[metric]
+    return func.coalesce(_GAIN_DAY.gains[metric].as_float(), 0.0)
+
+
 @functools.cache
 def _rolled_up_scores(by_category: bool, weights: tuple[tuple[str, str, float], ...]) -> Any:
     """`_scores` from the per-day roll-up: a metric's window gain is the sum of its daily
-    changes (they telescope to latest in the window minus latest before), never below 0."""
+    changes (they telescope to latest in the window minus latest before), never below 0.
+    Papers are scored first; only those over the threshold are looked up (listing, category)."""
     sums = [
-        func.sum(func.coalesce(_GAIN_DAY.gains[metric].as_float(), 0.0)).label(f"m{place}")
+        func.sum(_day_change(metric)).label(f"m{place}")
         for place, (_, metric, _) in enumerate(weights)
     ]
-    per_pair = (
+    pairs = (
         select(_GAIN_DAY.paper_id, _GAIN_DAY.source, *sums)
         .where(_GAIN_DAY.day >= bindparam("first_day"), _GAIN_DAY.day <= bindparam("last_day"))
         .group_by(_GAIN_DAY.paper_id, _GAIN_DAY.source)
+        .subquery("pairs")
     )
-    pairs = per_pair.subquery("pairs")
     terms = [
         case(
             (
@@ -238,21 +252,25 @@ def _rolled_up_scores(by_category: bool, weights: tuple[tuple[str, str, float], 
         for place, (source, _, weight) in enumerate(weights)
     ]
     score = func.sum(sum(terms[1:], terms[0]) if terms else literal(0.0)).label("score")
+    scored = (
+        select(pairs.c.paper_id, score)
+        .group_by(pairs.c.paper_id)
+        .having(and_(score > 0, score >= bindparam("threshold")))
+        .subquery("scored")
+    )
     listed = select(_ANNOUNCEMENT.paper_id).where(
-        _ANNOUNCEMENT.paper_id == pairs.c.paper_id,
+        _ANNOUNCEMENT.paper_id == scored.c.paper_id,
         _ANNOUNCEMENT.announce_type.in_(FIRST_TYPES),
         _ANNOUNCEMENT.listing_date <= bindparam("last_day"),
     )
-    chosen = select(pairs.c.paper_id, score).where(listed.exists())
-    if by_category:  # per paper of the few thousand that changed, not per paper of a category
+    chosen = select(scored.c.paper_id, scored.c.score).where(listed.exists())
+    if by_category:
         in_cats = select(_CATEGORY.paper_id).where(
-            _CATEGORY.paper_id == pairs.c.paper_id,
+            _CATEGORY.paper_id == scored.c.paper_id,
             _CATEGORY.category.in_(bindparam("cats", expanding=True)),
         )
         chosen = chosen.where(in_cats.exists())
-    return chosen.group_by(pairs.c.paper_id).having(
-        and_(score > 0, score >= bindparam("threshold"))
-    )
+    return chosen
 
 
 def _cut_short(session: Session, span: Window) -> bool:
