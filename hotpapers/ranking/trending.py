@@ -306,6 +306,18 @@ def _params(span: Window, categories: Sequence[str] | None) -> dict[str, Any]:
     return params
 
 
+@functools.cache
+def _best(cut_short: bool, by_category: bool, weights: tuple[tuple[str, str, float], ...]) -> Any:
+    """The scores of the `:count` best papers and of every paper tied with the last of them
+    (the tie rule is applied in Python): a few rows to read instead of thousands."""
+    scored = (
+        _scores(by_category, weights) if cut_short else _rolled_up_scores(by_category, weights)
+    ).subquery("scored")
+    place = func.rank().over(order_by=scored.c.score.desc()).label("place")
+    ranked = select(scored.c.paper_id, scored.c.score, place).subquery("ranked")
+    return select(ranked.c.paper_id, ranked.c.score).where(ranked.c.place <= bindparam("count"))
+
+
 def top_scoring(
     session: Session,
     ranking: RankingSettings,
@@ -317,12 +329,9 @@ def top_scoring(
     weights = tuple(parsed_weights(ranking.weights))
     params = {**_params(span, categories), "threshold": ranking.threshold}
     params["first_day"] = span.first_day
-    query = (
-        _scores(bool(categories), weights)
-        if _cut_short(session, span)
-        else _rolled_up_scores(bool(categories), weights)
-    )
-    rows = list(session.execute(query, params))
+    params["count"] = count
+    cut_short = _cut_short(session, span)
+    rows = list(session.execute(_best(cut_short, bool(categories), weights), params))
     rows.sort(key=lambda row: (-row[1], listing_tie_key(row[0])))
     return [paper_id for paper_id, _ in rows[:count]]
 
