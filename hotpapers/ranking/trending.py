@@ -263,14 +263,14 @@ def _rolled_up_scores(by_category: bool, weights: tuple[tuple[str, str, float], 
         _ANNOUNCEMENT.announce_type.in_(FIRST_TYPES),
         _ANNOUNCEMENT.listing_date <= bindparam("last_day"),
     )
-    chosen = select(scored.c.paper_id, scored.c.score).where(listed.exists())
-    if by_category:
+    chosen = select(scored.c.paper_id, scored.c.score)
+    if by_category:  # first: a category keeps few of the papers, every paper has a listing
         in_cats = select(_CATEGORY.paper_id).where(
             _CATEGORY.paper_id == scored.c.paper_id,
             _CATEGORY.category.in_(bindparam("cats", expanding=True)),
         )
         chosen = chosen.where(in_cats.exists())
-    return chosen
+    return chosen.where(listed.exists())
 
 
 def _cut_short(session: Session, span: Window) -> bool:
