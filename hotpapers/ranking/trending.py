@@ -227,10 +227,13 @@ def _day_change(metric: str) -> Any:
 
 
 @functools.cache
-def _rolled_up_scores(by_category: bool, weights: tuple[tuple[str, str, float], ...]) -> Any:
+def _rolled_up_scores(
+    by_category: bool, weights: tuple[tuple[str, str, float], ...], listed_only: bool = True
+) -> Any:
     """`_scores` from the per-day roll-up: a metric's window gain is the sum of its daily
     changes (they telescope to latest in the window minus latest before), never below 0.
-    Papers are scored first; only those over the threshold are looked up (listing, category)."""
+    Papers are scored first; only those over the threshold are looked up (listing, category).
+    `listed_only=False` leaves out the listing check (`top_scoring` checks the best few)."""
     sums = [
         func.sum(_day_change(metric)).label(f"m{place}")
         for place, (_, metric, _) in enumerate(weights)
@@ -270,7 +273,7 @@ def _rolled_up_scores(by_category: bool, weights: tuple[tuple[str, str, float], 
             _CATEGORY.category.in_(bindparam("cats", expanding=True)),
         )
         chosen = chosen.where(in_cats.exists())
-    return chosen.where(listed.exists())
+    return chosen.where(listed.exists()) if listed_only else chosen
 
 
 def _cut_short(session: Session, span: Window) -> bool:
@@ -307,15 +310,28 @@ def _params(span: Window, categories: Sequence[str] | None) -> dict[str, Any]:
 
 
 @functools.cache
-def _best(cut_short: bool, by_category: bool, weights: tuple[tuple[str, str, float], ...]) -> Any:
+def _best(
+    cut_short: bool,
+    by_category: bool,
+    weights: tuple[tuple[str, str, float], ...],
+    listed_only: bool,
+) -> Any:
     """The scores of the `:count` best papers and of every paper tied with the last of them
-    (the tie rule is applied in Python): a few rows to read instead of thousands."""
+    (the tie rule is applied in Python): a few rows to read instead of thousands. From the
+    snapshots when `cut_short` (listed papers only), else from the roll-up."""
     scored = (
-        _scores(by_category, weights) if cut_short else _rolled_up_scores(by_category, weights)
+        _scores(by_category, weights)
+        if cut_short
+        else _rolled_up_scores(by_category, weights, listed_only)
     ).subquery("scored")
     place = func.rank().over(order_by=scored.c.score.desc()).label("place")
     ranked = select(scored.c.paper_id, scored.c.score, place).subquery("ranked")
     return select(ranked.c.paper_id, ranked.c.score).where(ranked.c.place <= bindparam("count"))
+
+
+def _all_listed(session: Session, paper_ids: list[str], last_day: date) -> bool:
+    listed = listing_dates(session, paper_ids)
+    return all(paper_id in listed and listed[paper_id] <= last_day for paper_id in paper_ids)
 
 
 def top_scoring(
@@ -331,7 +347,11 @@ def top_scoring(
     params["first_day"] = span.first_day
     params["count"] = count
     cut_short = _cut_short(session, span)
-    rows = list(session.execute(_best(cut_short, bool(categories), weights), params))
+    # A measured paper without a listing is rare (an imported one): the listing is looked up
+    # for the best few only, and the query repeated with the check when one of them has none.
+    rows = list(session.execute(_best(cut_short, bool(categories), weights, False), params))
+    if not cut_short and not _all_listed(session, [row[0] for row in rows], span.last_day):
+        rows = list(session.execute(_best(cut_short, bool(categories), weights, True), params))
     rows.sort(key=lambda row: (-row[1], listing_tie_key(row[0])))
     return [paper_id for paper_id, _ in rows[:count]]
 

@@ -17,12 +17,30 @@ from sqlmodel import Session, select
 
 from hotpapers.config import RankingSettings
 from hotpapers.ranking.scoring import parsed_weights
-from hotpapers.ranking.trending import MONTH, WEEK, _params, _rolled_up_scores, _scores, window
+from hotpapers.ranking.trending import (
+    MONTH,
+    WEEK,
+    _params,
+    _rolled_up_scores,
+    _scores,
+    top_scoring,
+    window,
+)
 from hotpapers.signals.base import Measurement
 from hotpapers.signals.store import save_measurements
 from hotpapers.storage.db import transaction
 from hotpapers.storage.models import GAIN_COLUMNS, SignalGainDay
-from tests.ranking.trending_world import MONTHLY, OLD, QUIET, REACTED, WEEKLY, build
+from tests.ranking.trending_world import (
+    IMPORTED,
+    MONTHLY,
+    NOW,
+    OLD,
+    QUIET,
+    REACTED,
+    TODAY,
+    WEEKLY,
+    build,
+)
 
 RANKING = RankingSettings()
 PAPERS = [OLD, WEEKLY, MONTHLY, QUIET, REACTED]
@@ -158,3 +176,17 @@ def test_scores_weighing_a_metric_without_a_column_equal_scores_from_the_snapsho
         assert rolled == pytest.approx(exact), last_day
         compared += len(exact)
     assert compared > 10
+
+
+def test_the_best_papers_leave_out_one_without_a_listing_that_gained_most(engine: Engine) -> None:
+    """A paper without a listing (imported) never takes one of the best places, even when it
+    gained the most: the few best are checked and the query repeated without it."""
+    build(engine)
+    span = window(WEEK, TODAY, NOW)
+    weights = tuple(parsed_weights(RANKING.weights))
+    params = {**_params(span, None), "threshold": 0.0, "first_day": span.first_day}
+    with Session(engine) as session:
+        unchecked = dict(session.execute(_rolled_up_scores(False, weights, False), params).all())
+        assert max(unchecked, key=unchecked.__getitem__) == IMPORTED
+        assert top_scoring(session, RANKING, span, None, 1) == [WEEKLY]
+        assert top_scoring(session, RANKING, span, ["cs.LG"], 2) == [WEEKLY, OLD]
