@@ -1,6 +1,6 @@
 """The per-day roll-up (`signal_gain_day`) agrees with the snapshots it summarises: after
 several signal runs the rows written with the snapshots equal the migration's SQL backfill
-(the gains, 0013, and the metric columns, 0014), and trending's scores from the roll-up equal
+(the gains, 0013, and the metric columns, 0015), and trending's scores from the roll-up equal
 those from the snapshots, on both databases."""
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def test_the_metric_columns_written_with_the_snapshots_equal_the_sql_backfill(
     engine: Engine,
 ) -> None:
     """Each metric column holds its gain (0 when the day's gains lack it), both when the
-    signal runs write the row and when migration 0014 fills it from the gains."""
+    signal runs write the row and when migration 0015 fills it from the gains."""
     build(engine)
     _signal_runs(engine)
     gains, written = _rows(engine), _columns(engine)

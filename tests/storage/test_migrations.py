@@ -47,9 +47,9 @@ def _gain_day_indexes(engine: Engine) -> set[tuple[str, tuple[str, ...]]]:
 
 
 def test_gain_day_metric_columns_upgrade_fill_and_downgrade(db_url: str) -> None:
-    """0014 adds the metric columns filled from the roll-up's gains (0 when absent), and
-    undoes to exactly 0013's table with its rows, on both databases."""
-    migrate.upgrade(db_url, "0013")
+    """0015 adds the metric columns filled from the roll-up's gains (0 when absent), and
+    undoes to exactly 0014's table with its rows, on both databases."""
+    migrate.upgrade(db_url, "0014")
     engine = make_engine(db_url)
     with engine.begin() as connection:
         connection.execute(
@@ -69,15 +69,15 @@ def test_gain_day_metric_columns_upgrade_fill_and_downgrade(db_url: str) -> None
                 "discord": '{"reactions": 4.0}',
             },
         )
-    as_of_0013 = _gain_day_columns(engine), _gain_day_indexes(engine)
+    as_of_0014 = _gain_day_columns(engine), _gain_day_indexes(engine)
     migrate.upgrade(db_url)
     expected = {("x", 12.5, -3.0, 0.0), ("discord", 0.0, 0.0, 4.0)}
     filled = "SELECT source, likes, retweets, reactions FROM signal_gain_day"
     with engine.connect() as connection:
         assert {tuple(row) for row in connection.execute(text(filled))} == expected
-    assert _gain_day_columns(engine) - as_of_0013[0] == {"likes", "retweets", "reactions"}
-    command.downgrade(migrate.alembic_config(db_url), "0013")
-    assert (_gain_day_columns(engine), _gain_day_indexes(engine)) == as_of_0013
+    assert _gain_day_columns(engine) - as_of_0014[0] == {"likes", "retweets", "reactions"}
+    command.downgrade(migrate.alembic_config(db_url), "0014")
+    assert (_gain_day_columns(engine), _gain_day_indexes(engine)) == as_of_0014
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM signal_gain_day")).scalar() == 2
     migrate.upgrade(db_url)

@@ -1,8 +1,8 @@
 """signal_gain_day: likes, retweets, reactions as columns (filled in SQL from the gains) and a
 covering index for trending's window sum
 
-Revision ID: 0014
-Revises: 0013 (signal_gain_day)
+Revision ID: 0015
+Revises: 0014 (categories in the search index)
 Create Date: 2026-12-07 02:30:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0013"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
