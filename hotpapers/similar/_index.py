@@ -24,9 +24,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, cast, func, select
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from hotpapers.similar._model import DIMENSIONS, MODEL_NAME
+from hotpapers.similar._store import vectors_for
 from hotpapers.storage.models import PaperVector
 
 log = logging.getLogger(__name__)
@@ -215,3 +216,21 @@ def nearest(
     with index.lock:
         refresh(engine, index)
         return index.search(vector, k, None if since is None else _seconds(since), exclude)
+
+
+def nearest_to_stored(
+    engine: Engine, session: Session, arxiv_id: str, k: int, since: date | datetime | None
+) -> list[Neighbour] | None:
+    """The `k` papers nearest to `arxiv_id`'s stored vector (as `nearest`, never itself), or
+    None when it has no vector. The refresh check runs on `session`'s connection. The vector
+    is the index's copy (the same float16 numbers, just brought up to date): the table is asked
+    only when the index lacks it (a row committed after the index's margin for late commits)."""
+    index = _index_for(engine)
+    with index.lock:
+        refresh(engine, index, session.connection())
+        vector = index.vector_of(arxiv_id)
+        if vector is None:
+            vector = vectors_for(session, [arxiv_id]).get(arxiv_id)
+        if vector is None:
+            return None
+        return index.search(vector, k, None if since is None else _seconds(since), {arxiv_id})

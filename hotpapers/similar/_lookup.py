@@ -10,8 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from hotpapers.similar._index import Neighbour, _index_for, _seconds, refresh
-from hotpapers.similar._store import vectors_for
+from hotpapers.similar._index import nearest_to_stored
 from hotpapers.storage import queries
 
 # Below this cosine a neighbour is noise, not a similar paper. Measured with WordLlama on real
@@ -44,7 +43,7 @@ def similar_to(
                 sentence=f"arXiv:{arxiv_id} is not in the database yet (only collected or "
                 f"imported papers are), so there is nothing to compare it with.",
             )
-        found = _nearest_to_stored(engine, session, arxiv_id, k, since)
+        found = nearest_to_stored(engine, session, arxiv_id, k, since)
         if found is None:
             return SimilarResult(
                 paper,
@@ -80,21 +79,3 @@ def _reading(engine: Engine) -> Iterator[Session]:
         connection.execution_options(isolation_level="AUTOCOMMIT")
         with Session(bind=connection) as session:
             yield session
-
-
-def _nearest_to_stored(
-    engine: Engine, session: Session, arxiv_id: str, k: int, since: date | datetime | None
-) -> list[Neighbour] | None:
-    """The nearest papers to `arxiv_id`'s stored vector, or None when it has none. The vector
-    is the in-process index's copy (the same float16 numbers, brought up to date by the same
-    check); the table is asked only when the index lacks it (a row that committed after the
-    index's margin for late commits, as a search would not see it either)."""
-    index = _index_for(engine)
-    with index.lock:
-        refresh(engine, index, session.connection())
-        vector = index.vector_of(arxiv_id)
-        if vector is None:
-            vector = vectors_for(session, [arxiv_id]).get(arxiv_id)
-        if vector is None:
-            return None
-        return index.search(vector, k, None if since is None else _seconds(since), {arxiv_id})
