@@ -225,19 +225,25 @@ class _Laps:
         self.cpu: dict[str, float] = {}
         self.server: dict[str, float] = {}
         self.backends: set[int] = set()
+        self._before = 0  # ticks the servers had spent when first seen (the vector load's)
         self._last = (0.0, 0.0, 0.0)
         if engine.dialect.name == "postgresql":
 
-            def remember(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-                self.backends.add(dbapi_connection.info.backend_pid)
+            def remember(dbapi_connection, *_) -> None:  # type: ignore[no-untyped-def]
+                pid = dbapi_connection.info.backend_pid
+                if pid not in self.backends:
+                    self.backends.add(pid)
+                    self._before += self._ticks(pid)
 
             event.listen(engine, "checkout", remember)
 
+    @staticmethod
+    def _ticks(pid: int) -> int:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(stat[11]) + int(stat[12])
+
     def _now(self) -> tuple[float, float, float]:
-        ticks = 0
-        for pid in self.backends:
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(stat[11]) + int(stat[12])
+        ticks = sum(self._ticks(pid) for pid in self.backends) - self._before
         return time.perf_counter(), time.process_time(), ticks / os.sysconf("SC_CLK_TCK")
 
     def start(self) -> None:
