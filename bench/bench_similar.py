@@ -214,19 +214,21 @@ def run_query(url: str, queries: int, hnsw: int) -> None:
 
 
 class _Laps:
-    """Wall time per step (each lap ends one), and the CPU seconds of this process (all threads:
-    BLAS has its own) and of the PostgreSQL server processes behind the engine's connections
-    (from /proc, in clock ticks of 10 ms: meaningful as sums over many queries)."""
+    """Wall time per step (each lap ends one), and CPU seconds: of this thread, of this process
+    (BLAS threads too; they spin on after a scan, into the next steps), and of the PostgreSQL
+    server processes behind the engine's connections (from /proc, in clock ticks of 10 ms:
+    meaningful as sums over many queries)."""
 
     def __init__(self, engine: Engine) -> None:
         from sqlalchemy import event
 
         self.wall: dict[str, list[float]] = {}
         self.cpu: dict[str, float] = {}
+        self.thread: dict[str, float] = {}
         self.server: dict[str, float] = {}
         self.backends: set[int] = set()
         self._before = 0  # ticks the servers had spent when first seen (the vector load's)
-        self._last = (0.0, 0.0, 0.0)
+        self._last = (0.0, 0.0, 0.0, 0.0)
         if engine.dialect.name == "postgresql":
 
             def remember(dbapi_connection, *_) -> None:  # type: ignore[no-untyped-def]
@@ -242,17 +244,19 @@ class _Laps:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return int(stat[11]) + int(stat[12])
 
-    def _now(self) -> tuple[float, float, float]:
+    def _now(self) -> tuple[float, float, float, float]:
         ticks = sum(self._ticks(pid) for pid in self.backends) - self._before
-        return time.perf_counter(), time.process_time(), ticks / os.sysconf("SC_CLK_TCK")
+        server = ticks / os.sysconf("SC_CLK_TCK")
+        return time.perf_counter(), time.thread_time(), time.process_time(), server
 
     def start(self) -> None:
         self._last = self._now()
 
     def lap(self, name: str) -> None:
         now = self._now()
-        wall, cpu, server = (b - a for a, b in zip(self._last, now, strict=True))
+        wall, thread, cpu, server = (b - a for a, b in zip(self._last, now, strict=True))
         self.wall.setdefault(name, []).append(wall)
+        self.thread[name] = self.thread.get(name, 0.0) + thread
         self.cpu[name] = self.cpu.get(name, 0.0) + cpu
         self.server[name] = self.server.get(name, 0.0) + server
         self._last = self._now()
@@ -262,11 +266,13 @@ class _Laps:
         queries = len(next(iter(self.wall.values())))
         totals = [sum(times) for times in zip(*self.wall.values(), strict=True)]
         for name, times in [*self.wall.items(), ("total", totals)]:
-            cpu = sum(self.cpu.values()) if name == "total" else self.cpu[name]
-            server = sum(self.server.values()) if name == "total" else self.server[name]
+            per_query = [
+                (sum(spent.values()) if name == "total" else spent[name]) / queries * 1000
+                for spent in (self.thread, self.cpu, self.server)
+            ]
             print(
-                f"  {name:>22}: wall {_percentiles(times)}; CPU per query: this process "
-                f"{cpu / queries * 1000:.2f} ms, server {server / queries * 1000:.2f} ms"
+                f"  {name:>22}: wall {_percentiles(times)}; CPU per query: this thread "
+                "{:.2f} ms, process {:.2f} ms, server {:.2f} ms".format(*per_query)
             )
 
 
