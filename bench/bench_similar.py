@@ -3,12 +3,15 @@
     python bench/bench_similar.py embed --url sqlite:////work/data/similar_1m.db
     python bench/bench_similar.py stages --url sqlite:////work/data/similar_1m.db --papers 5000
     python bench/bench_similar.py query --url sqlite:////work/data/similar_1m.db
+    python bench/bench_similar.py steps --url postgresql+psycopg://postgres@127.0.0.1/similar_1m
     python bench/bench_similar.py quality --snapshot bench/data/snapshot_1000000.jsonl
 
 `embed` runs hotpapers' own `embed_missing` over every paper without a vector; `stages` times its
 parts one by one (CPU seconds) on papers without a vector, writing nothing; `query` times the
 `/similar` use-case (`similar_to`) and, side by side on the same vectors, a plain float32 scan and
-an HNSW index (usearch); `quality` compares WordLlama with a TF-IDF baseline (scikit-learn).
+an HNSW index (usearch); `steps` times each step of `similar_to`, the database work done the old
+way (three checkouts, each a transaction) and the current way (one autocommit connection),
+alternating; `quality` compares WordLlama with a TF-IDF baseline (scikit-learn).
 Results go to BENCHMARKS.md by hand, with the load average printed here.
 """
 
@@ -29,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 if TYPE_CHECKING:
     import numpy as np
+    from sqlalchemy import Engine
 
     from hotpapers.similar._index import VectorIndex
 
@@ -209,6 +213,121 @@ def run_query(url: str, queries: int, hnsw: int) -> None:
     print("machine at the end:", machine())
 
 
+class _Laps:
+    """Wall time per step (each lap ends one), and CPU seconds: of this thread, of this process
+    (BLAS threads too; they spin on after a scan, into the next steps), and of the PostgreSQL
+    server processes behind the engine's connections (from /proc, in clock ticks of 10 ms:
+    meaningful as sums over many queries)."""
+
+    def __init__(self, engine: Engine) -> None:
+        from sqlalchemy import event
+
+        self.wall: dict[str, list[float]] = {}
+        self.cpu: dict[str, float] = {}
+        self.thread: dict[str, float] = {}
+        self.server: dict[str, float] = {}
+        self.backends: set[int] = set()
+        self._before = 0  # ticks the servers had spent when first seen (the vector load's)
+        self._last = (0.0, 0.0, 0.0, 0.0)
+        if engine.dialect.name == "postgresql":
+
+            def remember(dbapi_connection, *_) -> None:  # type: ignore[no-untyped-def]
+                pid = dbapi_connection.info.backend_pid
+                if pid not in self.backends:
+                    self.backends.add(pid)
+                    self._before += self._ticks(pid)
+
+            event.listen(engine, "checkout", remember)
+
+    @staticmethod
+    def _ticks(pid: int) -> int:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(stat[11]) + int(stat[12])
+
+    def _now(self) -> tuple[float, float, float, float]:
+        ticks = sum(self._ticks(pid) for pid in self.backends) - self._before
+        server = ticks / os.sysconf("SC_CLK_TCK")
+        return time.perf_counter(), time.thread_time(), time.process_time(), server
+
+    def start(self) -> None:
+        self._last = self._now()
+
+    def lap(self, name: str) -> None:
+        now = self._now()
+        wall, thread, cpu, server = (b - a for a, b in zip(self._last, now, strict=True))
+        self.wall.setdefault(name, []).append(wall)
+        self.thread[name] = self.thread.get(name, 0.0) + thread
+        self.cpu[name] = self.cpu.get(name, 0.0) + cpu
+        self.server[name] = self.server.get(name, 0.0) + server
+        self._last = self._now()
+
+    def report(self, title: str) -> None:
+        print(title)
+        queries = len(next(iter(self.wall.values())))
+        totals = [sum(times) for times in zip(*self.wall.values(), strict=True)]
+        for name, times in [*self.wall.items(), ("total", totals)]:
+            per_query = [
+                (sum(spent.values()) if name == "total" else spent[name]) / queries * 1000
+                for spent in (self.thread, self.cpu, self.server)
+            ]
+            print(
+                f"  {name:>22}: wall {_percentiles(times)}; CPU per query: this thread "
+                "{:.2f} ms, process {:.2f} ms, server {:.2f} ms".format(*per_query)
+            )
+
+
+def run_steps(url: str, queries: int) -> None:
+    """Each step of `similar_to` on `queries` papers, the old and the current way alternating
+    (the same paper, the same load): where the time goes, and what one connection saves."""
+    import numpy as np
+    from sqlmodel import Session
+
+    from hotpapers.similar import nearest
+    from hotpapers.similar._index import _index_for, _newest_added, refresh
+    from hotpapers.similar._lookup import _reading
+    from hotpapers.similar._store import vectors_for
+    from hotpapers.storage import queries as q
+    from hotpapers.storage.db import make_engine
+
+    engine = make_engine(url)
+    print("machine:", machine(), flush=True)
+    nearest(engine, np.ones(256, dtype=np.float32) / 16, 1)
+    index = _index_for(engine)
+    rng = np.random.default_rng(7)
+    ids = [index.ids[i] for i in rng.integers(0, len(index), queries)]
+    old, new = _Laps(engine), _Laps(engine)
+    for paper_id in ids:
+        old.start()
+        with Session(engine) as session:
+            q.get_paper(session, paper_id)
+            old.lap("checkout + paper")
+            vector = vectors_for(session, [paper_id])[paper_id]
+        old.lap("vector (table) + close")
+        with engine.connect() as connection:
+            _newest_added(connection)
+        old.lap("refresh check (own)")
+        found = index.search(vector, 10, None, {paper_id})
+        old.lap("scan")
+        with Session(engine) as session:
+            q.papers_by_ids(session, [n.paper_id for n in found])
+        old.lap("summaries (own)")
+        new.start()
+        with _reading(engine) as session:
+            q.get_paper(session, paper_id)
+            new.lap("checkout + paper")
+            refresh(engine, index, session.connection())
+            new.lap("refresh check")
+            vector = index.vector_of(paper_id)
+            new.lap("vector (index)")
+            found = index.search(vector, 10, None, {paper_id})
+            new.lap("scan")
+            q.papers_by_ids(session, [n.paper_id for n in found])
+        new.lap("summaries + close")
+    old.report("old: three checkouts, each a transaction; the vector from the table")
+    new.report("now: one autocommit connection; the vector from the index")
+    print("machine at the end:", machine())
+
+
 def _compare_searches(index: VectorIndex, ids: list[str], hnsw: int) -> None:
     """Exact float32 scan vs the two-stage scan (recall@10 against exact) vs HNSW (usearch)."""
     import numpy as np
@@ -307,6 +426,9 @@ def main() -> None:
     scan = sub.add_parser("scan-cpu", help="Run with OPENBLAS_NUM_THREADS=1.")
     scan.add_argument("--papers", type=int, default=1_000_000)
     scan.add_argument("--searches", type=int, default=100)
+    steps = sub.add_parser("steps")
+    steps.add_argument("--url", required=True)
+    steps.add_argument("--queries", type=int, default=300)
     quality = sub.add_parser("quality")
     quality.add_argument("--snapshot", type=Path, required=True)
     quality.add_argument("--papers", type=int, default=10_000)
@@ -320,6 +442,8 @@ def main() -> None:
         run_fill(args.url, args.seed_papers)
     elif args.command == "query":
         run_query(args.url, args.queries, args.hnsw)
+    elif args.command == "steps":
+        run_steps(args.url, args.queries)
     elif args.command == "scan-cpu":
         run_scan_cpu(args.papers, args.searches)
     elif args.command == "quality":

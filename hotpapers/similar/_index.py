@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import BigInteger, ColumnElement, Engine, cast, func, select
-from sqlmodel import col
+from sqlalchemy import BigInteger, ColumnElement, Connection, Engine, cast, func, select
+from sqlmodel import Session, col
 
 from hotpapers.similar._model import DIMENSIONS, MODEL_NAME
+from hotpapers.similar._store import vectors_for
 from hotpapers.storage.models import PaperVector
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,12 @@ class VectorIndex:
         self._prefix[where] = _prefix_of(vectors)
         self._submitted[where] = np.asarray(submitted, dtype=np.int64)
 
+    def vector_of(self, paper_id: str) -> np.ndarray | None:
+        """The vector held for `paper_id` (float32), or None. The same numbers as the table's
+        (float16 there and here, widened the same way)."""
+        slot = self.positions.get(paper_id)
+        return None if slot is None else self._full[slot].astype(np.float32)
+
     def search(
         self, query: np.ndarray, k: int, since: int | None, exclude: Collection[str]
     ) -> list[Neighbour]:
@@ -148,9 +155,8 @@ def forget_cached_indexes() -> None:
         _indexes.clear()
 
 
-def _newest_added(engine: Engine) -> datetime | None:
-    with engine.connect() as connection:
-        newest = connection.execute(select(func.max(PaperVector.added_at))).scalar_one()
+def _newest_added(connection: Connection) -> datetime | None:
+    newest = connection.execute(select(func.max(PaperVector.added_at))).scalar_one()
     if isinstance(newest, datetime) and newest.tzinfo is None:
         newest = newest.replace(tzinfo=UTC)
     return newest
@@ -166,9 +172,15 @@ def _epoch_seconds(engine: Engine) -> ColumnElement[int]:
     return func.coalesce(seconds, int(_NO_DATE))
 
 
-def refresh(engine: Engine, index: VectorIndex) -> None:
-    """Load into `index` what the table gained since the index last looked."""
-    newest = _newest_added(engine)
+def refresh(engine: Engine, index: VectorIndex, connection: Connection | None = None) -> None:
+    """Load into `index` what the table gained since the index last looked. `connection`: an
+    open one to ask on (saves a checkout and, on PostgreSQL, its round trips); any load runs on
+    a connection of its own (it streams, which PostgreSQL does inside a transaction)."""
+    if connection is None:
+        with engine.connect() as own:
+            newest = _newest_added(own)
+    else:
+        newest = _newest_added(connection)
     if newest is None or (index.newest_added is not None and newest <= index.newest_added):
         return
     started = time.perf_counter()
@@ -204,3 +216,21 @@ def nearest(
     with index.lock:
         refresh(engine, index)
         return index.search(vector, k, None if since is None else _seconds(since), exclude)
+
+
+def nearest_to_stored(
+    engine: Engine, session: Session, arxiv_id: str, k: int, since: date | datetime | None
+) -> list[Neighbour] | None:
+    """The `k` papers nearest to `arxiv_id`'s stored vector (as `nearest`, never itself), or
+    None when it has no vector. The refresh check runs on `session`'s connection. The vector
+    is the index's copy (the same float16 numbers, just brought up to date): the table is asked
+    only when the index lacks it (a row committed after the index's margin for late commits)."""
+    index = _index_for(engine)
+    with index.lock:
+        refresh(engine, index, session.connection())
+        vector = index.vector_of(arxiv_id)
+        if vector is None:
+            vector = vectors_for(session, [arxiv_id]).get(arxiv_id)
+        if vector is None:
+            return None
+        return index.search(vector, k, None if since is None else _seconds(since), {arxiv_id})

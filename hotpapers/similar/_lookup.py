@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from hotpapers.similar._index import nearest
-from hotpapers.similar._store import vectors_for
+from hotpapers.similar._index import nearest_to_stored
 from hotpapers.storage import queries
 
 # Below this cosine a neighbour is noise, not a similar paper. Measured with WordLlama on real
@@ -34,7 +35,7 @@ def similar_to(
 ) -> SimilarResult:
     """The `k` papers most like `arxiv_id` (a canonical id) by title and abstract, those
     at `SIMILARITY_FLOOR` or above only (fewer than `k`, or a sentence, when no more are)."""
-    with Session(engine) as session:
+    with _reading(engine) as session:
         paper = queries.get_paper(session, arxiv_id)
         if paper is None:
             return SimilarResult(
@@ -42,22 +43,20 @@ def similar_to(
                 sentence=f"arXiv:{arxiv_id} is not in the database yet (only collected or "
                 f"imported papers are), so there is nothing to compare it with.",
             )
-        vector = vectors_for(session, [arxiv_id]).get(arxiv_id)
-    if vector is None:
-        return SimilarResult(
-            paper,
-            sentence=f"arXiv:{arxiv_id} has no content vector yet; papers get one when they "
-            "are collected or imported, and `hotpapers embed` adds the missing ones.",
-        )
-    found = nearest(engine, vector, k, since=since, exclude={arxiv_id})
-    if found and all(n.score < SIMILARITY_FLOOR for n in found):
-        return SimilarResult(
-            paper,
-            sentence=f"No stored paper is close enough to arXiv:{arxiv_id} by title and "
-            f"abstract (none reaches a similarity of {SIMILARITY_FLOOR:.2f}).",
-        )
-    found = [n for n in found if n.score >= SIMILARITY_FLOOR]
-    with Session(engine) as session:
+        found = nearest_to_stored(engine, session, arxiv_id, k, since)
+        if found is None:
+            return SimilarResult(
+                paper,
+                sentence=f"arXiv:{arxiv_id} has no content vector yet; papers get one when they "
+                "are collected or imported, and `hotpapers embed` adds the missing ones.",
+            )
+        if found and all(n.score < SIMILARITY_FLOOR for n in found):
+            return SimilarResult(
+                paper,
+                sentence=f"No stored paper is close enough to arXiv:{arxiv_id} by title and "
+                f"abstract (none reaches a similarity of {SIMILARITY_FLOOR:.2f}).",
+            )
+        found = [n for n in found if n.score >= SIMILARITY_FLOOR]
         summaries = {
             s.arxiv_id: s for s in queries.papers_by_ids(session, [n.paper_id for n in found])
         }
@@ -67,3 +66,16 @@ def similar_to(
             paper, sentence=f"No other paper is stored yet to compare arXiv:{arxiv_id} with."
         )
     return SimilarResult(paper, neighbours)
+
+
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Session]:
+    """One connection for the whole lookup, each statement on its own (autocommit). On
+    PostgreSQL every checkout costs a ping and every transaction a BEGIN and a ROLLBACK, each a
+    round trip that waits for the server to be scheduled on a busy machine; and a transaction
+    gives these reads nothing, since under READ COMMITTED (the default) each statement takes
+    its own snapshot anyway."""
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        with Session(bind=connection) as session:
+            yield session

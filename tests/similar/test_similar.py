@@ -224,3 +224,60 @@ def test_nothing_close_enough_is_one_sentence(engine: Engine) -> None:
         "No stored paper is close enough to arXiv:2611.00001 by title and abstract "
         "(none reaches a similarity of 0.20)."
     )
+
+
+def test_similar_to_searches_with_the_stored_vector(topical: Engine) -> None:
+    """The query vector (taken from the in-process index) is the table's: the neighbours and
+    their scores are exactly those of a search with the vector read from the table."""
+    embed_missing(topical)
+    result = similar_to(topical, "2611.00020", k=8)
+    with Session(topical) as session:
+        stored = vectors_for(session, ["2611.00020"])["2611.00020"]
+    expected = [
+        (n.paper_id, n.score)
+        for n in nearest(topical, stored, k=8, exclude={"2611.00020"})
+        if n.score >= SIMILARITY_FLOOR
+    ]
+    assert [(s.arxiv_id, score) for s, score in result.neighbours] == expected
+
+
+def test_a_vector_the_index_missed_is_read_from_the_table(topical: Engine) -> None:
+    """A row committed with an `added_at` older than the index's margin is not loaded into a
+    loaded index; /similar for that paper still finds its neighbours."""
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from hotpapers.similar._index import _index_for
+    from hotpapers.storage.models import PaperVector
+
+    embed_missing(topical, [f"2611.{n:05d}" for n in (0, 1, 2, 10, 11, 12, 20, 21)])
+    similar_to(topical, "2611.00020")  # loads the index
+    embed_missing(topical, ["2611.00022"])
+    with transaction(topical) as session:
+        session.execute(
+            update(PaperVector)
+            .where(col(PaperVector.paper_id) == "2611.00022")
+            .values(added_at=datetime(2000, 1, 1, tzinfo=UTC))
+        )
+    result = similar_to(topical, "2611.00022", k=2)
+    assert _index_for(topical).vector_of("2611.00022") is None
+    assert {s.arxiv_id for s, _ in result.neighbours} == {"2611.00020", "2611.00021"}
+
+
+def test_a_lookup_leaves_pooled_connections_transactional(topical: Engine) -> None:
+    """similar_to reads without a transaction; the connections it hands back to the pool
+    roll back again afterwards."""
+    from sqlalchemy import text
+
+    embed_missing(topical)
+    similar_to(topical, "2611.00020")
+    for _ in range(3):  # whichever pooled connection comes next
+        with Session(topical) as session:
+            session.execute(text("UPDATE paper SET title = 'changed' WHERE id = '2611.00000'"))
+            session.rollback()
+            assert (
+                session.execute(
+                    text("SELECT title FROM paper WHERE id = '2611.00000'")
+                ).scalar_one()
+                == TOPICS["graphs"][0]
+            )

@@ -106,6 +106,49 @@ def test_papers_by_author_limits(loaded: Engine) -> None:
         assert ids(papers_by_author(session, "kraig")) == ["2103.00004"]
 
 
+def test_papers_by_ids_in_the_order_asked_with_authors_in_order(loaded: Engine) -> None:
+    """Unknown ids are skipped, repeated ones listed once, each paper's authors in order, a
+    paper without authors has none (the summaries and their authors come in one statement)."""
+    from hotpapers.storage.records import PaperRecord
+    from hotpapers.storage.store import upsert_papers
+
+    bare = PaperRecord(
+        arxiv_id="2103.00009",
+        version=1,
+        title="No authors",
+        abstract="An abstract.",
+        authors=(),
+        categories=("cs.LG",),
+        primary_category="cs.LG",
+        submitted=datetime(2021, 3, 9, 10, tzinfo=UTC),
+    )
+    with Session(loaded) as session:
+        upsert_papers(session, [bare])
+        session.commit()
+        found = queries.papers_by_ids(
+            session, ["2103.00009", "2103.99999", "2103.00001", "2103.00009", "2103.00002"]
+        )
+    assert ids(found) == ["2103.00009", "2103.00001", "2103.00002"]
+    assert [paper.authors for paper in found] == [
+        (),
+        ("Philipp Krähenbühl", "Jane Doe"),
+        ("Jane Doe",),
+    ]
+    assert found[1].title == "Objects as points" and found[1].primary_category == "cs.CV"
+    assert found[1].submitted == datetime(2021, 3, 1, 10, tzinfo=UTC)
+    assert found[1].updated == datetime(2021, 4, 1, 10, tzinfo=UTC)
+    assert found[1].latest_version == 2
+
+
+def test_get_paper_of_a_paper_without_authors(loaded: Engine) -> None:
+    """Authors, categories and versions come in one statement; an empty part stays empty."""
+    with Session(loaded) as session:
+        session.execute(text("DELETE FROM paper_author WHERE paper_id = '2103.00002'"))
+        paper = get_paper(session, "2103.00002")
+    assert paper is not None and paper.authors == ()
+    assert paper.categories == ("cs.LG",) and [v.version for v in paper.versions] == [1]
+
+
 def test_author_names(loaded: Engine) -> None:
     with Session(loaded) as session:
         assert author_names(session, "kra") == ["Kraig Smith", "Philipp Krähenbühl", "Otto Krahn"]
