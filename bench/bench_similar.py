@@ -317,9 +317,10 @@ def run_steps(url: str, queries: int) -> None:
             new.lap("checkout + paper")
             refresh(engine, index, session.connection())
             new.lap("refresh check")
-            vector = index.vector_of(paper_id)
+            held = index.vector_of(paper_id)
+            assert held is not None  # every sampled paper has a vector in the index
             new.lap("vector (index)")
-            found = index.search(vector, 10, None, {paper_id})
+            found = index.search(held, 10, None, {paper_id})
             new.lap("scan")
             q.papers_by_ids(session, [n.paper_id for n in found])
         new.lap("summaries + close")
