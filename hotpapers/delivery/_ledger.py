@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from hotpapers.delivery._types import TargetPlan
-from hotpapers.storage.db import transaction
+from hotpapers.storage.db import insert_once, transaction
 from hotpapers.storage.models import Delivery, DeliveryThread
 
 # A claim younger than this may belong to a run still sending it: left alone.
@@ -51,16 +51,7 @@ def known_thread(engine: Engine, target: str, day: date) -> DeliveryThread | Non
 
 def claim_thread(engine: Engine, target: str, day: date, now: datetime) -> bool:
     """Claim the day's header for this run; False if another run claimed it first."""
-    # A plain session, not transaction(): that one turns the IntegrityError of a lost race
-    # into a DatabaseError and logs it as a failure, and losing this race is normal.
-    with Session(engine) as session:
-        session.add(DeliveryThread(target=target, listing_date=day, created_at=now))
-        try:
-            session.commit()
-        except IntegrityError:  # another run claimed it first
-            session.rollback()
-            return False
-    return True
+    return insert_once(engine, DeliveryThread(target=target, listing_date=day, created_at=now))
 
 
 def retake_thread(engine: Engine, found: DeliveryThread, now: datetime) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, Executable, delete, or_, update
 from sqlmodel import Session, col, select
 
 from hotpapers.delivery.subscriptions import dm_target
-from hotpapers.storage.db import transaction
+from hotpapers.storage.db import insert_once, transaction
 from hotpapers.storage.models import (
     Delivery,
     DeliveryTask,
@@ -74,8 +74,10 @@ def toggle_star(engine: Engine, user_id: int | str, paper_id: str, now: datetime
         if found is not None:
             session.delete(found)
             return False
-        session.add(PaperStar(user_id=str(user_id), paper_id=paper_id, starred_at=now))
-        return True
+    # Not there when looked at: star it. A second press of the same button at the same moment
+    # (a double click) may star it first; the paper is starred either way.
+    insert_once(engine, PaperStar(user_id=str(user_id), paper_id=paper_id, starred_at=now))
+    return True
 
 
 def record_reaction(

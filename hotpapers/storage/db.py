@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError as SQLAlchemyDatabaseError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, create_engine
 
 from hotpapers.errors import DatabaseError
@@ -89,6 +89,26 @@ def transaction(engine: Engine) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+def insert_once(engine: Engine, row: Any) -> bool:
+    """Insert `row` in its own transaction; False when its key is already there because
+    another writer got there first (a race, not a failure: nothing is logged as an error).
+    Any other failure is a DatabaseError, as from transaction()."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        session.add(row)
+        session.commit()
+        return True
+    except IntegrityError:
+        session.rollback()
+        return False
+    except SQLAlchemyError as exc:
+        session.rollback()
+        log.error("database insert rolled back", exc_info=True)
+        raise DatabaseError(f"database error, nothing was written: {_first_line(exc)}") from exc
     finally:
         session.close()
 
