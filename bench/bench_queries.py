@@ -78,9 +78,13 @@ def search_mixes(
         return [" ".join(rng.sample(w, min(len(w), count))) for w in words]
 
     def adjacent(title: str) -> str:
-        pairs = [p for p in zip(title.split(), title.split()[1:], strict=False)
-                 if all(x.isalpha() and len(x) >= 4 for x in p)] or [("neural", "network")]
+        pairs = [
+            p
+            for p in zip(title.split(), title.split()[1:], strict=False)
+            if all(x.isalpha() and len(x) >= 4 for x in p)
+        ] or [("neural", "network")]
         return '"' + " ".join(rng.choice(pairs)).lower() + '"'
+
     one, two = some(1), some(2)
     return [
         ("1 word", one),

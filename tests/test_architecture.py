@@ -108,10 +108,7 @@ def _module_name(path: Path) -> str:
 def _source_files(*tops: str) -> list[Path]:
     """The project's .py files under the given top folders (migration scripts excepted)."""
     return sorted(
-        path
-        for top in tops
-        for path in (ROOT / top).rglob("*.py")
-        if "versions" not in path.parts
+        path for top in tops for path in (ROOT / top).rglob("*.py") if "versions" not in path.parts
     )
 
 

@@ -357,9 +357,7 @@ class ArxivClient:
             params=params,
             data=data,
             headers=request_headers,
-            timeout=aiohttp.ClientTimeout(
-                total=budget, sock_connect=min(budget, CONNECT_TIMEOUT)
-            ),
+            timeout=aiohttp.ClientTimeout(total=budget, sock_connect=min(budget, CONNECT_TIMEOUT)),
             allow_redirects=False,
         ) as response:
             body = await _read_capped(response, url)

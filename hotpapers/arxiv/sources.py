@@ -194,9 +194,7 @@ async def listing_from_archive(
     return Listing(listing_date, records, "oai", skipped=skipped, late_cross=oai.late_cross)
 
 
-def _with_api_pdf_links(
-    oai: list[PaperRecord], api: list[PaperRecord]
-) -> list[PaperRecord]:
+def _with_api_pdf_links(oai: list[PaperRecord], api: list[PaperRecord]) -> list[PaperRecord]:
     """OAI records with the API's word on their PDF link, for the papers both return.
 
     arXivRaw carries no link at all, and the classic post prints only papers with a PDF

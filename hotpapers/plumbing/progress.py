@@ -72,7 +72,6 @@ class Progress(_LiveBars):
             log.info("%s: %d/%d %s %s", self.label, done, total, self.unit, message)
 
 
-
 class Stages(_LiveBars):
     """A bar per stage of a run, all shown from the start and each filled (with its time)
     when its stage ends; on a terminal only. Elsewhere each stage's end is a log line."""
@@ -106,4 +105,3 @@ class Stages(_LiveBars):
             self._bar.update(task, total=1, completed=1)
             self._bar.stop_task(task)
         log.info("%s: done in %.1f s", name, time.perf_counter() - started)
-

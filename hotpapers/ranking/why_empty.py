@@ -35,7 +35,9 @@ class DayContents:
 def day_contents(engine: Engine, day: date) -> DayContents:
     listed = select(_ANNOUNCEMENT.paper_id).where(_ANNOUNCEMENT.listing_date == day).distinct()
     measured = (
-        select(_SNAPSHOT.paper_id).where(_SNAPSHOT.paper_id.in_(listed.scalar_subquery())).distinct()
+        select(_SNAPSHOT.paper_id)
+        .where(_SNAPSHOT.paper_id.in_(listed.scalar_subquery()))
+        .distinct()
     )
     with Session(engine) as session:
         announced = session.execute(select(func.count()).select_from(listed.subquery()))

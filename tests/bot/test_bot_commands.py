@@ -236,8 +236,11 @@ async def test_search_escapes_like_wildcards(bot: HotpapersBot, fake: FakeDiscor
 
 BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("paper", {"id": ""}, "Please give an arXiv id"),
-    ("paper", {"id": "x" * 6000},
-     "An arXiv id or link can be up to 200 characters long, and this one has 6,000"),
+    (
+        "paper",
+        {"id": "x" * 6000},
+        "An arXiv id or link can be up to 200 characters long, and this one has 6,000",
+    ),
     ("paper", {"id": "1234.5"}, "is not an arXiv id"),
     ("paper", {"id": "2601.99999"}, "not in the database"),
     ("paper", {"id": "\u202e\u200b\u0000"}, "Please give an arXiv id"),

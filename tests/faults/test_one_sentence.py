@@ -36,33 +36,94 @@ class Case:
 
 
 CASES = [
-    Case("env list not JSON", ["rank"], 2, "HOTPAPERS_ARXIV__CATEGORIES",
-         env={"HOTPAPERS_ARXIV__CATEGORIES": "cs.LG"}),
-    Case("env table not JSON", ["rank"], 2, "HOTPAPERS_RANKING__WEIGHTS",
-         env={"HOTPAPERS_RANKING__WEIGHTS": "x"}),
-    Case("database url not a url", ["rank"], 2, "database.url",
-         env={"HOTPAPERS_DATABASE__URL": "notaurl"}),
-    Case("database driver unsupported", ["rank"], 2, "database.url",
-         config='[database]\nurl = "mysql://x@127.0.0.1/x"\n'),
-    Case("sqlite file is not a database", ["rank"], 1, "not a database",
-         config='[database]\nurl = "sqlite:///corrupt.db"\n',
-         files={"corrupt.db": "this is not a database file\n" * 100}),
-    Case("posts dir under a file", ["digest", "--date", "2026-11-23"], 1, "cannot write",
-         config='[digest]\nposts_dir = "afile/posts"\n', files={"afile": ""}, demo=True),
-    Case("secrets file not parsable", ["config", "check"], 2, "HOTPAPERS_SECRETS_FILE",
-         env={"HOTPAPERS_SECRETS_FILE": "secrets.env"}, files={"secrets.env": "discord: [\n"}),
-    Case("snapshot path is a directory", ["import-snapshot", "adir"], 2, "is a directory",
-         files={"adir/.keep": ""}),
+    Case(
+        "env list not JSON",
+        ["rank"],
+        2,
+        "HOTPAPERS_ARXIV__CATEGORIES",
+        env={"HOTPAPERS_ARXIV__CATEGORIES": "cs.LG"},
+    ),
+    Case(
+        "env table not JSON",
+        ["rank"],
+        2,
+        "HOTPAPERS_RANKING__WEIGHTS",
+        env={"HOTPAPERS_RANKING__WEIGHTS": "x"},
+    ),
+    Case(
+        "database url not a url",
+        ["rank"],
+        2,
+        "database.url",
+        env={"HOTPAPERS_DATABASE__URL": "notaurl"},
+    ),
+    Case(
+        "database driver unsupported",
+        ["rank"],
+        2,
+        "database.url",
+        config='[database]\nurl = "mysql://x@127.0.0.1/x"\n',
+    ),
+    Case(
+        "sqlite file is not a database",
+        ["rank"],
+        1,
+        "not a database",
+        config='[database]\nurl = "sqlite:///corrupt.db"\n',
+        files={"corrupt.db": "this is not a database file\n" * 100},
+    ),
+    Case(
+        "posts dir under a file",
+        ["digest", "--date", "2026-11-23"],
+        1,
+        "cannot write",
+        config='[digest]\nposts_dir = "afile/posts"\n',
+        files={"afile": ""},
+        demo=True,
+    ),
+    Case(
+        "secrets file not parsable",
+        ["config", "check"],
+        2,
+        "HOTPAPERS_SECRETS_FILE",
+        env={"HOTPAPERS_SECRETS_FILE": "secrets.env"},
+        files={"secrets.env": "discord: [\n"},
+    ),
+    Case(
+        "snapshot path is a directory",
+        ["import-snapshot", "adir"],
+        2,
+        "is a directory",
+        files={"adir/.keep": ""},
+    ),
     Case("no signal source enabled", ["signals"], 0, "[signals.x]"),
-    Case("digest before anything was collected", ["digest", "--date", "2021-03-15"], 1,
-         "hotpapers collect --date 2021-03-15"),
-    Case("rank before anything was collected", ["rank", "--date", "2021-03-15"], 1,
-         "hotpapers collect --date 2021-03-15"),
+    Case(
+        "digest before anything was collected",
+        ["digest", "--date", "2021-03-15"],
+        1,
+        "hotpapers collect --date 2021-03-15",
+    ),
+    Case(
+        "rank before anything was collected",
+        ["rank", "--date", "2021-03-15"],
+        1,
+        "hotpapers collect --date 2021-03-15",
+    ),
     Case("tldr while off", ["tldr"], 0, "tldr.enabled = false"),
-    Case("tldr on without a key", ["tldr"], 0, "HOTPAPERS_TLDR__API_KEY",
-         config="[tldr]\nenabled = true\n"),
-    Case("tldr of a day before arXiv", ["tldr", "--date", "1990-01-01"], 2,
-         "before arXiv's first announcement", config="[tldr]\nenabled = true\n"),
+    Case(
+        "tldr on without a key",
+        ["tldr"],
+        0,
+        "HOTPAPERS_TLDR__API_KEY",
+        config="[tldr]\nenabled = true\n",
+    ),
+    Case(
+        "tldr of a day before arXiv",
+        ["tldr", "--date", "1990-01-01"],
+        2,
+        "before arXiv's first announcement",
+        config="[tldr]\nenabled = true\n",
+    ),
 ]
 
 
@@ -126,8 +187,13 @@ def test_port_in_use_is_one_sentence(tmp_path: Path) -> None:
 def test_unreachable_discord_is_one_sentence(tmp_path: Path) -> None:
     """`bot sync` with Discord out of reach: one sentence naming discord.api_url."""
     with socket_closed_port() as port:
-        env = _clean_env(tmp_path, {"HOTPAPERS_DISCORD__TOKEN": "abc.def.ghi",
-                                    "HOTPAPERS_DISCORD__API_URL": f"http://127.0.0.1:{port}/api/v10"})
+        env = _clean_env(
+            tmp_path,
+            {
+                "HOTPAPERS_DISCORD__TOKEN": "abc.def.ghi",
+                "HOTPAPERS_DISCORD__API_URL": f"http://127.0.0.1:{port}/api/v10",
+            },
+        )
         result = subprocess.run(
             [sys.executable, "-m", "hotpapers", "bot", "sync"],
             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,

@@ -50,7 +50,6 @@ def test_a_press_that_loses_the_race_to_the_same_star_answers_starred(pg_url: st
     assert [(s.user_id, s.paper_id) for s in stars] == [(str(ME), "2610.00001")]
 
 
-
 def _wait_until_a_backend_waits_on_a_lock(engine: Engine) -> None:
     waiting = text(
         "SELECT count(*) FROM pg_stat_activity"
