@@ -324,6 +324,8 @@ def paper_message(ranked: RankedPaper, note: str = "") -> PaperMessage:
         growth = f"up {format_number(round(rise.growth, 1))} since last shown"
         fields.append(Field(RISING_TITLE, f"Listed {rise.listed:%Y-%m-%d} · {growth}"))
         place = f"rising from earlier days #{ranked.rank}"
+    elif ranked.listed is not None:  # a week's paper: which of the week's listings
+        fields.append(Field("Listed", f"{ranked.listed:%Y-%m-%d}", inline=True))
     footer = f"arXiv:{paper.arxiv_id} · {place}" + (f" · {note}" if note else "")
     description = teaser(paper.abstract)
     if ranked.tldr:  # a model's one sentence, first: what to read the abstract for

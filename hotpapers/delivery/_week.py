@@ -12,6 +12,7 @@ admin who picked a weekday expects, and what the weekly Markdown post does too."
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -82,7 +83,7 @@ def plan_week(
     if not by_target:
         return []
     span, found = week_of(settings, _engine(session), last_day, now)
-    papers = tuple(item.ranked for item in found)
+    papers = tuple(replace(item.ranked, listed=item.listed) for item in found)
     if not papers:
         return []
     return [

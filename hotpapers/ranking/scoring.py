@@ -91,6 +91,9 @@ class RankedPaper:
     discussions: tuple[PostSignal, ...] = ()
     # A one-sentence summary of its current version (hotpapers/tldr/), where one was made.
     tldr: str | None = None
+    # The listing it first appeared in, where papers of several listings are shown together
+    # (the weekly digest's thread); None in a day's own ranking, whose date is the listing.
+    listed: date | None = None
 
 
 def ranked_record(item: RankedPaper) -> dict[str, Any]:

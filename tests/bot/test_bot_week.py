@@ -96,6 +96,25 @@ async def test_each_channel_gets_one_week_thread_and_a_rerun_posts_nothing(
     assert len(fake.threads) == 2 and fake.papers_in(thread["id"]) == WEEK
 
 
+async def test_each_paper_of_the_week_shows_the_day_it_was_listed(
+    bot: HotpapersBot, fake: FakeDiscord
+) -> None:
+    """A week's thread mixes papers of several listings: each says which one it came from,
+    as /trending, the week's post and the site's week page do."""
+    from hotpapers.ranking.week import week_of
+
+    subscribe(bot.engine, "channel:3000", "cs.LG")
+    await run(bot)
+    _, found = week_of(bot.settings, bot.engine, TODAY, NOW)
+    expected = {item.ranked.paper.arxiv_id: f"{item.listed:%Y-%m-%d}" for item in found}
+    shown = {}
+    for message in fake.in_channel(fake.thread_of(3000)["id"])[:-1]:
+        [embed] = message["embeds"]
+        fields = {field["name"]: field["value"] for field in embed["fields"]}
+        shown[embed["footer"]["text"].split(" · ")[0].removeprefix("arXiv:")] = fields.get("Listed")
+    assert shown == expected and len(set(expected.values())) > 1  # several listings
+
+
 async def test_the_scheduler_queues_and_posts_the_week_on_its_weekday_once(
     fake: FakeDiscord, engine: Engine
 ) -> None:
