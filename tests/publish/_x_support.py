@@ -14,11 +14,10 @@ from sqlmodel import Session, select
 from hotpapers.config import Settings
 from hotpapers.fakes.x import FakeX
 from hotpapers.publish.x import SPEND_SERVICE
-from hotpapers.storage.db import transaction
-from hotpapers.storage.models import Publication, SocialPost
+from hotpapers.storage.models import Publication
 from hotpapers.storage.records import PaperRecord
 from hotpapers.storage.spend import spent, to_usd
-from hotpapers.storage.store import record_announcements, upsert_papers
+from tests.x_listing import seed_x_listing
 
 DAY = date(2026, 11, 20)  # a Friday listing
 EMPTY_DAY = date(2026, 11, 19)
@@ -56,20 +55,7 @@ def record(arxiv_id: str, title: str) -> PaperRecord:
 
 def seed(engine: Engine, papers: list[tuple[str, str, int]] = PAPERS, day: date = DAY) -> None:
     """One ranked listing: the papers, their announcement, one X post each with its likes."""
-    with transaction(engine) as session:
-        records = [record(arxiv_id, title) for arxiv_id, title, _ in papers]
-        upsert_papers(session, records)
-        record_announcements(session, day, records, CATEGORIES)
-        for arxiv_id, _, likes in papers:
-            session.add(
-                SocialPost(
-                    source="x", post_id=f"p{arxiv_id}", paper_id=arxiv_id,
-                    author_id=f"fan-{arxiv_id}", author_handle="fan", text="read this",
-                    url=f"https://x.com/fan/status/{arxiv_id[-3:]}", likes=likes, reposts=0,
-                    created_at=datetime(2026, 11, 21, tzinfo=UTC),
-                    taken_at=datetime(2026, 11, 22, tzinfo=UTC),
-                )
-            )  # fmt: skip
+    seed_x_listing(engine, day, CATEGORIES, [(record(i, t), likes) for i, t, likes in papers])
 
 
 def make_settings(fake: FakeX, **x: Any) -> Settings:

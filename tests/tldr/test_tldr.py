@@ -18,12 +18,13 @@ from sqlmodel import Session, select
 from hotpapers.config import Settings
 from hotpapers.fakes.openai import FakeOpenAI
 from hotpapers.storage.db import transaction
-from hotpapers.storage.models import SocialPost, Spend, Tldr
+from hotpapers.storage.models import Spend, Tldr
 from hotpapers.storage.records import PaperRecord
-from hotpapers.storage.store import record_announcements, upsert_papers
+from hotpapers.storage.store import upsert_papers
 from hotpapers.tldr.client import SPEND_SERVICE
 from hotpapers.tldr.job import summarise_day
 from hotpapers.tldr.store import engine_tldrs
+from tests.x_listing import seed_x_listing
 
 DAY = date(2026, 11, 20)  # a Friday listing
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -53,20 +54,7 @@ def record(arxiv_id: str, title: str, version: int = 1) -> PaperRecord:
 
 def seed(engine: Engine) -> None:
     """One ranked listing: the papers, their announcement, one X post each with its likes."""
-    with transaction(engine) as session:
-        records = [record(arxiv_id, title) for arxiv_id, title, _ in PAPERS]
-        upsert_papers(session, records)
-        record_announcements(session, DAY, records, CATEGORIES)
-        for arxiv_id, _, likes in PAPERS:
-            session.add(
-                SocialPost(
-                    source="x", post_id=f"p{arxiv_id}", paper_id=arxiv_id,
-                    author_id=f"fan-{arxiv_id}", author_handle="fan", text="read this",
-                    url=f"https://x.com/fan/status/{arxiv_id[-3:]}", likes=likes, reposts=0,
-                    created_at=datetime(2026, 11, 21, tzinfo=UTC),
-                    taken_at=datetime(2026, 11, 22, tzinfo=UTC),
-                )
-            )  # fmt: skip
+    seed_x_listing(engine, DAY, CATEGORIES, [(record(i, t), likes) for i, t, likes in PAPERS])
 
 
 def make_settings(fake: FakeOpenAI | None, **tldr: Any) -> Settings:
